@@ -1,0 +1,35 @@
+# Two entry points for a fresh machine: `make demo` and `make test`.
+# Everything they need is installed here, from the project's own files.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+DEMO_DIR := examples/demo
+
+.PHONY: setup demo test lint bench clean
+
+$(INSTALLED): pyproject.toml requirements.lock
+	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found" >&2; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+setup: $(INSTALLED)
+
+demo: setup
+	$(BIN)/python scripts/run_demo.py
+
+test: setup
+	$(BIN)/python -m pytest -n 2 tests
+
+lint: setup
+	$(BIN)/python -m pytest tests/test_sqlfluff.py
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR)/target $(DEMO_DIR)/dbt_packages $(DEMO_DIR)/logs

@@ -1,0 +1,76 @@
+"""The meta contract: one JSON Schema (schema/privacy_meta.schema.json), read here.
+
+Every consumer of the contract -- the Python rules, the CLI's `validate`, the test that keeps the
+dbt macro constants (`macros/_internal/_contract.sql`) in agreement -- goes through this module,
+so a key is added in exactly one place.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Literal
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+PolicyKind = Literal["node", "column", "project"]
+
+#: The key every privacy setting is namespaced under, in `config.meta` and in `vars`.
+META_NAMESPACE = "privacy"
+VARS_NAMESPACE = "privacy_guard"
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    """The contract as a dict (read once)."""
+    text = resources.files("python_checks").joinpath("schema/privacy_meta.schema.json").read_text()
+    return json.loads(text)
+
+
+def definition(kind: PolicyKind) -> dict[str, Any]:
+    """The JSON Schema of one part of the contract (node policy, column policy, project vars)."""
+    return schema()["$defs"][f"{kind}_policy" if kind != "project" else "project_settings"]
+
+
+def enum_values(name: str) -> list[str]:
+    """Values of an enumerated type of the contract (`column_class`, `sensitivity`, ...)."""
+    return list(schema()["$defs"][name]["enum"])
+
+
+@lru_cache(maxsize=3)
+def _validator(kind: PolicyKind) -> Draft202012Validator:
+    # A sub-schema keeps its `$ref`s resolvable by embedding the shared `$defs`.
+    sub = {"$defs": schema()["$defs"], **definition(kind)}
+    return Draft202012Validator(sub, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+@dataclass(frozen=True)
+class ContractError:
+    """One violation, located by its key path below `privacy` (e.g. `retention.days`)."""
+
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.message}" if self.key else self.message
+
+
+def _describe(error: ValidationError) -> ContractError:
+    path = ".".join(str(part) for part in error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed))
+        key = ".".join(filter(None, [path, unknown[0] if unknown else ""]))
+        return ContractError(key, f"unknown key (allowed: {', '.join(allowed)})")
+    if error.validator == "enum":
+        return ContractError(path, f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}")
+    return ContractError(path, error.message)
+
+
+def validate(kind: PolicyKind, value: Any) -> list[ContractError]:
+    """All contract violations of one `privacy` block, most specific first; [] when valid."""
+    errors = sorted(_validator(kind).iter_errors(value), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    return [_describe(error) for error in errors]

@@ -1,0 +1,99 @@
+"""Run real dbt commands against throw-away copies of fixture projects.
+
+Every dbt-backed test goes through here so that all of them install the package the way a
+consumer does (`packages.yml` with `local:` pointing at this repository) and write only below
+pytest's tmp dir.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = REPO_ROOT / "tests" / "fixtures"
+ADULT_DIR = REPO_ROOT.parent / "shared" / "datasets" / "adult"
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+
+@dataclass
+class DbtResult:
+    """What one dbt invocation left behind."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    project_dir: Path
+
+    @property
+    def run_results(self) -> dict[str, Any]:
+        return json.loads((self.project_dir / "target" / "run_results.json").read_text())
+
+    def statuses(self) -> dict[str, str]:
+        """unique_id -> status ('pass', 'fail', 'error', 'success', ...) from run_results.json."""
+        return {r["unique_id"]: r["status"] for r in self.run_results["results"]}
+
+    def failures(self) -> dict[str, int | None]:
+        """unique_id -> failures count, for every result."""
+        return {r["unique_id"]: r.get("failures") for r in self.run_results["results"]}
+
+
+def write_profile(project_dir: Path, profile: str, database: Path, extra: str = "") -> None:
+    """A DuckDB profile next to the project; `extra` is YAML appended to the output block."""
+    body = f"{profile}:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: '{database}'\n      threads: 2\n"
+    if extra:
+        body += "".join(f"      {line}\n" for line in extra.strip("\n").splitlines())
+    (project_dir / "profiles.yml").write_text(body)
+
+
+def copy_project(name_or_path: str | Path, tmp_path: Path, profile_extra: str = "") -> Path:
+    """Copy a fixture project (by name under tests/fixtures, or a path) into tmp_path.
+
+    The copy installs this repository as the `privacy_guard` package (`local:`) and gets a
+    profiles.yml pointing at a DuckDB file in tmp_path. The profile name is read from the
+    fixture's dbt_project.yml.
+    """
+    source = Path(name_or_path)
+    if not source.is_absolute():
+        source = FIXTURES / source
+    target = tmp_path / source.name
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("target", "dbt_packages", "logs", "*.duckdb"))
+    (target / "packages.yml").write_text(f"packages:\n  - local: {REPO_ROOT}\n")
+    profile = "privacy_guard_fixture"
+    for line in (target / "dbt_project.yml").read_text().splitlines():
+        if line.startswith("profile:"):
+            profile = line.split(":", 1)[1].strip().strip("'\"")
+    write_profile(target, profile, tmp_path / f"{source.name}.duckdb", profile_extra)
+    return target
+
+
+def dbt(project_dir: Path, *args: str, env: dict[str, str] | None = None, check: bool | None = None) -> DbtResult:
+    """Run `dbt ARGS` in project_dir (real subprocess). check=True asserts rc 0, False asserts rc != 0."""
+    full_env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", **(env or {})}
+    proc = subprocess.run(
+        [DBT, *args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)],
+        cwd=project_dir,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    result = DbtResult(proc.returncode, proc.stdout, proc.stderr, project_dir)
+    if check is True:
+        assert proc.returncode == 0, f"dbt {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}"
+    elif check is False:
+        assert proc.returncode != 0, f"dbt {' '.join(args)} unexpectedly succeeded:\n{proc.stdout[-4000:]}"
+    return result
+
+
+def dbt_project(name_or_path: str | Path, tmp_path: Path, profile_extra: str = "") -> Path:
+    """copy_project + `dbt deps`: a project ready for build."""
+    project = copy_project(name_or_path, tmp_path, profile_extra)
+    dbt(project, "deps", check=True)
+    return project
