@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DEMO_DIR := examples/demo
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup system-deps demo test lint bench clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found" >&2; exit 2; }
@@ -22,7 +22,11 @@ setup: $(INSTALLED)
 demo: setup
 	$(BIN)/python scripts/run_demo.py
 
-test: setup
+# Debian packages the tests drive for real (headless Chromium for the docs page).
+system-deps:
+	bash scripts/install_system_deps.sh
+
+test: setup system-deps
 	$(BIN)/python -m pytest -n 2 tests
 
 lint: setup
