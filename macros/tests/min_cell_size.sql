@@ -1,0 +1,39 @@
+{#-
+  One row per cell of an aggregate whose count is 1..k-1: the count column's name and the count,
+  never the cell's dimension values. NULL (a suppressed cell) and 0 (describes nobody) pass.
+  Count columns default to the built relation's columns named n, cnt, count, n_*, *_count or *_cnt.
+-#}
+{% test min_cell_size(model, k=none, count_column=none) %}
+  {{ return(adapter.dispatch('test_min_cell_size', 'privacy_guard')(model, k, count_column)) }}
+{% endtest %}
+
+{% macro _is_count_column(name) %}
+  {{ return(modules.re.match('^(n|cnt|count|n_.+|.+_count|.+_cnt)$', name | lower) is not none) }}
+{% endmacro %}
+
+{% macro default__test_min_cell_size(model, k, count_column) %}
+  {%- set k = privacy_guard._test_threshold(model, 'min_cell_size', 'k', k) -%}
+  {%- if count_column is none -%}
+    {%- set count_columns = [] -%}
+    {%- for name, column in privacy_guard._relation_columns(model).items() if privacy_guard._is_count_column(column.name) -%}
+      {%- do count_columns.append(column.name) -%}
+    {%- endfor -%}
+    {%- if execute and not count_columns -%}
+      {{ privacy_guard._test_fail(model, 'min_cell_size', 'no count column (n, cnt, count, n_*, *_count, *_cnt) in the relation and no `count_column` argument') }}
+    {%- endif -%}
+  {%- else -%}
+    {%- set count_columns = privacy_guard._as_list(count_column) -%}
+  {%- endif -%}
+with small_cells as (
+  {%- for name in count_columns %}
+  select '{{ name }}' as count_column, {{ privacy_guard._column_sql(name) }} as cell_count
+  from {{ model }}
+  where {{ privacy_guard._column_sql(name) }} > 0 and {{ privacy_guard._column_sql(name) }} < {{ k }}
+  {% if not loop.last %}union all{% endif %}
+  {%- endfor %}
+  {%- if not count_columns %}
+  select cast(null as {{ dbt.type_string() }}) as count_column, 0 as cell_count where 1 = 0
+  {%- endif %}
+)
+select * from small_cells
+{% endmacro %}
