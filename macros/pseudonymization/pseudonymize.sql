@@ -1,0 +1,23 @@
+{#- Lower-case hex HMAC-SHA256 of the column's text under the key named by settings.key_env_var. -#}
+{% macro pseudonymize(column) %}
+  {{ return(adapter.dispatch('pseudonymize', 'privacy_guard')(column)) }}
+{% endmacro %}
+
+{#- No portable keyed hash exists that keeps the key out of SQL; fail when run, never at parse. -#}
+{% macro default__pseudonymize(column) %}
+  {%- if execute -%}
+    {{ exceptions.raise_compiler_error('privacy_guard.pseudonymize is not implemented for adapter ' ~ adapter.type() ~ ' (only duckdb, through the python_checks.duckdb_plugin UDF)') }}
+  {%- endif -%}
+  cast(null as {{ dbt.type_string() }})
+{% endmacro %}
+
+{#-
+  The HMAC runs in a connection UDF of the dbt-duckdb plugin python_checks.duckdb_plugin, which
+  reads the key from the environment itself: the key is in no SQL, log or artifact dbt writes.
+-#}
+{% macro duckdb__pseudonymize(column) %}
+  {%- if execute -%}
+    {%- do privacy_guard._check_pseudonymization_key() -%}
+  {%- endif -%}
+  privacy_guard_hmac_sha256(cast({{ column }} as varchar))
+{% endmacro %}

@@ -1,0 +1,98 @@
+"""dbt-duckdb plugin that gives `privacy_guard.pseudonymize` a keyed hash without a key in SQL.
+
+DuckDB has `sha256` but no HMAC, and an HMAC written in SQL needs the key as a literal, which dbt
+would then write into compiled SQL, run SQL, logs and view DDL. Instead this plugin registers two
+connection-level Python functions when dbt-duckdb opens its connection:
+
+- `privacy_guard_hmac_sha256(value VARCHAR) -> VARCHAR`: lower-case hex HMAC-SHA256 of the value
+  (UTF-8) under the key, i.e. `hmac.new(key, value.encode(), sha256).hexdigest()`;
+- `privacy_guard_key_status() -> VARCHAR`: `<state>:<env var name>` with state one of `ok`,
+  `missing`, `empty`, `short`, so the macro can fail the build with a message that names the
+  variable -- never its value.
+
+The key is read from the process environment inside Python, at call time, so it reaches neither
+Jinja (dbt records the values `env_var()` renders, e.g. in partial_parse.msgpack) nor any SQL.
+
+Profile (profiles.yml, the dbt-duckdb output)::
+
+    plugins:
+      - module: python_checks.duckdb_plugin
+        config: {key_env_var: PRIVACY_GUARD_KEY}   # optional; must equal vars.privacy_guard.key_env_var
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from typing import Any
+
+from dbt.adapters.duckdb.plugins import BasePlugin
+from duckdb import DuckDBPyConnection
+from duckdb.sqltypes import VARCHAR
+
+#: The same default as the contract's `key_env_var` (python_checks/schema/privacy_meta.schema.json).
+DEFAULT_KEY_ENV_VAR = "PRIVACY_GUARD_KEY"
+#: Shorter keys make the pseudonyms of low-entropy values (dates, postcodes) guessable by brute
+#: force over the key; 16 characters is the floor, a random 32-byte hex string the recommendation.
+MIN_KEY_LENGTH = 16
+
+HMAC_FUNCTION = "privacy_guard_hmac_sha256"
+STATUS_FUNCTION = "privacy_guard_key_status"
+
+
+class KeyUnavailable(RuntimeError):
+    """The key cannot be used; the message names the variable, never its value."""
+
+
+def key_status(env_var: str) -> str:
+    """`<state>:<env_var>`: whether the environment holds a usable key (the value is never returned)."""
+    value = os.environ.get(env_var)
+    if value is None:
+        state = "missing"
+    elif not value:
+        state = "empty"
+    elif len(value) < MIN_KEY_LENGTH:
+        state = "short"
+    else:
+        state = "ok"
+    return f"{state}:{env_var}"
+
+
+def _primed_hmac(env_var: str) -> hmac.HMAC:
+    """An HMAC-SHA256 object holding the key's pads, to be copied once per value."""
+    status = key_status(env_var)
+    if not status.startswith("ok:"):
+        raise KeyUnavailable(f"privacy_guard: pseudonymization key unavailable ({status})")
+    return hmac.new(os.environ[env_var].encode(), digestmod=hashlib.sha256)
+
+
+class _Pseudonymizer:
+    """The HMAC UDF body; re-primes when the variable changes, so a missing key fails the statement
+    that needs it (not the connection) and a key rotated between runs is picked up."""
+
+    def __init__(self, env_var: str) -> None:
+        self.env_var = env_var
+        self._key: str | None = None
+        self._primed: hmac.HMAC | None = None
+
+    def __call__(self, value: str) -> str:
+        key = os.environ.get(self.env_var)
+        if self._primed is None or key != self._key:
+            self._primed, self._key = _primed_hmac(self.env_var), key
+        digest = self._primed.copy()
+        digest.update(value.encode())
+        return digest.hexdigest()
+
+
+class Plugin(BasePlugin):
+    """Registers the HMAC and key-status functions on every connection dbt-duckdb opens."""
+
+    def initialize(self, plugin_config: dict[str, Any]) -> None:
+        self.key_env_var = str(plugin_config.get("key_env_var") or DEFAULT_KEY_ENV_VAR)
+
+    def configure_connection(self, conn: DuckDBPyConnection) -> None:
+        env_var = self.key_env_var
+        conn.create_function(HMAC_FUNCTION, _Pseudonymizer(env_var), [VARCHAR], VARCHAR)
+        # side_effects: the status must be evaluated when queried, never folded or cached.
+        conn.create_function(STATUS_FUNCTION, lambda: key_status(env_var), [], VARCHAR, side_effects=True)
