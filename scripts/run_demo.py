@@ -1,0 +1,106 @@
+"""Build the privacy_guard demo (examples/demo) on an embedded DuckDB and summarise it.
+
+`make demo` runs this. The steps are a list, so later features add theirs (`privacy-guard check`,
+`privacy-guard docs`) by appending to `STEPS`. Each step is a real subprocess with the venv's
+tools; the first failing step stops the run with its exit code.
+
+The pseudonymization key: when PRIVACY_GUARD_KEY is unset, a fixed demo-only key is used (a
+one-line notice says so; the key itself is never printed). Never reuse it for real data: anyone
+who reads this file can recompute the demo's pseudonyms.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import orjson
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEMO_DIR = REPO_ROOT / "examples" / "demo"
+DATABASE = DEMO_DIR / "demo.duckdb"
+MANIFEST = DEMO_DIR / "target" / "manifest.json"
+RUN_RESULTS = DEMO_DIR / "target" / "run_results.json"
+BIN = Path(sys.executable).parent
+
+KEY_ENV_VAR = "PRIVACY_GUARD_KEY"  # the demo's vars.privacy_guard.key_env_var
+#: Public on purpose: it only pseudonymizes generated people.
+DEMO_ONLY_KEY = "privacy-guard-demo-only-key-not-for-real-data"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One stage of the demo: a name for the log and the command it runs."""
+
+    name: str
+    command: Callable[[], list[str]]
+
+
+def _dbt(*args: str) -> Callable[[], list[str]]:
+    return lambda: [str(BIN / "dbt"), *args, "--project-dir", str(DEMO_DIR), "--profiles-dir", str(DEMO_DIR)]
+
+
+STEPS: list[Step] = [
+    Step("generate demo data", lambda: [sys.executable, str(REPO_ROOT / "scripts" / "generate_demo_data.py")]),
+    Step("dbt deps", _dbt("deps")),
+    Step("dbt build", _dbt("build")),
+]
+
+
+def demo_environment() -> dict[str, str]:
+    """The process environment, with the demo key when none is set and dbt's telemetry off."""
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+    if not env.get(KEY_ENV_VAR):
+        print(f"run_demo: {KEY_ENV_VAR} is not set; using the documented demo-only key (never use it for real data)")
+        env[KEY_ENV_VAR] = DEMO_ONLY_KEY
+    return env
+
+
+def model_row_counts() -> dict[str, int]:
+    """Rows of every model and seed the build wrote, read back from the DuckDB file."""
+    nodes = orjson.loads(MANIFEST.read_bytes())["nodes"].values()
+    built = sorted((node["name"], node["relation_name"]) for node in nodes if node["resource_type"] in ("model", "seed"))
+    with duckdb.connect(str(DATABASE), read_only=True) as connection:
+        return {name: connection.sql(f"select count(*) from {relation}").fetchone()[0] for name, relation in built}
+
+
+def test_outcomes() -> dict[str, int]:
+    """How many data tests ended in each status (pass, fail, error, ...)."""
+    outcomes: dict[str, int] = {}
+    for result in orjson.loads(RUN_RESULTS.read_bytes())["results"]:
+        if result["unique_id"].startswith("test."):
+            outcomes[result["status"]] = outcomes.get(result["status"], 0) + 1
+    return outcomes
+
+
+def print_summary(seconds: float) -> None:
+    """Time, rows per model and seed, and test outcomes of the build just run."""
+    print(f"\nrun_demo: done in {seconds:.1f} s; database {DATABASE.relative_to(REPO_ROOT)}, manifest {MANIFEST.relative_to(REPO_ROOT)}")
+    counts = model_row_counts()
+    width = max(map(len, counts))
+    for name, rows in counts.items():
+        print(f"  {name:<{width}}  {rows:>6} rows")
+    print("  data tests: " + ", ".join(f"{count} {status}" for status, count in sorted(test_outcomes().items())))
+
+
+def main() -> int:
+    env = demo_environment()
+    started = time.perf_counter()
+    for step in STEPS:
+        print(f"run_demo: {step.name}", flush=True)
+        returncode = subprocess.run(step.command(), cwd=DEMO_DIR, env=env).returncode
+        if returncode != 0:
+            print(f"run_demo: step '{step.name}' failed (exit {returncode})", file=sys.stderr)
+            return returncode
+    print_summary(time.perf_counter() - started)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
