@@ -1,0 +1,166 @@
+"""The `privacy-guard` command line: `check`, `inventory`, `validate` (and `docs`, added by its module).
+
+Exit codes: 0 clean, 1 findings at or above --fail-on (or contract violations for `validate`),
+2 bad input -- printed as one line on stderr, never a traceback. Machine-readable formats write
+only the document to stdout; everything else goes to stderr.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from python_checks.check import CheckReport, run_check
+from python_checks.findings import SEVERITIES
+from python_checks.formatters import FORMATTERS
+from python_checks.formatters.json import dumps
+from python_checks.inventory import build_inventory, render_text
+from python_checks.loader import ArtifactError, load_manifest
+from python_checks.policy import declared_policy
+from python_checks.settings import default_project_dir, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_MANIFEST = Path("target/manifest.json")
+PathOption = click.Path(path_type=Path)
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """Print to stdout, or write `output` atomically: a reader never sees half a report."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    directory = output.resolve().parent
+    if not directory.is_dir():
+        raise ArtifactError(f"output {output}: directory {directory} does not exist")
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
+        os.replace(temporary, output)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def manifest_options(function: F) -> F:
+    """--manifest and --project-dir, shared by every command."""
+    function = click.option(
+        "--project-dir",
+        type=PathOption,
+        help="dbt project whose dbt_project.yml holds vars.privacy_guard [default: folder above the manifest's target/, else cwd].",
+    )(function)
+    return click.option(
+        "--manifest", type=PathOption, default=DEFAULT_MANIFEST, show_default=True, help="dbt manifest.json (schema v1-v12)."
+    )(function)
+
+
+def output_option(function: F) -> F:
+    """--output FILE (atomic)."""
+    return click.option("--output", type=PathOption, help="Write the report to FILE (atomically) instead of stdout.")(function)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="privacy-guard", prog_name="privacy-guard")
+def cli() -> None:
+    """Check dbt projects that combine data from several departments for re-identification risk."""
+
+
+@cli.command()
+@manifest_options
+@click.option("--catalog", type=PathOption, help="catalog.json: warehouse columns, so undocumented columns are tracked too.")
+@click.option("--run-results", type=PathOption, help="run_results.json: enables unvalidated_input.")
+@click.option("--database", type=PathOption, help="DuckDB file: enables retention_expired and measured QI uniqueness.")
+@click.option("--state", type=PathOption, help="Base manifest.json: report only what is new relative to it.")
+@click.option("--format", "output_format", type=click.Choice(sorted(FORMATTERS)), default="text", show_default=True)
+@output_option
+@click.option("--fail-on", type=click.Choice([*SEVERITIES, "never"]), default="error", show_default=True, help="Exit 1 when a finding is at least this severe.")
+@click.option("--no-sql", is_flag=True, help="Skip join analysis of compiled SQL (columns then travel by name).")
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Reference date for expiry and retention [default: today].")
+def check(
+    manifest: Path,
+    project_dir: Path | None,
+    catalog: Path | None,
+    run_results: Path | None,
+    database: Path | None,
+    state: Path | None,
+    output_format: str,
+    output: Path | None,
+    fail_on: str,
+    no_sql: bool,
+    as_of: dt.datetime | None,
+) -> int:
+    """Flag risky cross-department joins, consent and retention conflicts."""
+    report: CheckReport = run_check(
+        manifest,
+        project_dir=project_dir,
+        catalog=catalog,
+        run_results=run_results,
+        database=database,
+        state=state,
+        sql=not no_sql,
+        as_of=as_of.date() if as_of else None,
+    )
+    color = output is None and output_format == "text" and sys.stdout.isatty()
+    write_output(FORMATTERS[output_format](report, color), output)
+    if output is not None or output_format != "text":
+        click.echo(f"privacy-guard: {len(report.findings)} findings", err=True)
+    return report.exit_code(fail_on)
+
+
+@cli.command()
+@manifest_options
+@click.option("--catalog", type=PathOption, help="catalog.json: warehouse columns.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@output_option
+def inventory(manifest: Path, project_dir: Path | None, catalog: Path | None, output_format: str, output: Path | None) -> int:
+    """List personal nodes per department and the identifier/QI columns departments share."""
+    report = run_check(manifest, project_dir=project_dir, catalog=catalog)
+    found = build_inventory(report.analysis)
+    write_output(dumps(found) if output_format == "json" else render_text(found), output)
+    return 0
+
+
+@cli.command()
+@manifest_options
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def validate(manifest: Path, project_dir: Path | None, output_format: str) -> int:
+    """Validate every privacy block in the manifest (and vars.privacy_guard) against the meta contract."""
+    from python_checks.rules import REGISTRY  # the rule ids are the valid keys of vars.privacy_guard.rules
+
+    load_settings(project_dir or default_project_dir(manifest), frozenset(REGISTRY))
+    loaded = load_manifest(manifest)
+    violations = {
+        unique_id: errors for unique_id, node in sorted(loaded.nodes.items()) if (errors := declared_policy(node).errors)
+    }
+    if output_format == "json":
+        write_output(dumps({"valid": not violations, "violations": violations}), None)
+    else:
+        lines = [f"{unique_id}: {error}" for unique_id, errors in violations.items() for error in errors]
+        write_output("\n".join(lines) + "\n" if lines else f"{len(loaded.nodes)} nodes: privacy meta valid\n", None)
+    return 1 if violations else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code; bad input is one line on stderr, exit 2."""
+    try:
+        result = cli.main(args=list(argv) if argv is not None else None, prog_name="privacy-guard", standalone_mode=False)
+    except ArtifactError as error:
+        click.echo(f"privacy-guard: error: {error}", err=True)
+        return 2
+    except click.exceptions.Abort:
+        click.echo("privacy-guard: aborted", err=True)
+        return 2
+    except click.ClickException as error:
+        click.echo(f"privacy-guard: error: {error.format_message()}", err=True)
+        return 2
+    except Exception as error:  # noqa: BLE001 -- the contract is "never a traceback", even for our own bugs
+        click.echo(f"privacy-guard: internal error ({type(error).__name__}): {error}", err=True)
+        return 2
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,83 @@
+"""SARIF 2.1.0, so code-scanning UIs (GitHub, GitLab, IDEs) show findings on the model's files.
+
+Each result points at the node's SQL (`original_file_path`) and, as a related location, at the
+YAML where its policy is declared (`patch_path`); both relative to the dbt project root.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from python_checks import __version__
+from python_checks.check import CheckReport
+from python_checks.formatters.json import dumps
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+ROOT = "PROJECTROOT"
+
+
+def _location(path: str) -> dict[str, Any]:
+    return {"physicalLocation": {"artifactLocation": {"uri": path, "uriBaseId": ROOT}, "region": {"startLine": 1}}}
+
+
+def _yaml_path(patch_path: str | None) -> str | None:
+    # dbt writes `package://models/schema.yml`.
+    return patch_path.split("://", 1)[-1] if patch_path else None
+
+
+def document(report: CheckReport) -> dict[str, Any]:
+    """The SARIF log as a dict."""
+    rules = report.rules
+    index = {rule.id: position for position, rule in enumerate(rules)}
+    nodes = report.analysis.manifest.nodes
+    results = []
+    for finding in report.findings:
+        node = nodes[finding.node]
+        yaml_path = _yaml_path(node.patch_path)
+        result: dict[str, Any] = {
+            "ruleId": finding.rule,
+            "ruleIndex": index[finding.rule],
+            "level": LEVELS[finding.severity],
+            "message": {"text": f"{finding.message}. Fix: {finding.hint}"},
+            "locations": [
+                {
+                    **_location(node.original_file_path or yaml_path or ""),
+                    "logicalLocations": [{"fullyQualifiedName": node.unique_id, "kind": "module"}],
+                }
+            ],
+            "partialFingerprints": {"privacyGuard/v1": hashlib.sha256(finding.fingerprint()).hexdigest()},
+            "properties": {"category": finding.category, "evidence": finding.evidence},
+        }
+        if yaml_path and yaml_path != node.original_file_path:
+            result["relatedLocations"] = [{"id": 1, **_location(yaml_path), "message": {"text": "privacy policy declared here"}}]
+        results.append(result)
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "privacy-guard",
+                "version": __version__,
+                "rules": [
+                    {
+                        "id": rule.id,
+                        "name": "".join(part.title() for part in rule.id.split("_")),
+                        "shortDescription": {"text": rule.summary},
+                        "help": {"text": rule.hint},
+                        "defaultConfiguration": {"level": LEVELS[report.analysis.settings.rule(rule.id).severity or rule.severity]},
+                        "properties": {"category": rule.category},
+                    }
+                    for rule in rules
+                ],
+            }
+        },
+        "results": results,
+    }
+    if report.project_dir is not None:
+        run["originalUriBaseIds"] = {ROOT: {"uri": report.project_dir.resolve().as_uri() + "/"}}
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def render(report: CheckReport, color: bool = False) -> str:
+    """The SARIF log as JSON text."""
+    return dumps(document(report))

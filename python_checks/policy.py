@@ -1,0 +1,214 @@
+"""Effective policy of every node: what it declares, combined with what flows in from upstream.
+
+The "most protective standard at the intersection": a key a node does not declare is inherited;
+consent is the intersection of the consents *declared* upstream (a node that declares none adds
+no constraint -- missing consent never means "no purposes"); retention is the minimum, k and
+sensitivity the maximum, departments the union. Column classes travel with the columns: through
+the SQL's output lineage when the model's SQL was analysed, else by column name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from python_checks import contract
+from python_checks.graph import Lineage
+from python_checks.loader import Manifest, Node
+from python_checks.settings import Settings
+from python_checks.sql_joins import ModelSql
+
+COLUMN_CLASSES = tuple(contract.enum_values("column_class"))
+#: Classes that make data personal; the contract orders them most identifying first.
+PERSONAL_CLASSES = frozenset(COLUMN_CLASSES) - {"none"}
+DIRECT_IDENTIFIER, QUASI_IDENTIFIER = "direct_identifier", "quasi_identifier"
+#: A direct identifier with one of these protections is a pseudonym (or gone), not a raw identifier.
+IDENTIFIER_PROTECTIONS = frozenset({"pseudonymized", "suppressed"})
+SENSITIVITY_ORDER = tuple(contract.enum_values("sensitivity"))
+POLICY_TYPES = frozenset({"source", "seed", "model", "snapshot"})
+
+
+@dataclass(slots=True)
+class ColumnPolicy:
+    """Effective class of one column and the departments whose data it carries."""
+
+    name: str
+    column_class: str | None = None
+    protection: str | None = None
+    hierarchy: str | None = None
+    departments: frozenset[str] = frozenset()
+
+    @property
+    def raw_identifier(self) -> bool:
+        """A direct identifier that is not pseudonymized or suppressed."""
+        return self.column_class == DIRECT_IDENTIFIER and self.protection not in IDENTIFIER_PROTECTIONS
+
+
+@dataclass(slots=True)
+class NodePolicy:
+    """The effective policy of one node (what the JSON document's `nodes` entry shows)."""
+
+    unique_id: str
+    #: The valid keys of the node's privacy block (invalid ones are reported, then ignored).
+    declared: dict[str, Any]
+    #: Contract violations of the node's and its columns' privacy blocks, as "key: message".
+    errors: list[str]
+    departments: frozenset[str] = frozenset()
+    consent: frozenset[str] | None = None
+    purpose: str | None = None
+    retention_days: int | None = None
+    k: int | None = None
+    sensitivity: str | None = None
+    personal: bool = False
+    columns: dict[str, ColumnPolicy] = field(default_factory=dict)
+
+    @property
+    def declared_retention_days(self) -> int | None:
+        """Retention the node states itself (not inherited)."""
+        retention = self.declared.get("retention")
+        return retention["days"] if retention else None
+
+    def columns_of(self, column_class: str) -> list[str]:
+        """Names of the effective columns of one class, sorted."""
+        return sorted(name for name, column in self.columns.items() if column.column_class == column_class)
+
+    def raw_identifiers(self) -> list[str]:
+        """Direct identifiers that reach this node unprotected, sorted."""
+        return sorted(name for name, column in self.columns.items() if column.raw_identifier)
+
+
+def _valid_part(kind: contract.PolicyKind, block: Any, where: str, errors: list[str]) -> dict[str, Any]:
+    """The keys of a privacy block that satisfy the contract; the others land in `errors`."""
+    if block is None:
+        return {}
+    if not isinstance(block, dict):
+        errors.append(f"{where}: expected a mapping, got {type(block).__name__}")
+        return {}
+    problems = contract.validate(kind, block)
+    if not problems:
+        return dict(block)
+    errors.extend(f"{where}{'.' if where else ''}{problem}" for problem in problems)
+    return {key: value for key, value in block.items() if not contract.validate(kind, {key: value})}
+
+
+def declared_policy(node: Node) -> NodePolicy:
+    """A node's own policy, before inheritance (column blocks validated too)."""
+    errors: list[str] = []
+    declared = _valid_part("node", node.privacy, "", errors)
+    policy = NodePolicy(node.unique_id, declared, errors)
+    for name, column in node.columns.items():
+        block = _valid_part("column", column.privacy, f"columns.{name}", errors)
+        if block:
+            policy.columns[name] = ColumnPolicy(
+                name, block.get("class"), block.get("protection"), block.get("hierarchy")
+            )
+    return policy
+
+
+def _merge(into: dict[str, ColumnPolicy], column: ColumnPolicy, name: str) -> None:
+    """Combine two columns that feed one output column: the more identifying class wins."""
+    current = into.get(name)
+    if current is None:
+        into[name] = ColumnPolicy(name, column.column_class, column.protection, column.hierarchy, column.departments)
+        return
+    ranks = {value: rank for rank, value in enumerate(COLUMN_CLASSES)}
+    if ranks.get(column.column_class or "none", len(ranks)) < ranks.get(current.column_class or "none", len(ranks)):
+        current.column_class, current.hierarchy = column.column_class, column.hierarchy
+    # Protected only when every contributing column is.
+    if current.protection != column.protection:
+        current.protection = None
+    current.departments |= column.departments
+
+
+def _carried_columns(node: Node, parents: list[NodePolicy], sql: ModelSql | None) -> dict[str, ColumnPolicy]:
+    """The parents' classed columns that reach this node (through SQL lineage, else by name)."""
+    carried: dict[str, ColumnPolicy] = {}
+    by_id = {parent.unique_id: parent for parent in parents}
+    if sql is not None and sql.note is None:
+        for output, origins in sql.outputs.items():
+            for parent_id, column_name in origins:
+                column = by_id[parent_id].columns.get(column_name) if parent_id in by_id else None
+                if column is not None:
+                    _merge(carried, column, output)
+        for parent_id in sql.passthrough:
+            if parent_id in by_id:
+                for name, column in by_id[parent_id].columns.items():
+                    _merge(carried, column, name)
+        return carried
+    known = set(node.columns) or None  # no documented columns: assume everything passes
+    for parent in parents:
+        for name, column in parent.columns.items():
+            if known is None or name in known:
+                _merge(carried, column, name)
+    return carried
+
+
+def _max_sensitivity(values: list[str]) -> str | None:
+    return max(values, key=SENSITIVITY_ORDER.index) if values else None
+
+
+def _inherit(policy: NodePolicy, parents: list[NodePolicy], settings: Settings) -> None:
+    declared = policy.declared
+    own_department = {declared["department"]} if "department" in declared else set()
+    policy.departments = frozenset(own_department.union(*(p.departments for p in parents)))
+    consents = [p.consent for p in parents if p.consent is not None]
+    if "consent" in declared:
+        consents.append(frozenset(declared["consent"]))
+    policy.consent = frozenset.intersection(*consents) if consents else None
+    upstream_purposes = {p.purpose for p in parents if p.purpose}
+    policy.purpose = declared.get("purpose") or (upstream_purposes.pop() if len(upstream_purposes) == 1 else None)
+    retentions = [p.retention_days for p in parents if p.retention_days is not None]
+    if policy.declared_retention_days is not None:
+        retentions.append(policy.declared_retention_days)
+    policy.retention_days = min(retentions) if retentions else None
+    ks = [p.k for p in parents if p.k is not None] + ([declared["k"]] if "k" in declared else [])
+    policy.k = max(ks) if ks else None
+    policy.sensitivity = _max_sensitivity(
+        [p.sensitivity for p in parents if p.sensitivity] + ([declared["sensitivity"]] if "sensitivity" in declared else [])
+    )
+
+
+def propagate(manifest: Manifest, lineage: Lineage, settings: Settings, sql: dict[str, ModelSql]) -> dict[str, NodePolicy]:
+    """Effective policy of every lineage node, computed parents-first in one pass."""
+    policies: dict[str, NodePolicy] = {}
+    for unique_id in lineage.order:
+        node = manifest.nodes[unique_id]
+        policy = declared_policy(node)
+        parents = [policies[parent] for parent in lineage.parents[unique_id]]
+        _inherit(policy, parents, settings)
+        own_columns = policy.columns
+        policy.columns = _carried_columns(node, parents, sql.get(unique_id))
+        for name, column in own_columns.items():
+            # The node's own column meta overrides what flows in (e.g. `protection: pseudonymized`).
+            carried = policy.columns.get(name)
+            policy.columns[name] = ColumnPolicy(
+                name,
+                column.column_class or (carried.column_class if carried else None),
+                column.protection or (carried.protection if carried else None),
+                column.hierarchy or (carried.hierarchy if carried else None),
+                carried.departments if carried and carried.departments else policy.departments,
+            )
+        policy.personal = (
+            any(column.column_class in PERSONAL_CLASSES for column in policy.columns.values())
+            or any(parent.personal for parent in parents)
+            or "consent" in policy.declared
+        )
+        if policy.personal and policy.k is None:
+            policy.k = settings.default_k
+        policies[unique_id] = policy
+    return policies
+
+
+def meeting_departments(policy: NodePolicy, parents: list[NodePolicy]) -> frozenset[str]:
+    """The departments that meet at this node: empty unless it is where their data is combined.
+
+    A node is a meeting point when its personal parents bring two or more departments and no
+    single parent already brought them all (downstream of the meeting point nothing new meets).
+    """
+    if not policy.personal:
+        return frozenset()
+    brought = [parent.departments for parent in parents if parent.personal and parent.departments]
+    union = frozenset().union(*brought)
+    if len(union) < 2 or any(departments == union for departments in brought):
+        return frozenset()
+    return union

@@ -1,0 +1,133 @@
+"""What a rule is, what it sees (`Context`), and how rule families register their rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, NamedTuple
+
+from python_checks.graph import Lineage
+from python_checks.loader import DataTest, Manifest, Node
+from python_checks.policy import NodePolicy, meeting_departments
+from python_checks.rules.warehouse import Warehouse
+from python_checks.settings import Settings
+from python_checks.sql_joins import ModelSql
+
+#: The package whose generic tests count as privacy tests.
+PACKAGE = "privacy_guard"
+#: The generic test that enforces k on a model's quasi-identifiers.
+K_ANONYMITY = "k_anonymity"
+#: Resource types a model-level rule looks at (where SQL combines data).
+MODEL_TYPES = frozenset({"model", "snapshot"})
+
+
+class Issue(NamedTuple):
+    """What a rule reports; the engine adds id, category, severity and hint."""
+
+    node: str
+    message: str
+    evidence: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Note:
+    """Something the check could not do on one node (SQL it cannot parse, a table it cannot query)."""
+
+    node: str
+    message: str
+
+
+@dataclass
+class Context:
+    """Everything a rule may read; computed once per check and shared by all rules."""
+
+    manifest: Manifest
+    lineage: Lineage
+    policies: dict[str, NodePolicy]
+    sql: dict[str, ModelSql]
+    settings: Settings
+    as_of: dt.date
+    run_results: dict[str, str] | None = None
+    warehouse: Warehouse | None = None
+    notes: list[Note] = field(default_factory=list)
+
+    def node(self, unique_id: str) -> Node:
+        """The manifest node."""
+        return self.manifest.nodes[unique_id]
+
+    def parents(self, unique_id: str) -> list[NodePolicy]:
+        """Effective policies of the direct parents."""
+        return [self.policies[parent] for parent in self.lineage.parents[unique_id]]
+
+    def models(self) -> Iterator[tuple[Node, NodePolicy]]:
+        """Models and snapshots with their effective policy, parents first."""
+        for unique_id in self.lineage.order:
+            node = self.manifest.nodes[unique_id]
+            if node.resource_type in MODEL_TYPES:
+                yield node, self.policies[unique_id]
+
+    @cached_property
+    def meetings(self) -> dict[str, frozenset[str]]:
+        """unique_id -> departments that meet there, for the nodes where departments are combined."""
+        found = {}
+        for node, policy in self.models():
+            departments = meeting_departments(policy, self.parents(node.unique_id))
+            if departments:
+                found[node.unique_id] = departments
+        return found
+
+    @cached_property
+    def tests_by_node(self) -> dict[str, list[DataTest]]:
+        """The privacy_guard generic tests attached to each node."""
+        attached: dict[str, list[DataTest]] = {}
+        for test in self.manifest.tests:
+            if test.namespace == PACKAGE and test.attached_node:
+                attached.setdefault(test.attached_node, []).append(test)
+        return attached
+
+
+Check = Callable[[Context, float | None], Iterable[Issue]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule: its id is also its category (the snake_case name users filter on)."""
+
+    id: str
+    severity: str
+    summary: str
+    hint: str
+    check: Check
+    #: The input it needs beyond the manifest: "run_results", "database" or None.
+    requires: str | None = None
+    threshold: float | None = None
+
+    @property
+    def category(self) -> str:
+        """Categories and ids are one vocabulary, so a finding's category names the rule that made it."""
+        return self.id
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(
+    rule_id: str, *, severity: str = "error", summary: str, hint: str, requires: str | None = None, threshold: float | None = None
+) -> Callable[[Check], Check]:
+    """Register the decorated check function as rule `rule_id`."""
+
+    def register(check: Check) -> Check:
+        if rule_id in REGISTRY:
+            raise ValueError(f"rule {rule_id} registered twice")
+        REGISTRY[rule_id] = Rule(rule_id, severity, summary, hint, check, requires, threshold)
+        return check
+
+    return register
+
+
+def node_label(context: Context, unique_id: str) -> str:
+    """`resource_type name` for messages (the unique_id is in the finding's node field)."""
+    node = context.node(unique_id)
+    return f"{node.resource_type} {node.name}"

@@ -1,0 +1,42 @@
+"""Rules about direct identifiers reaching models unprotected."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from python_checks.rules.base import PACKAGE, Context, Issue, node_label, rule
+
+PSEUDONYMIZE_MACRO = f"macro.{PACKAGE}.pseudonymize"
+
+
+def _pseudonymized_lineage(context: Context) -> dict[str, bool]:
+    """unique_id -> whether the node or any ancestor calls privacy_guard.pseudonymize (one pass)."""
+    found: dict[str, bool] = {}
+    for unique_id in context.lineage.order:
+        found[unique_id] = PSEUDONYMIZE_MACRO in context.node(unique_id).macros or any(
+            found[parent] for parent in context.lineage.parents[unique_id]
+        )
+    return found
+
+
+@rule(
+    "unprotected_identifier",
+    summary="A direct identifier reaches a model with no privacy_guard.pseudonymize in its lineage.",
+    hint="Replace the identifier with {{ privacy_guard.pseudonymize('<column>') }} (and mark it `protection: pseudonymized`) or drop it with privacy_guard.drop_direct_identifiers.",
+)
+def unprotected_identifier(context: Context, threshold: float | None) -> Iterator[Issue]:
+    """Reported at the first model an identifier reaches, not again at every model below it."""
+    protected = _pseudonymized_lineage(context)
+    for node, policy in context.models():
+        if protected[node.unique_id]:
+            continue
+        identifiers = set(policy.raw_identifiers())
+        for parent_id in context.lineage.parents[node.unique_id]:
+            if context.node(parent_id).resource_type in ("model", "snapshot"):
+                identifiers -= set(context.policies[parent_id].raw_identifiers())
+        if identifiers:
+            yield Issue(
+                node.unique_id,
+                f"{node_label(context, node.unique_id)} exposes direct identifier {', '.join(sorted(identifiers))} unprotected",
+                {"columns": sorted(identifiers)},
+            )

@@ -1,0 +1,130 @@
+"""Rules about the model where departments meet: is the combination allowed, and what does it link?"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from python_checks.policy import QUASI_IDENTIFIER
+from python_checks.rules.base import K_ANONYMITY, Context, Issue, Note, node_label, rule
+
+
+def _agreement_problem(context: Context, unique_id: str, departments: frozenset[str]) -> tuple[str, dict[str, object]] | None:
+    """Why the cited agreement does not cover this combination, or None when it does."""
+    policy = context.policies[unique_id]
+    cited = policy.declared.get("agreement")
+    if cited is None:
+        return "cites no data-use agreement", {}
+    agreement = context.settings.agreements.get(cited)
+    if agreement is None:
+        return f"cites agreement {cited!r}, which vars.privacy_guard.agreements does not define", {}
+    uncovered = sorted(departments - agreement.departments)
+    if uncovered:
+        return f"cites agreement {cited!r}, which does not cover {', '.join(uncovered)}", {"uncovered_departments": uncovered}
+    if agreement.purposes is not None and policy.purpose and policy.purpose not in agreement.purposes:
+        return f"cites agreement {cited!r}, which does not allow purpose {policy.purpose!r}", {"agreement_purposes": sorted(agreement.purposes)}
+    if agreement.expires is not None and agreement.expires < context.as_of:
+        return f"cites agreement {cited!r}, which expired on {agreement.expires.isoformat()}", {"expired": agreement.expires.isoformat()}
+    return None
+
+
+@rule(
+    "cross_department_join",
+    summary="Data of two or more departments is combined without a valid data-use agreement that covers them and the purpose.",
+    hint="Cite an agreement (config.meta.privacy.agreement) defined in vars.privacy_guard.agreements that lists every department and the model's purpose and has not expired.",
+)
+def cross_department_join(context: Context, threshold: float | None) -> Iterator[Issue]:
+    """Checked only at the meeting point, so one combination gives one finding."""
+    for unique_id, departments in context.meetings.items():
+        problem = _agreement_problem(context, unique_id, departments)
+        if problem is None:
+            continue
+        reason, details = problem
+        sql = context.sql.get(unique_id)
+        cross_joins = [sorted(join.left_nodes | join.right_nodes) for join in (sql.joins if sql else ()) if not join.has_condition]
+        evidence = {
+            "departments": sorted(departments),
+            "agreement": context.policies[unique_id].declared.get("agreement"),
+            "purpose": context.policies[unique_id].purpose,
+            **details,
+        }
+        if cross_joins:
+            evidence["cross_joins"] = cross_joins
+        yield Issue(unique_id, f"{node_label(context, unique_id)} combines {', '.join(sorted(departments))} but {reason}", evidence)
+
+
+def _guarded_by_k_test(context: Context, unique_id: str) -> bool:
+    """A k_anonymity test on the combined model makes the build enforce k (passed, when run results are given)."""
+    tests = [test for test in context.tests_by_node.get(unique_id, ()) if test.name == K_ANONYMITY]
+    if context.run_results is None:
+        return bool(tests)
+    return bool(tests) and all(context.run_results.get(test.unique_id) == "pass" for test in tests)
+
+
+@rule(
+    "quasi_identifier_linkage",
+    summary="Quasi-identifiers from two or more departments are brought together (default: 3 or more QIs).",
+    hint="Generalize or drop quasi-identifiers before the join and attach privacy_guard.k_anonymity to the combined model (a k_anonymity test that passes, or measured classes >= k with --database, clears this).",
+    threshold=3,
+)
+def quasi_identifier_linkage(context: Context, threshold: float | None) -> Iterator[Issue]:
+    """With a database, a combination whose classes are all >= k in the data is not reported."""
+    minimum = threshold if threshold is not None else 3
+    for unique_id, departments in context.meetings.items():
+        policy = context.policies[unique_id]
+        quasi_identifiers = policy.columns_of(QUASI_IDENTIFIER)
+        by_department = {
+            department: sorted(name for name in quasi_identifiers if department in policy.columns[name].departments)
+            for department in sorted(departments)
+        }
+        contributing = {department: names for department, names in by_department.items() if names}
+        if len(contributing) < 2 or len(quasi_identifiers) < minimum or _guarded_by_k_test(context, unique_id):
+            continue
+        evidence: dict[str, object] = {"quasi_identifiers": quasi_identifiers, "by_department": contributing, "threshold": minimum}
+        if context.warehouse is not None and policy.k is not None:
+            measured = context.warehouse.small_classes(context.node(unique_id), quasi_identifiers, policy.k)
+            if isinstance(measured, str):
+                context.notes.append(Note(unique_id, f"uniqueness not measured, reporting the static criterion: {measured}"))
+            elif measured[0] == 0:
+                continue
+            else:
+                evidence.update({"k": policy.k, "rows_in_small_classes": measured[0], "small_classes": measured[1]})
+        yield Issue(
+            unique_id,
+            f"{node_label(context, unique_id)} combines {len(quasi_identifiers)} quasi-identifiers from {', '.join(contributing)}",
+            evidence,
+        )
+
+
+@rule(
+    "direct_identifier_join",
+    summary="Departments are linked on a direct identifier (email, SSN, employee id...) instead of a pseudonym.",
+    hint="Join on a pseudonym: apply privacy_guard.pseudonymize to the key in each department's staging model and mark the column `protection: pseudonymized`.",
+)
+def direct_identifier_join(context: Context, threshold: float | None) -> Iterator[Issue]:
+    """From the join conditions when the SQL was analysed, else from identifier names the parents share."""
+    for unique_id, departments in context.meetings.items():
+        sql = context.sql.get(unique_id)
+        linked: set[str] = set()
+        if sql is not None and sql.note is None:
+            for join in sql.joins:
+                sides = [context.policies[node].departments for node in join.left_nodes | join.right_nodes]
+                if len(frozenset().union(*sides)) < 2:
+                    continue
+                for parent, column in join.columns:
+                    found = context.policies[parent].columns.get(column)
+                    if found is not None and found.raw_identifier:
+                        linked.add(f"{context.node(parent).name}.{column}")
+            basis = "join condition"
+        else:
+            owners: dict[str, set[str]] = {}
+            for parent in context.parents(unique_id):
+                for column in parent.raw_identifiers():
+                    owners.setdefault(column, set()).update(parent.departments)
+            linked = {column for column, owner_departments in owners.items() if len(owner_departments) >= 2}
+            basis = "shared column names (SQL not analysed)"
+        if linked:
+            yield Issue(
+                unique_id,
+                f"{node_label(context, unique_id)} links {', '.join(sorted(departments))} on direct identifier {', '.join(sorted(linked))}",
+                {"columns": sorted(linked), "departments": sorted(departments), "basis": basis},
+            )

@@ -1,0 +1,58 @@
+"""Rules about how long data may be kept: declared against upstream, and measured in the warehouse."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from python_checks.policy import POLICY_TYPES
+from python_checks.rules.base import Context, Issue, Note, node_label, rule
+
+#: Materializations that keep rows (a view or ephemeral model keeps nothing of its own).
+PERSISTED = frozenset({"table", "incremental", "snapshot"})
+
+
+@rule(
+    "retention_conflict",
+    summary="A model keeps data longer than its upstream allows, or stores it without declaring a retention.",
+    hint="Declare retention.days no longer than the shortest upstream retention (and a date_column so it can be enforced).",
+)
+def retention_conflict(context: Context, threshold: float | None) -> Iterator[Issue]:
+    """Compares the model's own declaration with the minimum of its parents' effective retention."""
+    for node, policy in context.models():
+        upstream = [(parent.retention_days, parent.unique_id) for parent in context.parents(node.unique_id) if parent.retention_days is not None]
+        if not upstream:
+            continue
+        limit = min(days for days, _ in upstream)
+        limited_by = sorted(parent for days, parent in upstream if days == limit)
+        declared = policy.declared_retention_days
+        evidence = {"declared_days": declared, "upstream_days": limit, "limited_by": limited_by}
+        label = node_label(context, node.unique_id)
+        if declared is not None and declared > limit:
+            yield Issue(node.unique_id, f"{label} declares {declared} days of retention but its upstream allows {limit}", evidence)
+        elif declared is None and (node.materialized or "") in PERSISTED:
+            yield Issue(node.unique_id, f"{label} stores data with a {limit}-day upstream retention but declares none", evidence)
+
+
+@rule(
+    "retention_expired",
+    summary="Rows older than the effective retention are still in the warehouse (needs --database).",
+    hint="Purge the expired rows (or filter them out of the model) and schedule the purge.",
+    requires="database",
+)
+def retention_expired(context: Context, threshold: float | None) -> Iterator[Issue]:
+    """Counts only: the expired rows themselves never leave the database."""
+    assert context.warehouse is not None  # the engine runs this rule only with a database
+    for unique_id in context.lineage.order:
+        node, policy = context.node(unique_id), context.policies[unique_id]
+        date_column = (policy.declared.get("retention") or {}).get("date_column")
+        if node.resource_type not in POLICY_TYPES or date_column is None or policy.retention_days is None:
+            continue
+        counted = context.warehouse.expired_rows(node, date_column, policy.retention_days, context.as_of)
+        if isinstance(counted, str):
+            context.notes.append(Note(unique_id, f"retention not measured: {counted}"))
+        elif counted[0]:
+            yield Issue(
+                unique_id,
+                f"{node_label(context, unique_id)} holds {counted[0]} of {counted[1]} rows older than {policy.retention_days} days",
+                {"expired_rows": counted[0], "rows": counted[1], "retention_days": policy.retention_days, "date_column": date_column, "as_of": context.as_of.isoformat()},
+            )
