@@ -14,9 +14,12 @@
   }) }}
 {% endmacro %}
 
-{#- The relation's column names (for adapters without `select * exclude/replace`); [] at parse time. -#}
+{#-
+  The relation's column names (for adapters without `select * exclude/replace`); [] at parse time.
+  A CTE name fails only when run: the same project must still parse on every adapter.
+-#}
 {% macro _suppression_columns(macro_name, relation) %}
-  {%- if relation is string -%}
+  {%- if relation is string and execute -%}
     {{ exceptions.raise_compiler_error('privacy_guard.' ~ macro_name ~ '(' ~ relation ~ '): on ' ~ adapter.type() ~ ' the columns must be listed, which needs a relation (ref/source), not a CTE name') }}
   {%- endif -%}
   {{ return(privacy_guard._relation_columns(relation).values() | map(attribute='name') | list) }}
