@@ -1,0 +1,138 @@
+"""The privacy generic tests against real `dbt build`s of two fixture projects.
+
+`privacy_tests_passing`: every test of every kind, arguments from meta only, must pass.
+`privacy_tests_failing`: planted violations; exactly the planted tests fail, with the number of
+violating classes/rows worked out by hand in the fixture's SQL comments, and the stored failures
+(`--store-failures`) hold sizes and measures, never a quasi-identifier or identifier value.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dbt_harness import DbtResult, dbt, dbt_project
+
+pytestmark = pytest.mark.dbt
+
+
+def _by_name(result: DbtResult, resource_type: str = "test") -> dict[str, tuple[str, int | None]]:
+    """test name (unique_id without project and hash) -> (status, failures)."""
+    failures = result.failures()
+    return {
+        unique_id.split(".")[2]: (status, failures[unique_id])
+        for unique_id, status in result.statuses().items()
+        if unique_id.startswith(resource_type + ".")
+    }
+
+
+@pytest.fixture(scope="module")
+def passing(tmp_path_factory: pytest.TempPathFactory) -> DbtResult:
+    project = dbt_project("privacy_tests_passing", tmp_path_factory.mktemp("passing"))
+    return dbt(project, "build", check=True)
+
+
+@pytest.fixture(scope="module")
+def failing(tmp_path_factory: pytest.TempPathFactory) -> DbtResult:
+    project = dbt_project("privacy_tests_failing", tmp_path_factory.mktemp("failing"))
+    return dbt(project, "build", "--store-failures", check=False)
+
+
+def test_every_test_passes_with_arguments_from_meta(passing: DbtResult) -> None:
+    tests_per_model = [
+        "k_anonymity_{m}_",
+        "l_diversity_{m}_",
+        "l_diversity_{m}_entropy",
+        "l_diversity_{m}_2__recursive",
+        "t_closeness_{m}_",
+        "retention_limit_{m}_",
+        "no_direct_identifiers_{m}_",
+    ]
+    expected = {
+        "privacy_guard_" + name.format(m=model): ("pass", 0)
+        for model in ["patients", "empty_patients"]
+        for name in tests_per_model
+    }
+    expected["privacy_guard_min_cell_size_visit_counts_"] = ("pass", 0)
+    assert _by_name(passing) == expected
+
+
+# name -> (status, failures): failures counts violating classes (k, l, t), violating columns
+# (no_direct_identifiers), small cells (min_cell_size) or the one summary row (retention_limit).
+PLANTED = {
+    "privacy_guard_k_anonymity_k_violation_": ("fail", 1),
+    "privacy_guard_k_anonymity_k_violation_1": ("pass", 0),
+    "privacy_guard_k_anonymity_k_violation_diagnosis": ("pass", 0),
+    "privacy_guard_l_diversity_l_violation_": ("fail", 1),
+    "privacy_guard_l_diversity_l_violation_1": ("pass", 0),
+    "privacy_guard_l_diversity_l_violation_entropy": ("fail", 2),
+    "privacy_guard_l_diversity_l_violation_2__recursive": ("fail", 2),
+    "privacy_guard_l_diversity_l_violation_6__recursive": ("fail", 1),
+    "privacy_guard_t_closeness_t_violation_": ("fail", 2),
+    "privacy_guard_t_closeness_t_violation_0_6": ("pass", 0),
+    "privacy_guard_t_closeness_t_violation_salary__0_5": ("pass", 0),
+    "privacy_guard_t_closeness_t_violation_equal__salary__0_5": ("fail", 1),
+    "privacy_guard_retention_limit_expired_visits_": ("fail", 1),
+    "privacy_guard_retention_limit_expired_visits_400": ("pass", 0),
+    "privacy_guard_retention_limit_expired_visits_399": ("fail", 1),
+    "privacy_guard_no_direct_identifiers_leaky_identifiers_": ("fail", 4),
+    "privacy_guard_no_direct_identifiers_leaky_identifiers_ssn_pid": ("pass", 0),
+    "privacy_guard_min_cell_size_small_cells_": ("fail", 2),
+    "privacy_guard_min_cell_size_small_cells_n__2": ("pass", 0),
+    "privacy_guard_k_anonymity_no_meta_people_": ("error", None),
+    "privacy_guard_retention_limit_no_meta_people_": ("error", None),
+}
+
+
+def test_exactly_the_planted_tests_fail(failing: DbtResult) -> None:
+    assert _by_name(failing) == PLANTED
+    # A missing default is an execute-time error of that test only: every model still built.
+    assert set(_by_name(failing, "model").values()) == {("success", None)}
+
+
+def test_missing_defaults_name_the_model_and_the_key(failing: DbtResult) -> None:
+    assert (
+        "privacy_guard.k_anonymity: model.privacy_tests_failing.no_meta_people: no column declares "
+        "config.meta.privacy.class: quasi_identifier and the test has no `quasi_identifiers` argument"
+    ) in failing.stdout
+    assert (
+        "privacy_guard.retention_limit: model.privacy_tests_failing.no_meta_people: needs "
+        "privacy.retention.days"
+    ) in failing.stdout
+
+
+def _audit_rows(failing: DbtResult) -> dict[str, list[tuple]]:
+    """Stored failures: test name -> rows of its audit table."""
+    database = failing.project_dir.parent / "privacy_tests_failing.duckdb"
+    with duckdb.connect(str(database), read_only=True) as connection:
+        names = [row[0] for row in connection.execute(
+            "select table_name from information_schema.tables where table_schema = 'main_dbt_test__audit'"
+        ).fetchall()]
+        return {name: connection.execute(f'select * from main_dbt_test__audit."{name}"').fetchall() for name in names}
+
+
+def test_stored_failures_hold_measures_not_values(failing: DbtResult) -> None:
+    audit = _audit_rows(failing)
+    # Every planted QI value of a violating class, and every identifier value of leaky_identifiers.
+    planted_values = {"rare-sex-x", "rare-age-97", "F", "M", "50-59", "flu", "asthma", "30000"}
+    planted_values |= {f"person{i}@example.org" for i in (1, 2, 3)} | {f"P-000{i}" for i in (1, 2, 3)}
+    planted_values |= {f"555-010{i}" for i in (1, 2, 3)}
+    stored = {str(value) for rows in audit.values() for row in rows for value in row}
+    assert stored & planted_values == set()
+
+    # What is stored is the measure, checked against values worked out by hand.
+    assert audit["privacy_guard_k_anonymity_k_violation_"] == [(1,)]
+    assert sorted(audit["privacy_guard_l_diversity_l_violation_2__recursive"], key=str) == [
+        ("diagnosis", 6, 5.0), ("diagnosis", 6, None)]
+    entropy_l = sorted(row[2] for row in audit["privacy_guard_l_diversity_l_violation_entropy"])
+    expected_entropy_l = [1.0, math.exp(-(5 / 6 * math.log(5 / 6) + 1 / 6 * math.log(1 / 6)))]
+    assert entropy_l == pytest.approx(expected_entropy_l, abs=1e-12)
+    distances = dict((column, distance) for column, _, distance in audit["privacy_guard_t_closeness_t_violation_"])
+    assert distances == pytest.approx({"diagnosis": 4 / 7, "salary": 3 / 7}, abs=1e-12)
+    assert audit["privacy_guard_retention_limit_expired_visits_"] == [(2, 30)]
+    assert sorted(audit["privacy_guard_min_cell_size_small_cells_"]) == [("n", 2), ("visits_count", 1)]
+    assert sorted(row[0] for row in audit["privacy_guard_no_direct_identifiers_leaky_identifiers_"]) == [
+        "email", "patient_pid", "phone", "upper_pid"]
