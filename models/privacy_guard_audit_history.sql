@@ -1,0 +1,16 @@
+{#-
+  The audit log (written by the on-run-end hook `write_audit_log`) as a view, newest run first by
+  `runs_ago`. The pre-hook creates the table when no run has written it yet, so the view builds on
+  a project's very first run. `enabled` is set here, not in dbt_project.yml: a package's
+  dbt_project.yml is rendered with `--vars` only, while a model's config() sees the root's vars.
+-#}
+{{ config(
+    materialized='view',
+    enabled=privacy_guard._audit_settings().enabled,
+    pre_hook="{{ privacy_guard._audit_table_ddl() }}",
+) }}
+
+select
+    audit.*,
+    dense_rank() over (order by audit.run_started_at desc, audit.invocation_id desc) - 1 as runs_ago
+from {{ privacy_guard._audit_relation() }} as audit

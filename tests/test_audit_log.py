@@ -1,0 +1,140 @@
+"""The run audit log: real `dbt build`s of tests/fixtures/audit_project with the hook enabled.
+
+The fixture plants one failing test (visit_counts.repeat_visits not_null: 3 NULL rows) and one
+warning (stg_clinic.diagnosis not_null, severity warn: 1 NULL row). Two builds by two users must
+leave one row per executed node and invocation, matching run_results.json; a third build with
+the audit switched off must add nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from dbt_harness import dbt, dbt_project
+
+pytestmark = pytest.mark.dbt
+
+AUDIT_TABLE = "audit_log.privacy_guard_audit"
+HISTORY_VIEW = "main_privacy_guard.privacy_guard_audit_history"
+# Test names (their unique ids end in a hash).
+FAILING_TEST = "not_null_visit_counts_repeat_visits"
+WARNING_TEST = "not_null_stg_clinic_diagnosis"
+HISTORY_MODEL = "model.privacy_guard.privacy_guard_audit_history"
+
+
+def _rows(database: Path, sql: str) -> list[dict[str, Any]]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        cursor = con.execute(sql)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Two audited builds (users alice, bob), then one with the audit disabled."""
+    tmp = tmp_path_factory.mktemp("audit")
+    project = dbt_project("audit_project", tmp)
+    runs = []
+    for user in ["alice", "bob"]:
+        result = dbt(project, "build", env={"DBT_USER": user}, check=False)  # the planted test fails
+        runs.append({"user": user, "run_results": result.run_results})
+    manifest = json.loads((project / "target" / "manifest.json").read_text())
+    database = tmp / "audit_project.duckdb"
+    rows_before_disabled = _rows(database, f"select count(*) as n from {AUDIT_TABLE}")[0]["n"]
+    disabled = dbt(project, "build", "--vars", "{privacy_guard: {audit: {enabled: false}}}", env={"DBT_USER": "carol"}, check=False)
+    return {
+        "runs": runs,
+        "manifest": manifest,
+        "database": database,
+        "rows_before_disabled": rows_before_disabled,
+        "disabled_run_results": disabled.run_results,
+        "audit": _rows(database, f"select * from {AUDIT_TABLE}"),
+    }
+
+
+def _executed(run: dict[str, Any]) -> list[dict[str, Any]]:
+    """run_results.json's results less the on-run-end hook itself, which is still running when it writes."""
+    return [r for r in run["run_results"]["results"] if "on-run-end" not in r["unique_id"]]
+
+
+def _by_invocation(audited: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in audited["audit"]:
+        grouped.setdefault(row["invocation_id"], []).append(row)
+    return grouped
+
+
+def test_one_row_per_executed_node_and_invocation(audited: dict[str, Any]) -> None:
+    grouped = _by_invocation(audited)
+    expected_ids = [run["run_results"]["metadata"]["invocation_id"] for run in audited["runs"]]
+    assert sorted(grouped) == sorted(expected_ids)
+    for run in audited["runs"]:
+        rows = grouped[run["run_results"]["metadata"]["invocation_id"]]
+        results = _executed(run)
+        assert len(results) == 10  # 2 seeds, 3 models + the history model, 4 tests
+        assert len(rows) == len(results)
+        assert {r["unique_id"]: (r["status"], r["failures"]) for r in rows} == {
+            r["unique_id"]: (r["status"], r["failures"]) for r in results
+        }
+
+
+def test_planted_failures_and_warning_are_recorded(audited: dict[str, Any]) -> None:
+    nodes = audited["manifest"]["nodes"]
+    for rows in _by_invocation(audited).values():
+        by_id = {nodes[r["unique_id"]]["name"]: r for r in rows}
+        assert (by_id[FAILING_TEST]["status"], by_id[FAILING_TEST]["failures"]) == ("fail", 3)
+        assert (by_id[WARNING_TEST]["status"], by_id[WARNING_TEST]["failures"]) == ("warn", 1)
+        failing = sorted(name for name, r in by_id.items() if r["status"] in {"fail", "warn", "error"})
+        assert failing == sorted([FAILING_TEST, WARNING_TEST])
+
+
+def test_who_when_and_which_dbt(audited: dict[str, Any]) -> None:
+    grouped = _by_invocation(audited)
+    for run in audited["runs"]:
+        metadata = run["run_results"]["metadata"]
+        rows = grouped[metadata["invocation_id"]]
+        assert {r["user_name"] for r in rows} == {run["user"]}
+        assert {r["dbt_version"] for r in rows} == {metadata["dbt_version"]}
+        assert {r["target_name"] for r in rows} == {"dev"}
+        assert len({r["run_started_at"] for r in rows}) == 1
+        for row in rows:
+            assert row["run_started_at"] <= row["node_started_at"] <= row["node_finished_at"]
+        timings = {r["unique_id"]: r["execution_time"] for r in _executed(run)}
+        assert {r["unique_id"]: float(r["execution_time_s"]) for r in rows} == pytest.approx(timings, abs=1e-5)
+
+
+def test_privacy_settings_equal_the_node_meta(audited: dict[str, Any]) -> None:
+    nodes = audited["manifest"]["nodes"]
+    declared = 0
+    for row in audited["audit"]:
+        node = nodes[row["unique_id"]]
+        privacy = node["config"].get("meta", {}).get("privacy", {})
+        assert json.loads(row["privacy_json"]) == privacy, row["unique_id"]
+        columns = {
+            name: column["config"]["meta"]["privacy"]
+            for name, column in node["columns"].items()
+            if column.get("config", {}).get("meta", {}).get("privacy")
+        }
+        assert json.loads(row["column_privacy_json"]) == columns, row["unique_id"]
+        declared += bool(privacy)
+    # 2 seeds + 3 models declare a policy, in both audited runs.
+    assert declared == 2 * 5
+
+
+def test_history_view_orders_runs(audited: dict[str, Any]) -> None:
+    history = _rows(audited["database"], f"select invocation_id, runs_ago, count(*) as n from {HISTORY_VIEW} group by all")
+    first, second = (run["run_results"]["metadata"]["invocation_id"] for run in audited["runs"])
+    assert {(h["invocation_id"], h["runs_ago"]) for h in history} == {(first, 1), (second, 0)}
+    # The history model itself ran (and was audited) in both builds.
+    assert all(HISTORY_MODEL in {r["unique_id"] for r in rows} for rows in _by_invocation(audited).values())
+
+
+def test_disabled_audit_writes_nothing(audited: dict[str, Any]) -> None:
+    assert len(audited["audit"]) == audited["rows_before_disabled"]
+    ran = {r["unique_id"] for r in audited["disabled_run_results"]["results"]}
+    assert "model.audit_project.visit_counts" in ran
+    assert HISTORY_MODEL not in ran  # the history model follows the audit switch
