@@ -54,8 +54,13 @@ STEPS: list[Step] = [
 
 
 def demo_environment() -> dict[str, str]:
-    """The process environment, with the demo key when none is set and dbt's telemetry off."""
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+    """The process environment, with the demo key when none is set, the database path and dbt's telemetry off."""
+    env = {
+        **os.environ,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
+        "PRIVACY_GUARD_DEMO_DB": str(DATABASE),  # read by examples/demo/profiles.yml
+    }
     if not env.get(KEY_ENV_VAR):
         print(f"run_demo: {KEY_ENV_VAR} is not set; using the documented demo-only key (never use it for real data)")
         env[KEY_ENV_VAR] = DEMO_ONLY_KEY

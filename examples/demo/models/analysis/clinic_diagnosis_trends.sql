@@ -15,7 +15,9 @@ cells as (
         visit_year,
         zip3,
         diagnosis_chapter,
-        {{ privacy_guard.geometric_noise('count(*)', epsilon=0.5, seed=2026, row_key=['visit_year', 'zip3', 'diagnosis_chapter']) }} as noisy_count
+        {{ privacy_guard.geometric_noise(
+            'count(*)', epsilon=0.5, seed=2026, row_key=['visit_year', 'zip3', 'diagnosis_chapter']
+        ) }} as noisy_count
     from visits
     -- A year that began before the retention cutoff would date its rows too early: drop it.
     where {{ within_retention('visit_year') }}

@@ -6,7 +6,9 @@ with tickets as (
     select
         {{ privacy_guard.generalize_date('tickets.ticket_date', 'quarter') }} as ticket_quarter,
         tickets.category,
-        {{ privacy_guard.generalize_numeric('extract(year from current_date) - customers.birth_year', breakpoints=[30, 45, 60]) }} as age_group,
+        {{ privacy_guard.generalize_numeric(
+            'extract(year from current_date) - customers.birth_year', breakpoints=[30, 45, 60]
+        ) }} as age_group,
         tickets.satisfaction
     from {{ ref('stg_support__tickets') }} as tickets
     inner join {{ ref('stg_sales__customers') }} as customers

@@ -6,7 +6,9 @@ with generalized as (
         {{ privacy_guard.age_band('birth_date', width=10) }} as age_band,
         sex,
         {{ privacy_guard.generalize_hierarchy('job_title', ref('hierarchy_job_title'), 1) }} as job_family,
-        {{ privacy_guard.generalize_numeric('salary', breakpoints=[40000, 60000, 80000, 100000, 120000]) }} as salary_band
+        {{ privacy_guard.generalize_numeric(
+            'salary', breakpoints=[40000, 60000, 80000, 100000, 120000]
+        ) }} as salary_band
     from {{ ref('stg_hr__roster') }}
 )
 
