@@ -25,6 +25,13 @@
       'owner': 'string',
     },
     'retention_keys': {'days': 'integer', 'date_column': 'string'},
+    'purpose_pattern': '^[a-z][a-z0-9_]*$',
+    'number_bounds': {
+      'k': {'minimum': 1},
+      'l': {'minimum': 1},
+      't': {'exclusiveMinimum': 0, 'maximum': 1},
+      'retention.days': {'minimum': 0},
+    },
     'column_keys': {
       'class': 'string',
       'hierarchy': 'string',

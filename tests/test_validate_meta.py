@@ -1,0 +1,60 @@
+"""`dbt run-operation privacy_guard.validate_meta` on a fixture with planted contract violations."""
+
+from __future__ import annotations
+
+import pytest
+
+from dbt_harness import DbtResult, dbt, dbt_project
+
+pytestmark = pytest.mark.dbt
+
+PATTERN = "^[a-z][a-z0-9_]*$"
+# Every planted problem of tests/fixtures/bad_meta, one line each, in the order reported
+# (nodes sorted by unique id, keys in YAML order).
+EXPECTED = [
+    "model.bad_meta.bad_node: privacy.departmnet is not a known key (allowed: agreement, consent, department, k, l, owner, purpose, rationale, retention, sensitivity, t)",
+    "model.bad_meta.bad_node: privacy.consent must be a list of strings (got 'marketing')",
+    f"model.bad_meta.bad_node: privacy.purpose must be a purpose name matching {PATTERN} (got 'Marketing Team')",
+    "model.bad_meta.bad_node: privacy.k must be >= 1 (got 0)",
+    "model.bad_meta.bad_node: privacy.l must be a number (got 'two')",
+    "model.bad_meta.bad_node: privacy.t must be > 0 and <= 1 (got 1.5)",
+    "model.bad_meta.bad_node: privacy.sensitivity must be one of public, internal, confidential, restricted (got 'secret')",
+    "model.bad_meta.bad_node: privacy.agreement must not be empty",
+    "model.bad_meta.bad_node: columns.email.privacy.class must be one of direct_identifier, quasi_identifier, sensitive, none (got 'pii')",
+    "model.bad_meta.bad_node: columns.email.privacy.protection must be one of pseudonymized, generalized, masked, suppressed, noised (got 'hashed')",
+    "model.bad_meta.bad_node: columns.id.privacy.hierarchy must be a string (got 5)",
+    f"model.bad_meta.bad_retention: privacy.consent must hold purpose names matching {PATTERN} (got 'Ads')",
+    "model.bad_meta.bad_retention: privacy.retention.days must be an integer (got 'thirty')",
+    "model.bad_meta.bad_retention: privacy.retention.date_column must be a string (got 3)",
+    "model.bad_meta.bad_retention: privacy.retention.keep is not a known key (allowed: date_column, days)",
+    "seed.bad_meta.bad_seed: privacy.k must be an integer (got True)",
+    "seed.bad_meta.bad_seed: privacy.retention.days is required",
+    "source.bad_meta.crm.contacts: privacy.retention must be a mapping (got 30)",
+    "vars.privacy_guard: default_k must be an integer (got 'five')",
+]
+
+
+@pytest.fixture(scope="module")
+def bad_meta(tmp_path_factory: pytest.TempPathFactory) -> tuple[DbtResult, DbtResult]:
+    project = dbt_project("bad_meta", tmp_path_factory.mktemp("bad_meta"))
+    parse = dbt(project, "parse", check=True)
+    return parse, dbt(project, "run-operation", "privacy_guard.validate_meta", check=False)
+
+
+def test_every_planted_problem_is_one_line_naming_node_and_key(bad_meta: tuple[DbtResult, DbtResult]) -> None:
+    _, validate = bad_meta
+    reported = [
+        line.strip().removeprefix("privacy_guard.validate_meta: ")
+        for line in validate.stdout.splitlines()
+        if line.strip().startswith("privacy_guard.validate_meta: ")
+    ]
+    assert reported == EXPECTED
+    assert "good_node" not in validate.stdout
+
+
+def test_bad_meta_exits_non_zero_without_a_traceback(bad_meta: tuple[DbtResult, DbtResult]) -> None:
+    parse, validate = bad_meta
+    # dbt itself treats meta as free-form: parsing succeeds, only validate_meta objects.
+    assert parse.returncode == 0
+    assert validate.returncode == 1
+    assert "Traceback" not in validate.stdout + validate.stderr
