@@ -1,0 +1,53 @@
+"""The loader over hand-written manifests of older dbt versions (the v12 one is generated in test_check_project.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from python_checks.loader import load_manifest, load_run_results
+from python_checks.policy import declared_policy
+from python_checks.sql_joins import dialect_for
+
+MANIFESTS = Path(__file__).resolve().parents[1] / "fixtures" / "manifests"
+
+
+def test_v1_reads_top_level_meta_compiled_sql_and_sources() -> None:
+    manifest = load_manifest(MANIFESTS / "v1_dbt0.19.json")
+    assert (manifest.schema_version, manifest.dbt_version, manifest.adapter_type) == (1, "0.19.2", "postgres")
+    assert set(manifest.nodes) == {"seed.legacy.patients", "model.legacy.visits_by_zip", "source.legacy.crm.contacts"}
+    seed = manifest.nodes["seed.legacy.patients"]
+    assert seed.privacy["department"] == "clinic"
+    assert seed.columns["email"].privacy == {"class": "direct_identifier"}
+    assert manifest.nodes["model.legacy.visits_by_zip"].compiled_code.startswith("select p.zip")
+    assert manifest.nodes["source.legacy.crm.contacts"].identifier == "contacts"
+    # No attached_node before dbt 1.5: the test belongs to the node it depends on.
+    [test] = manifest.tests
+    assert (test.name, test.namespace, test.attached_node) == ("unique", None, "seed.legacy.patients")
+
+
+def test_v4_reads_config_meta_and_exposures() -> None:
+    manifest = load_manifest(MANIFESTS / "v4_dbt1.0.json")
+    assert manifest.nodes["model.mid.staff"].privacy["retention"] == {"days": 90}
+    assert manifest.nodes["exposure.mid.dashboard"].parents == ("model.mid.staff",)
+    assert dialect_for(manifest.adapter_type) == "snowflake"
+
+
+def test_v7_reads_compiled_code_and_column_config_meta() -> None:
+    manifest = load_manifest(MANIFESTS / "v7_dbt1.3.json")
+    node = manifest.nodes["model.later.orders"]
+    assert node.compiled_code == "select top 10 customer_id from [db].[dbo].[raw_orders]"
+    assert declared_policy(node).columns["customer_id"].column_class == "direct_identifier"
+    assert dialect_for(manifest.adapter_type) == "tsql"
+
+
+@pytest.mark.parametrize(("adapter", "dialect"), [("duckdb", "duckdb"), ("postgres", "postgres"), ("bigquery", "bigquery"), ("sqlserver", "tsql"), ("exotic", None), (None, None)])
+def test_adapter_to_dialect(adapter: str | None, dialect: str | None) -> None:
+    assert dialect_for(adapter) == dialect
+
+
+def test_run_results_statuses(tmp_path: Path) -> None:
+    path = tmp_path / "run_results.json"
+    path.write_text('{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/run-results/v5.json"}, "results": [{"unique_id": "t.a", "status": "fail"}]}')
+    assert load_run_results(path) == {"t.a": "fail"}
