@@ -10,7 +10,8 @@
     pre_hook="{{ privacy_guard._audit_table_ddl() }}",
 ) }}
 
+-- The columns are the audit table's (one home: privacy_guard._audit_columns), hence the star.
 select
-    audit.*,
-    dense_rank() over (order by audit.run_started_at desc, audit.invocation_id desc) - 1 as runs_ago
-from {{ privacy_guard._audit_relation() }} as audit
+    audit_log.*,  -- noqa: AM04
+    dense_rank() over (order by audit_log.run_started_at desc, audit_log.invocation_id desc) - 1 as runs_ago
+from {{ privacy_guard._audit_relation() }} as audit_log
