@@ -47,6 +47,10 @@ def _environment() -> Environment:
     return Environment(extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols", _DbtBlocks])
 
 
+class JinjaExpression(str):
+    """An argument that is not a constant, as its Jinja source (`ref('x')`); JSON sees a string."""
+
+
 @dataclass(frozen=True)
 class MacroCall:
     """One call `privacy_guard.<macro>(...)` in a model's Jinja.
@@ -61,6 +65,21 @@ class MacroCall:
     kwargs: dict[str, Any]
     line: int
     inside: list[str] = field(default_factory=list)
+
+    def display(self) -> str:
+        """The call as Jinja source: `generalize_numeric('age', width=10)`."""
+        parts = [_display_value(arg) for arg in self.args] + [f"{key}={_display_value(value)}" for key, value in self.kwargs.items()]
+        return f"{PACKAGE}.{self.macro}({', '.join(parts)})"
+
+
+def _display_value(value: Any) -> str:
+    if isinstance(value, JinjaExpression):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_display_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_literal(key)}: {_display_value(item)}" for key, item in value.items()) + "}"
+    return _literal(value)
 
 
 @dataclass(frozen=True)
@@ -175,7 +194,7 @@ def argument_value(node: nodes.Expr) -> Any:
             return [argument_value(item) for item in node.items]
         if isinstance(node, nodes.Dict):
             return {_dict_key(pair.key): argument_value(pair.value) for pair in node.items}
-        return source_text(node)
+        return JinjaExpression(source_text(node))
     return _json_ready(value)
 
 

@@ -1,0 +1,230 @@
+"""`privacy-guard docs`: the governance site (or one markdown file) of a dbt project.
+
+Governance reads lineage docs, not check output: for every model where its personal data came
+from, whose it is, what may be done with it, which de-identification was applied with which
+settings and whether the privacy tests passed. This module gathers that into one `Site` (the
+check's JSON document + provenance from the manifest/run_results) and writes it atomically; the
+formatters (`formatters/html.py`, `formatters/markdown.py`) only lay it out. `docs` exits 0 once
+the site is written whatever the findings: `check` is the gate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from python_checks import provenance
+from python_checks.check import run_check
+from python_checks.findings import severity_rank
+from python_checks.formatters.json import dumps
+from python_checks.loader import ArtifactError, read_json
+
+#: The check document, beside the page: the machine-readable half of the docs.
+REPORT_FILE = "privacy_report.json"
+#: Per node: the macros applied with their settings, the attached tests and their last results.
+PROVENANCE_FILE = "provenance.json"
+MARKDOWN_FILE = "privacy_lineage.md"
+K_ANONYMITY_TEST = "k_anonymity"
+
+
+@dataclass
+class NodeView:
+    """Everything one card of the site shows about a node."""
+
+    unique_id: str
+    entry: dict[str, Any]  # the check document's `nodes` entry (effective policy)
+    provenance: provenance.NodeProvenance
+    findings: list[dict[str, Any]]
+    children: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.entry["name"]
+
+    @property
+    def resource_type(self) -> str:
+        return self.entry["resource_type"]
+
+    @property
+    def declared_policy(self) -> bool:
+        return bool(self.entry.get("declared"))
+
+    @property
+    def worst_severity(self) -> str | None:
+        return max((f["severity"] for f in self.findings), key=severity_rank, default=None)
+
+    @property
+    def k_anonymity_status(self) -> str | None:
+        """'pass'/'fail'/... of its k_anonymity test(s) ('pass' only if all pass); None without one."""
+        statuses = [t.status or "not run" for t in self.provenance.tests if t.is_privacy_test and t.test == K_ANONYMITY_TEST]
+        if not statuses:
+            return None
+        return "pass" if all(s == "pass" for s in statuses) else next(s for s in statuses if s != "pass")
+
+
+@dataclass
+class Site:
+    """The docs of one project: the check document plus provenance, per node and in total."""
+
+    document: dict[str, Any]
+    nodes: dict[str, NodeView]
+    run: provenance.RunInfo | None
+    generated_at: str
+
+    @property
+    def findings(self) -> list[dict[str, Any]]:
+        return self.document["findings"]
+
+    @property
+    def edges(self) -> list[dict[str, Any]]:
+        return self.document["edges"]
+
+    def departments(self) -> list[str]:
+        return sorted({d for view in self.nodes.values() for d in view.entry["departments"]})
+
+    def metrics(self) -> dict[str, Any]:
+        """The governance numbers: k-anonymity coverage, violations, models without a policy."""
+        personal_models = [v for v in self.nodes.values() if v.resource_type == "model" and v.entry["personal"]]
+        k_statuses = Counter(v.k_anonymity_status for v in personal_models)
+        models = [v for v in self.nodes.values() if v.resource_type == "model"]
+        errors = [f for f in self.findings if f["severity"] == "error"]
+        return {
+            "personal_models": len(personal_models),
+            "k_anonymity_passing": k_statuses["pass"],
+            "k_anonymity_tested": len(personal_models) - k_statuses[None],
+            "k_anonymity_share": k_statuses["pass"] / len(personal_models) if personal_models else None,
+            "policy_violations": len(errors),
+            "models_with_violations": len({f["node"] for f in errors}),
+            "warnings": sum(f["severity"] == "warning" for f in self.findings),
+            "models": len(models),
+            "models_without_policy": sorted(v.name for v in models if not v.declared_policy),
+        }
+
+    def by_department(self) -> list[dict[str, Any]]:
+        """Per department: its nodes, personal nodes, and the findings on them."""
+        rows = []
+        for department in self.departments():
+            views = [v for v in self.nodes.values() if department in v.entry["departments"]]
+            rows.append(
+                {
+                    "department": department,
+                    "nodes": len(views),
+                    "models": sum(v.resource_type == "model" for v in views),
+                    "combined": sum(len(v.entry["departments"]) > 1 for v in views),
+                    "findings": sum(len(v.findings) for v in views),
+                }
+            )
+        return rows
+
+    def by_rule(self) -> list[dict[str, Any]]:
+        """Per rule of the check: how many findings, with its summary (rules that did not run too)."""
+        counts = self.document["summary"]["by_rule"]
+        return [
+            {**rule, "findings": counts.get(rule["id"], 0)}
+            for rule in sorted(self.document.get("rules", []), key=lambda r: (-counts.get(r["id"], 0), r["id"]))
+        ]
+
+
+def build_site(document: dict[str, Any], manifest: dict[str, Any], run_results: dict[str, Any] | None = None) -> Site:
+    """Join the check document with the manifest's provenance into the per-node views."""
+    extracted = provenance.extract(manifest, run_results)
+    findings: dict[str, list[dict[str, Any]]] = {}
+    for finding in document["findings"]:
+        findings.setdefault(finding["node"], []).append(finding)
+    views = {
+        uid: NodeView(uid, entry, extracted.get(uid) or provenance.NodeProvenance(uid), findings.get(uid, []))
+        for uid, entry in document["nodes"].items()
+    }
+    for edge in document["edges"]:
+        if edge["source"] in views:
+            views[edge["source"]].children.append(edge["target"])
+    return Site(
+        document=document,
+        nodes=views,
+        run=provenance.run_info(run_results),
+        generated_at=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
+def load_site(
+    manifest: Path, *, run_results: Path | None = None, catalog: Path | None = None, project_dir: Path | None = None
+) -> Site:
+    """Run the check and read the provenance; ArtifactError (one line) on unusable input."""
+    report = run_check(manifest, project_dir=project_dir, catalog=catalog, run_results=run_results)
+    raw_results = read_json(run_results, "run_results") if run_results is not None else None
+    return build_site(report.to_document(), read_json(manifest, "manifest"), raw_results)
+
+
+def _render(site: Site, output_format: str) -> dict[str, str]:
+    # Imported here: the formatters type-annotate with Site, so they import this module.
+    from python_checks.formatters import html, markdown
+
+    renderers: dict[str, Callable[[Site], dict[str, str]]] = {
+        "html": html.render_site,
+        "markdown": lambda s: {MARKDOWN_FILE: markdown.render(s)},
+    }
+    applied = {uid: view.provenance.to_dict() for uid, view in sorted(site.nodes.items())}
+    return {**renderers[output_format](site), REPORT_FILE: dumps(site.document), PROVENANCE_FILE: dumps(applied)}
+
+
+def write_site(site: Site, out: Path, output_format: str = "html") -> Path:
+    """Write the site into `out` atomically (built next to it, then renamed); returns the main file.
+
+    An existing `out` is replaced only when it is empty or an earlier docs output (it holds
+    privacy_report.json), so a mistyped --out cannot wipe an unrelated folder.
+    """
+    out = out.resolve()
+    if out.exists() and not out.is_dir():
+        raise ArtifactError(f"--out {out}: exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()) and not (out / REPORT_FILE).is_file():
+        raise ArtifactError(f"--out {out}: folder is not empty and holds no {REPORT_FILE} of an earlier docs run; refusing to replace it")
+    if not out.parent.is_dir():
+        raise ArtifactError(f"--out {out}: parent folder {out.parent} does not exist")
+    files = _render(site, output_format)
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    try:
+        for relative, text in files.items():
+            target = staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        staging.chmod(0o755)
+        previous = out.with_name(f".{out.name}.previous") if out.exists() else None
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
+            out.rename(previous)
+        staging.rename(out)
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out / ("index.html" if output_format == "html" else MARKDOWN_FILE)
+
+
+@click.command("docs")
+@click.option("--manifest", type=click.Path(path_type=Path), default=Path("target/manifest.json"), show_default=True, help="dbt manifest.json.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder to write the site into (replaced atomically).")
+@click.option("--run-results", type=click.Path(path_type=Path), help="run_results.json: latest test results on the cards.")
+@click.option("--catalog", type=click.Path(path_type=Path), help="catalog.json: warehouse columns.")
+@click.option(
+    "--project-dir",
+    type=click.Path(path_type=Path),
+    help="dbt project whose dbt_project.yml holds vars.privacy_guard [default: folder above the manifest's target/].",
+)
+@click.option("--format", "output_format", type=click.Choice(["html", "markdown"]), default="html", show_default=True)
+def docs_command(
+    manifest: Path, out: Path, run_results: Path | None, catalog: Path | None, project_dir: Path | None, output_format: str
+) -> int:
+    """Write the privacy lineage site (index.html + assets, or one markdown file) and the check JSON."""
+    site = load_site(manifest, run_results=run_results, catalog=catalog, project_dir=project_dir)
+    written = write_site(site, out, output_format)
+    click.echo(f"privacy-guard: docs written to {written} ({len(site.nodes)} nodes, {len(site.findings)} findings)")
+    return 0

@@ -1,0 +1,138 @@
+"""The docs as one markdown file (repos, wikis): metrics, a mermaid lineage, findings, model cards.
+
+Same content as the HTML site (both read `docs_site.Site`), minus interaction: mermaid renders
+the graph where the wiki supports it and stays readable as text where it does not.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from python_checks.formatters.html import PALETTE, subtitle
+
+if TYPE_CHECKING:
+    from python_checks.docs_site import NodeView, Site
+
+_EDGE_ARROWS = {"flagged": "==>", "cross": "-.->", "plain": "-->"}
+_EDGE_COLOURS = {"flagged": "#d62728", "cross": "#7a4bb7"}
+
+
+def _cell(text: object) -> str:
+    """A table cell: pipes and newlines would break the row."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _mermaid_label(text: str) -> str:
+    return text.replace('"', "#quot;")
+
+
+def mermaid(site: Site) -> str:
+    """`flowchart LR` of every node; one class per department, cross-department and flagged edges styled."""
+    ids = {uid: f"n{i}" for i, uid in enumerate(sorted(site.nodes))}
+    lines = ["flowchart LR"]
+    for uid, view in sorted(site.nodes.items()):
+        lines.append(f'  {ids[uid]}["{_mermaid_label(view.name)}<br/><small>{_mermaid_label(subtitle(view.entry))}</small>"]')
+    styles = []
+    for position, edge in enumerate(e for e in site.edges if e["source"] in ids and e["target"] in ids):
+        kind = "flagged" if edge["flagged"] else "cross" if edge["cross_department"] else "plain"
+        lines.append(f"  {ids[edge['source']]} {_EDGE_ARROWS[kind]} {ids[edge['target']]}")
+        if kind in _EDGE_COLOURS:
+            styles.append(f"  linkStyle {position} stroke:{_EDGE_COLOURS[kind]},stroke-width:2px")
+    departments = site.departments()
+    for department in departments:
+        members = [ids[uid] for uid, view in sorted(site.nodes.items()) if view.entry["departments"] == [department]]
+        if members:
+            lines.append(f"  class {','.join(members)} dept_{department}")
+    combined = [ids[uid] for uid, view in sorted(site.nodes.items()) if len(view.entry["departments"]) > 1]
+    if combined:
+        lines.append(f"  class {','.join(combined)} combined")
+    for i, department in enumerate(departments):
+        lines.append(f"  classDef dept_{department} fill:{PALETTE[i % len(PALETTE)]}33,stroke:{PALETTE[i % len(PALETTE)]}")
+    lines.append("  classDef combined fill:#ffffff,stroke:#7a4bb7,stroke-width:2px")
+    return "\n".join(lines + styles)
+
+
+def _card(view: NodeView) -> list[str]:
+    e = view.entry
+    consent = "not declared" if e["consent"] is None else ", ".join(e["consent"]) or "none in common upstream"
+    retention = f"declared {e['declared_retention_days'] if e['declared_retention_days'] is not None else 'none'}, effective {e['retention_days'] if e['retention_days'] is not None else 'none'} (days)"
+    lines = [
+        f"### {view.name}",
+        "",
+        f"`{e['original_file_path'] or view.unique_id}` · {view.resource_type} · {'personal data' if e['personal'] else 'not personal'}"
+        + ("" if view.declared_policy else " · **no policy declared**"),
+        "",
+        f"- **Department:** {', '.join(e['departments']) or '—'}",
+        f"- **Consent:** {consent}",
+        f"- **Purpose:** {e['purpose'] or '—'}",
+        f"- **Retention:** {retention}",
+        f"- **Effective k:** {e['k'] if e['k'] is not None else '—'}",
+        f"- **Agreement:** {e['agreement'] or '—'}",
+    ]
+    if e["columns"]:
+        lines += ["", "| Column | Class | Protection |", "|---|---|---|"]
+        lines += [f"| {_cell(name)} | {c['class'] or '—'} | {c['protection'] or '—'} |" for name, c in e["columns"].items()]
+    if view.provenance.macros:
+        lines += ["", "De-identification applied:", ""]
+        lines += [f"- `{call.display()}`" + (f" (in {' › '.join(call.inside)})" if call.inside else "") for call in view.provenance.macros]
+    lines += [f"> note: {note}" for note in view.provenance.notes]
+    if view.provenance.tests:
+        lines += ["", "| Test | Settings | Last result |", "|---|---|---|"]
+        for test in view.provenance.tests:
+            name = f"{test.namespace + '.' if test.namespace else ''}{test.test}" + (f" on {test.column}" if test.column else "")
+            result = (test.status or "not run") + (f" ({test.failures} failing)" if test.failures else "")
+            lines.append(f"| {_cell(name)} | {_cell(test.kwargs or '—')} | {result} |")
+    if view.findings:
+        lines += ["", "Findings:", ""]
+        lines += [f"- **{f['severity']}** `{f['category']}`: {f['message']} — fix: {f['hint']}" for f in view.findings]
+    return lines + [""]
+
+
+def render(site: Site) -> str:
+    """The whole markdown document."""
+    metrics = site.metrics()
+    share = "–" if metrics["k_anonymity_share"] is None else f"{metrics['k_anonymity_share']:.0%}"
+    lines = [
+        "# Privacy lineage",
+        "",
+        f"Generated {site.generated_at} by privacy-guard docs. Machine-readable: `privacy_report.json`, `provenance.json`.",
+        "",
+        f"- Personal models with a passing k-anonymity test: **{share}** ({metrics['k_anonymity_passing']} of {metrics['personal_models']})",
+        f"- Policy violations (errors): **{metrics['policy_violations']}** on {metrics['models_with_violations']} nodes; {metrics['warnings']} warnings",
+        f"- Models without a privacy policy: **{len(metrics['models_without_policy'])}** of {metrics['models']}"
+        + (f" ({', '.join(metrics['models_without_policy'])})" if metrics["models_without_policy"] else ""),
+        "",
+        "## Lineage",
+        "",
+        "Dotted edges join data of different departments; thick red edges are flagged combinations.",
+        "",
+        "```mermaid",
+        mermaid(site),
+        "```",
+        "",
+        "## Per department",
+        "",
+        "| Department | Nodes | Models | Combined with others | Findings |",
+        "|---|---|---|---|---|",
+        *(f"| {_cell(r['department'])} | {r['nodes']} | {r['models']} | {r['combined']} | {r['findings']} |" for r in site.by_department()),
+        "",
+        "## Per rule",
+        "",
+        "| Rule | Findings | Status |",
+        "|---|---|---|",
+        *(f"| {r['id']} | {r['findings']} | {_cell(r['status'])} |" for r in site.by_rule()),
+        "",
+        "## Findings",
+        "",
+    ]
+    if site.findings:
+        lines += ["| Severity | Category | Model | Finding | How to fix |", "|---|---|---|---|---|"]
+        for f in site.findings:
+            owner = site.nodes.get(f["node"])
+            lines.append(f"| {f['severity']} | {f['category']} | {_cell(owner.name if owner else f['node'])} | {_cell(f['message'])} | {_cell(f['hint'])} |")
+    else:
+        lines.append("The check found nothing.")
+    lines += ["", "## Models", ""]
+    for _, view in sorted(site.nodes.items(), key=lambda item: item[1].name):
+        lines += _card(view)
+    return "\n".join(lines).rstrip() + "\n"
