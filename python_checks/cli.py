@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from python_checks.check import CheckReport, run_check
+from python_checks.docs_site import docs_command
 from python_checks.findings import SEVERITIES
 from python_checks.formatters import FORMATTERS
 from python_checks.formatters.json import dumps
@@ -145,6 +146,9 @@ def validate(manifest: Path, project_dir: Path | None, output_format: str) -> in
         lines = [f"{unique_id}: {error}" for unique_id, errors in violations.items() for error in errors]
         write_output("\n".join(lines) + "\n" if lines else f"{len(loaded.nodes)} nodes: privacy meta valid\n", None)
     return 1 if violations else 0
+
+
+cli.add_command(docs_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
