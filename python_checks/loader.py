@@ -60,6 +60,8 @@ class Node:
     database: str | None = None
     schema: str | None = None
     identifier: str | None = None
+    #: Column names the warehouse reports (catalog.json); None when no catalog was read.
+    observed_columns: frozenset[str] | None = None
 
 
 @dataclass(slots=True)
@@ -223,8 +225,8 @@ def load_manifest(path: Path) -> Manifest:
 def load_catalog(path: Path, manifest: Manifest) -> None:
     """Add the warehouse's column names (catalog.json) to the manifest's nodes, in place.
 
-    Undocumented columns matter: a quasi-identifier is carried by name into a child that exists
-    in the warehouse but not in any YAML.
+    Documented columns are rarely all columns; the catalog's are, so with a catalog a column
+    travels by name only into children that really have it (without one, into every child).
     """
     what = "catalog"
     document = read_json(path, what)
@@ -234,10 +236,13 @@ def load_catalog(path: Path, manifest: Manifest) -> None:
             node = manifest.nodes.get(unique_id)
             if node is None or not isinstance(entry, dict):
                 continue
+            observed = set()
             for key, column in (entry.get("columns") or {}).items():
                 name = str((column or {}).get("name") or key).lower()
+                observed.add(name)
                 if name not in node.columns:
                     node.columns[name] = Column(name, None, (column or {}).get("type"))
+            node.observed_columns = frozenset(observed)
 
 
 def load_run_results(path: Path) -> dict[str, str]:

@@ -135,7 +135,8 @@ def _carried_columns(node: Node, parents: list[NodePolicy], sql: ModelSql | None
                 for name, column in by_id[parent_id].columns.items():
                     _merge(carried, column, name)
         return carried
-    known = set(node.columns) or None  # no documented columns: assume everything passes
+    # YAML documents some columns, the catalog lists all: without a catalog assume everything passes.
+    known = node.observed_columns
     for parent in parents:
         for name, column in parent.columns.items():
             if known is None or name in known:
