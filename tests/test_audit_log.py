@@ -75,7 +75,7 @@ def test_one_row_per_executed_node_and_invocation(audited: dict[str, Any]) -> No
     for run in audited["runs"]:
         rows = grouped[run["run_results"]["metadata"]["invocation_id"]]
         results = _executed(run)
-        assert len(results) == 10  # 2 seeds, 3 models + the history model, 4 tests
+        assert len(results) == 12  # 2 seeds, 4 models + the history model, 5 tests
         assert len(rows) == len(results)
         assert {r["unique_id"]: (r["status"], r["failures"]) for r in rows} == {
             r["unique_id"]: (r["status"], r["failures"]) for r in results
@@ -121,8 +121,8 @@ def test_privacy_settings_equal_the_node_meta(audited: dict[str, Any]) -> None:
         }
         assert json.loads(row["column_privacy_json"]) == columns, row["unique_id"]
         declared += bool(privacy)
-    # 2 seeds + 3 models declare a policy, in both audited runs.
-    assert declared == 2 * 5
+    # 2 seeds, 4 fixture models and the history model declare a policy, in both audited runs.
+    assert declared == 2 * 7
 
 
 def test_history_view_orders_runs(audited: dict[str, Any]) -> None:
