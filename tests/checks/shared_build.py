@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,17 @@ def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
-def shared_build(tmp_path_factory: pytest.TempPathFactory, fixture: str, profile_extra: str = "", env: dict[str, str] | None = None) -> DbtResult:
-    """`dbt build` of tests/fixtures/<fixture> (or an absolute project path), once per session."""
+def shared_build(
+    tmp_path_factory: pytest.TempPathFactory,
+    fixture: str | Path,
+    profile_extra: str = "",
+    env: dict[str, str] | None = None,
+    prepare: Callable[[Path], None] | None = None,
+) -> DbtResult:
+    """`dbt build` of tests/fixtures/<fixture> (or an absolute project path), once per session.
+
+    `prepare(project_dir)` runs on the copy before the build (e.g. to generate seed files).
+    """
     name = Path(fixture).name
     root = session_dir(tmp_path_factory)
     record = root / f"{name}.build.json"
@@ -34,6 +44,8 @@ def shared_build(tmp_path_factory: pytest.TempPathFactory, fixture: str, profile
         workdir = root / f"{name}.shared"
         workdir.mkdir()
         project = dbt_project(fixture, workdir, profile_extra)
+        if prepare is not None:
+            prepare(project)
         result = dbt(project, "build", env=env, check=True)
         record.write_text(json.dumps({"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr, "project_dir": str(project)}))
         return result
