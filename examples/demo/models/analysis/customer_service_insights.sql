@@ -1,7 +1,8 @@
 -- Service quality by quarter, ticket category and customer age group (agreement
 -- sales_support_service_quality), linked on the pseudonym. Cells of fewer than k tickets are
--- suppressed; the satisfaction average carries Laplace noise (epsilon 1 on the sum, whose
--- sensitivity is 4: one ticket moves it by at most 5 - 1).
+-- suppressed; the satisfaction average carries Laplace noise (epsilon 1 on the sum, sensitivity 4:
+-- changing one ticket's 1-5 score moves the sum by at most 4). That protects single tickets; a
+-- customer with several tickets in one cell moves the sum further.
 with tickets as (
     select
         {{ privacy_guard.generalize_date('tickets.ticket_date', 'quarter') }} as ticket_quarter,
