@@ -1,0 +1,64 @@
+"""The package parses on an adapter without its own bodies (postgres: no server needed to parse).
+
+A consumer that calls every public macro and every generic test, plus the audit hook, must parse
+through the `default__` dispatch fallbacks. The list of public macros is read from macros/, so a
+macro added later without a call here fails this test.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dbt_harness import FIXTURES, REPO_ROOT, copy_project, dbt
+
+pytestmark = pytest.mark.dbt
+
+OTHER_ADAPTER = FIXTURES / "consumer" / "other_adapter"
+POSTGRES_PROFILE = """privacy_guard_fixture:
+  target: dev
+  outputs:
+    dev:
+      type: postgres
+      host: localhost
+      port: 5432
+      user: nobody
+      password: unused
+      dbname: nowhere
+      schema: analytics
+      threads: 1
+"""
+HOOK = "on-run-end:\n  - \"{{ privacy_guard.write_audit_log(results) }}\"\n"
+
+
+def public_macros() -> set[str]:
+    """Names of the package's public macros and tests (not `_private`, not adapter bodies)."""
+    names = set()
+    for path in (REPO_ROOT / "macros").rglob("*.sql"):
+        for kind, name in re.findall(r"\{%-?\s*(macro|test)\s+([a-z][a-z0-9_]*)\s*\(", path.read_text()):
+            if not re.match(r"^(default|[a-z]+)__", name):
+                names.add(name)
+    return names
+
+
+def test_every_public_macro_is_called_by_the_fixture() -> None:
+    # The consumer's own dbt_project.yml calls validate_meta from its on-run-start hook.
+    sources = [*OTHER_ADAPTER.iterdir(), FIXTURES / "consumer" / "dbt_project.yml"]
+    fixture_text = "\n".join(path.read_text() for path in sources) + HOOK
+    called = set(re.findall(r"privacy_guard\.([a-z][a-z0-9_]*)", fixture_text))
+    assert public_macros() - called == set()
+
+
+def test_consumer_using_every_macro_parses_on_postgres(tmp_path: Path) -> None:
+    project = copy_project("consumer", tmp_path)
+    for path in OTHER_ADAPTER.iterdir():
+        shutil.copy(path, project / "models" / path.name)
+    with (project / "dbt_project.yml").open("a") as dbt_project_yml:
+        dbt_project_yml.write(HOOK)
+    (project / "profiles.yml").write_text(POSTGRES_PROFILE)
+    dbt(project, "deps", check=True)
+    result = dbt(project, "parse", check=True)
+    assert "Traceback" not in result.stdout + result.stderr
