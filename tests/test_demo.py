@@ -268,3 +268,37 @@ def test_service_insights_counts_are_exact_and_averages_only_noised(demo: DemoBu
         assert deviation < 8.05
         moved += deviation > 0.05
     assert moved > len(published) / 2
+
+
+def test_privacy_check_flags_exactly_the_planted_model(demo: DemoBuild) -> None:
+    """The lineage check (issue 3) on this build: every error is on the planted model, and it gets
+    each category reference/demo.md lists. Warnings are only missing_privacy_test."""
+    target = demo.project / "target"
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("privacy-guard")), "check",
+            "--manifest", str(target / "manifest.json"),
+            "--run-results", str(target / "run_results.json"),
+            "--database", str(demo.database),
+            "--format", "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    findings = orjson.loads(proc.stdout)["findings"]
+    errors = {(f["rule"], f["node"]) for f in findings if f["severity"] == "error"}
+    planted = f"model.privacy_guard_demo.{PLANTED}"
+    assert errors == {
+        (rule, planted)
+        for rule in (
+            "cross_department_join",
+            "direct_identifier_join",
+            "quasi_identifier_linkage",
+            "consent_violation",
+            "data_minimization",
+            "retention_conflict",
+        )
+    }
+    assert {f["rule"] for f in findings if f["severity"] != "error"} == {"missing_privacy_test"}
