@@ -81,10 +81,11 @@
   document.getElementById("fit").addEventListener("click", fit);
 
   function centreOn(index) {
+    if (full.w <= 1600 && full.h <= 1200) return;  // a small graph is readable whole: keep it in view
     var el = nodeEls[index];
     var box = el.getBBox();
     var m = el.transform.baseVal.consolidate().matrix;
-    var w = Math.min(full.w, Math.max(900, box.width * 6)), h = w * (view.h / view.w);
+    var w = Math.min(view.w, 1400), h = w * (view.h / view.w);
     view = { x: m.e + box.width / 2 - w / 2, y: m.f + box.height / 2 - h / 2, w: w, h: h };
     applyView();
   }
