@@ -31,11 +31,10 @@ class ArtifactError(Exception):
 
 @dataclass(slots=True)
 class Column:
-    """A documented (manifest) or observed (catalog) column and its raw `privacy` block."""
+    """A documented column and its raw `privacy` block (possibly malformed: the rules report that)."""
 
     name: str
     privacy: Any = None
-    data_type: str | None = None
 
 
 @dataclass(slots=True)
@@ -124,23 +123,25 @@ def _mapping(container: dict[str, Any], key: str, path: Path, what: str, where: 
 
 def _privacy(entry: dict[str, Any]) -> Any:
     """`config.meta.privacy` (dbt >= 1.10) over top-level `meta.privacy` (older dbt), as the macros read it."""
-    config_meta = (entry.get("config") or {}).get("meta") or {}
-    top_meta = entry.get("meta") or {}
+    config = entry.get("config")
+    config_meta = config.get("meta") if isinstance(config, dict) else None
     found = config_meta.get(META_NAMESPACE) if isinstance(config_meta, dict) else None
-    if found is None and isinstance(top_meta, dict):
-        found = top_meta.get(META_NAMESPACE)
+    if found is None:
+        top_meta = entry.get("meta")
+        found = top_meta.get(META_NAMESPACE) if isinstance(top_meta, dict) else None
     return found
 
 
 def _columns(entry: dict[str, Any]) -> dict[str, Column]:
+    """The columns that carry a privacy block (the only ones the checks read)."""
     columns: dict[str, Column] = {}
     raw = entry.get("columns") or {}
     if not isinstance(raw, dict):
         return columns
     for key, column in raw.items():
-        if isinstance(column, dict):
+        if isinstance(column, dict) and (privacy := _privacy(column)) is not None:
             name = str(column.get("name") or key).lower()
-            columns[name] = Column(name, _privacy(column), column.get("data_type"))
+            columns[name] = Column(name, privacy)
     return columns
 
 
@@ -223,7 +224,7 @@ def load_manifest(path: Path) -> Manifest:
 
 
 def load_catalog(path: Path, manifest: Manifest) -> None:
-    """Add the warehouse's column names (catalog.json) to the manifest's nodes, in place.
+    """Record the warehouse's column names (catalog.json) on the manifest's nodes, in place.
 
     Documented columns are rarely all columns; the catalog's are, so with a catalog a column
     travels by name only into children that really have it (without one, into every child).
@@ -236,13 +237,8 @@ def load_catalog(path: Path, manifest: Manifest) -> None:
             node = manifest.nodes.get(unique_id)
             if node is None or not isinstance(entry, dict):
                 continue
-            observed = set()
-            for key, column in (entry.get("columns") or {}).items():
-                name = str((column or {}).get("name") or key).lower()
-                observed.add(name)
-                if name not in node.columns:
-                    node.columns[name] = Column(name, None, (column or {}).get("type"))
-            node.observed_columns = frozenset(observed)
+            columns = entry.get("columns") or {}
+            node.observed_columns = frozenset(str((column or {}).get("name") or key).lower() for key, column in columns.items())
 
 
 def load_run_results(path: Path) -> dict[str, str]:

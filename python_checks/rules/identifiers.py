@@ -27,16 +27,13 @@ def _pseudonymized_lineage(context: Context) -> dict[str, bool]:
 def unprotected_identifier(context: Context, threshold: float | None) -> Iterator[Issue]:
     """Reported at the first model an identifier reaches, not again at every model below it."""
     protected = _pseudonymized_lineage(context)
-    for node, policy in context.models():
-        if protected[node.unique_id]:
-            continue
-        identifiers = set(policy.raw_identifiers())
-        for parent_id in context.lineage.parents[node.unique_id]:
-            if context.node(parent_id).resource_type in ("model", "snapshot"):
-                identifiers -= set(context.policies[parent_id].raw_identifiers())
+    exposed = {node.unique_id: set(policy.raw_identifiers()) for node, policy in context.models() if not protected[node.unique_id]}
+    for unique_id, identifiers in exposed.items():
+        for parent_id in context.lineage.parents[unique_id]:
+            identifiers = identifiers - exposed.get(parent_id, set())
         if identifiers:
             yield Issue(
-                node.unique_id,
-                f"{node_label(context, node.unique_id)} exposes direct identifier {', '.join(sorted(identifiers))} unprotected",
+                unique_id,
+                f"{node_label(context, unique_id)} exposes direct identifier {', '.join(sorted(identifiers))} unprotected",
                 {"columns": sorted(identifiers)},
             )
