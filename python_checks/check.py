@@ -8,6 +8,9 @@ through the same pass and only what is new is reported.
 from __future__ import annotations
 
 import datetime as dt
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,8 +95,26 @@ def _analyse_sql(manifest: Manifest, lineage: Lineage) -> dict[str, ModelSql]:
     return analysed
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    # The check allocates millions of small objects and frees almost none before it ends, so the
+    # cyclic collector's passes find nothing and cost ~40% of the run on a large manifest.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def analyse(manifest_path: Path, options: CheckOptions, settings: Settings, as_of: dt.date) -> Analysis:
     """Run every enabled rule whose inputs are available over one manifest."""
+    with _no_cyclic_gc():
+        return _analyse(manifest_path, options, settings, as_of)
+
+
+def _analyse(manifest_path: Path, options: CheckOptions, settings: Settings, as_of: dt.date) -> Analysis:
     manifest = load_manifest(manifest_path)
     if options.catalog is not None:
         load_catalog(options.catalog, manifest)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from manifest_builder import ManifestBuilder, findings
 
+from python_checks.check import run_check
 from python_checks.loader import load_manifest, load_run_results
 from python_checks.policy import declared_policy
 from python_checks.sql_joins import dialect_for
@@ -51,3 +53,17 @@ def test_run_results_statuses(tmp_path: Path) -> None:
     path = tmp_path / "run_results.json"
     path.write_text('{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/run-results/v5.json"}, "results": [{"unique_id": "t.a", "status": "fail"}]}')
     assert load_run_results(path) == {"t.a": "fail"}
+
+
+def test_catalog_columns_limit_where_columns_flow_without_sql(tmp_path: Path) -> None:
+    builder = ManifestBuilder()
+    raw = builder.node("raw", "seed", {"department": "a", "consent": ["x"], "retention": {"days": 1}}, {"email": {"class": "direct_identifier"}})
+    builder.node("staged", parents=(raw,))  # no SQL, no documented columns
+    manifest = builder.write(tmp_path)
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(
+        '{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/catalog/v1.json"}, "sources": {},'
+        ' "nodes": {"model.demo.staged": {"columns": {"ZIP": {"name": "ZIP", "type": "VARCHAR"}}}}}'
+    )
+    assert [f.node for f in findings(run_check(manifest), "unprotected_identifier")] == ["model.demo.staged"]
+    assert findings(run_check(manifest, catalog=catalog), "unprotected_identifier") == []
