@@ -11,18 +11,25 @@
   {{ return(1e-9) }}
 {% endmacro %}
 
-{#- `model` may be a relation or, with a `where:` config, a subquery string (no node then). -#}
-{% macro _tested_node(model) %}
-  {{ return(privacy_guard._node_for_relation(model)) }}
+{#-
+  What a test needs to know about the model it tests, looked up once per test: the graph lookup
+  and meta reads are the cost of these tests on large projects (bench/bench_compile.py).
+  `model` may be a relation or, with a `where:` config, a subquery string (no node then).
+-#}
+{% macro _test_target(model, test_name) %}
+  {%- set node = privacy_guard._node_for_relation(model) -%}
+  {{ return({
+    'test_name': test_name,
+    'model': model,
+    'found': node is not none,
+    'subject': node.unique_id if node else (model | string),
+    'policy': privacy_guard._privacy_of(node) if node else {},
+    'column_policies': privacy_guard._column_policies(node) if node else {},
+  }) }}
 {% endmacro %}
 
-{% macro _test_subject(model) %}
-  {%- set node = privacy_guard._tested_node(model) -%}
-  {{ return(node.unique_id if node else (model | string)) }}
-{% endmacro %}
-
-{% macro _test_fail(model, test_name, problem) %}
-  {{ exceptions.raise_compiler_error('privacy_guard.' ~ test_name ~ ': ' ~ privacy_guard._test_subject(model) ~ ': ' ~ problem) }}
+{% macro _test_fail(target, problem) %}
+  {{ exceptions.raise_compiler_error('privacy_guard.' ~ target.test_name ~ ': ' ~ target.subject ~ ': ' ~ problem) }}
 {% endmacro %}
 
 {#- A column name as SQL: plain identifiers stay as written, others (`marital-status`) are quoted. -#}
@@ -48,42 +55,37 @@
 {% endmacro %}
 
 {#- k / l / t: the argument, else privacy.<key> of the node, else settings.default_<key>. -#}
-{% macro _test_threshold(model, test_name, key, value) %}
-  {%- if value is none -%}
-    {%- set node = privacy_guard._tested_node(model) -%}
-    {%- set value = privacy_guard._privacy_of(node or {}).get(key) -%}
-  {%- endif -%}
-  {%- if value is none -%}
-    {%- set value = privacy_guard._settings().get('default_' ~ key) -%}
-  {%- endif -%}
+{% macro _test_threshold(target, key, value) %}
+  {%- set value = target.policy.get(key) if value is none else value -%}
+  {%- set value = privacy_guard._settings().get('default_' ~ key) if value is none else value -%}
   {%- if execute and (value is not number or value is boolean) -%}
-    {{ privacy_guard._test_fail(model, test_name, key ~ ' must be a number (got ' ~ (value | tojson) ~ ')') }}
+    {{ privacy_guard._test_fail(target, key ~ ' must be a number (got ' ~ (value | tojson) ~ ')') }}
   {%- endif -%}
   {{ return(value) }}
 {% endmacro %}
 
-{#- Column names: the argument, else the node's columns declared with `class: <column_class>`. -#}
-{% macro _test_columns(model, test_name, column_class, argument_name, value) %}
+{#- Column names: the argument, else the node's columns declared with `class: <column_class>`
+    (filtered from the target's column policies, like _columns_of_class, without a second read). -#}
+{% macro _test_columns(target, column_class, argument_name, value, required=true) %}
   {%- if value is not none -%}
     {{ return(privacy_guard._as_list(value)) }}
   {%- endif -%}
-  {%- if not execute -%}
-    {{ return([]) }}
-  {%- endif -%}
-  {%- set node = privacy_guard._tested_node(model) -%}
-  {%- set names = privacy_guard._columns_of_class(node, column_class) if node else [] -%}
-  {%- if not names -%}
-    {{ privacy_guard._test_fail(model, test_name, 'no column declares config.meta.privacy.class: ' ~ column_class ~ ' and the test has no `' ~ argument_name ~ '` argument') }}
+  {%- set names = [] -%}
+  {%- for name, policy in target.column_policies.items() if policy.get('class') == column_class -%}
+    {%- do names.append(name) -%}
+  {%- endfor -%}
+  {%- if execute and required and not names -%}
+    {{ privacy_guard._test_fail(target, 'no column declares config.meta.privacy.class: ' ~ column_class ~ ' and the test has no `' ~ argument_name ~ '` argument') }}
   {%- endif -%}
   {{ return(names) }}
 {% endmacro %}
 
-{% macro _test_quasi_identifiers(model, test_name, value) %}
-  {{ return(privacy_guard._test_columns(model, test_name, 'quasi_identifier', 'quasi_identifiers', value)) }}
+{% macro _test_quasi_identifiers(target, value) %}
+  {{ return(privacy_guard._test_columns(target, 'quasi_identifier', 'quasi_identifiers', value)) }}
 {% endmacro %}
 
-{% macro _test_sensitive_columns(model, test_name, value) %}
-  {{ return(privacy_guard._test_columns(model, test_name, 'sensitive', 'sensitive_column', value)) }}
+{% macro _test_sensitive_columns(target, value) %}
+  {{ return(privacy_guard._test_columns(target, 'sensitive', 'sensitive_column', value)) }}
 {% endmacro %}
 
 {#- lower-case column name -> dbt Column of the built relation ({} when it cannot be looked up). -#}

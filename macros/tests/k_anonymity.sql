@@ -4,8 +4,9 @@
 {% endtest %}
 
 {% macro default__test_k_anonymity(model, k, quasi_identifiers) %}
-  {%- set quasi_identifiers = privacy_guard._test_quasi_identifiers(model, 'k_anonymity', quasi_identifiers) -%}
-  {%- set k = privacy_guard._test_threshold(model, 'k_anonymity', 'k', k) -%}
+  {%- set target = privacy_guard._test_target(model, 'k_anonymity') -%}
+  {%- set quasi_identifiers = privacy_guard._test_quasi_identifiers(target, quasi_identifiers) -%}
+  {%- set k = privacy_guard._test_threshold(target, 'k', k) -%}
 select count(*) as class_size
 from {{ model }}
 group by {{ privacy_guard._columns_sql(quasi_identifiers) }}

@@ -17,12 +17,13 @@
 {% endmacro %}
 
 {% macro default__test_no_direct_identifiers(model, direct_identifiers) %}
-  {%- set node = privacy_guard._tested_node(model) -%}
-  {%- if execute and node is none and direct_identifiers is none -%}
-    {{ privacy_guard._test_fail(model, 'no_direct_identifiers', 'no dbt node found for this relation; pass `direct_identifiers`') }}
+  {%- set target = privacy_guard._test_target(model, 'no_direct_identifiers') -%}
+  {%- if execute and not target.found and direct_identifiers is none -%}
+    {{ privacy_guard._test_fail(target, 'no dbt node found for this relation; pass `direct_identifiers`') }}
   {%- endif -%}
-  {%- set policies = privacy_guard._column_policies(node or {}) -%}
-  {%- set declared = privacy_guard._columns_of_class(node or {}, 'direct_identifier') if direct_identifiers is none else privacy_guard._as_list(direct_identifiers) -%}
+  {%- set policies = target.column_policies -%}
+  {#- No direct identifier declared means none to protect: not an error. -#}
+  {%- set declared = privacy_guard._test_columns(target, 'direct_identifier', 'direct_identifiers', direct_identifiers, required=false) -%}
   {%- set built = privacy_guard._relation_columns(model) -%}
   {%- set checks = [] -%}
   {%- for name in declared if name | lower in built -%}

@@ -8,14 +8,15 @@
 {% endtest %}
 
 {% macro default__test_retention_limit(model, days, date_column) %}
-  {%- set retention = privacy_guard._privacy_of(privacy_guard._tested_node(model) or {}).get('retention') or {} -%}
+  {%- set target = privacy_guard._test_target(model, 'retention_limit') -%}
+  {%- set retention = target.policy.get('retention') or {} -%}
   {%- set days = retention.get('days') if days is none else days -%}
   {%- set date_column = retention.get('date_column') if date_column is none else date_column -%}
   {%- if execute and (days is not integer or days < 0) -%}
-    {{ privacy_guard._test_fail(model, 'retention_limit', 'needs privacy.retention.days (a whole number of days) in the model meta or a `days` argument (got ' ~ (days | tojson) ~ ')') }}
+    {{ privacy_guard._test_fail(target, 'needs privacy.retention.days (a whole number of days) in the model meta or a `days` argument (got ' ~ (days | tojson) ~ ')') }}
   {%- endif -%}
   {%- if execute and not date_column -%}
-    {{ privacy_guard._test_fail(model, 'retention_limit', 'needs privacy.retention.date_column in the model meta or a `date_column` argument') }}
+    {{ privacy_guard._test_fail(target, 'needs privacy.retention.date_column in the model meta or a `date_column` argument') }}
   {%- endif -%}
 select count(*) as expired_rows, {{ days }} as retention_days
 from {{ model }}

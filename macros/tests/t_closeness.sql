@@ -11,23 +11,23 @@
 {% endtest %}
 
 {#- equal | ordered for one sensitive column. -#}
-{% macro _t_closeness_distance(model, column, distance) %}
+{% macro _t_closeness_distance(target, column, distance) %}
   {%- if distance is not none -%}
     {%- if distance not in ['equal', 'ordered'] -%}
-      {{ privacy_guard._test_fail(model, 't_closeness', 'distance must be equal or ordered (got ' ~ (distance | tojson) ~ ')') }}
+      {{ privacy_guard._test_fail(target, 'distance must be equal or ordered (got ' ~ (distance | tojson) ~ ')') }}
     {%- endif -%}
     {{ return(distance) }}
   {%- endif -%}
-  {%- set built = privacy_guard._relation_columns(model).get(column | lower) -%}
+  {%- set built = privacy_guard._relation_columns(target.model).get(column | lower) -%}
   {%- set numeric = built is not none and (built.is_numeric() or built.is_integer() or built.is_float()) -%}
   {{ return('ordered' if numeric else 'equal') }}
 {% endmacro %}
 
 {% macro default__test_t_closeness(model, t, distance, quasi_identifiers, sensitive_column) %}
-  {%- set test_name = 't_closeness' -%}
-  {%- set quasi_identifiers = privacy_guard._test_quasi_identifiers(model, test_name, quasi_identifiers) -%}
-  {%- set sensitive_columns = privacy_guard._test_sensitive_columns(model, test_name, sensitive_column) -%}
-  {%- set t = privacy_guard._test_threshold(model, test_name, 't', t) -%}
+  {%- set target = privacy_guard._test_target(model, 't_closeness') -%}
+  {%- set quasi_identifiers = privacy_guard._test_quasi_identifiers(target, quasi_identifiers) -%}
+  {%- set sensitive_columns = privacy_guard._test_sensitive_columns(target, sensitive_column) -%}
+  {%- set t = privacy_guard._test_threshold(target, 't', t) -%}
 with
   {%- for column in sensitive_columns %}
   {%- set s = 's' ~ loop.index %}
@@ -46,7 +46,7 @@ with
     from {{ s }}_cells as cells
     inner join {{ s }}_classes as classes on cells.class_id = classes.class_id
   ),
-  {% if privacy_guard._t_closeness_distance(model, column, distance) == 'ordered' %}
+  {% if privacy_guard._t_closeness_distance(target, column, distance) == 'ordered' %}
   {#- Every class against every value: the cumulative difference runs over all m positions. -#}
   {{ s }}_cumulative as (
     select classes.class_id,
