@@ -224,6 +224,7 @@ class CheckReport:
                 "schema_version": manifest.schema_version,
                 "dbt_version": manifest.dbt_version,
                 "adapter_type": manifest.adapter_type,
+                "project_settings": str(self.analysis.settings.source) if self.analysis.settings.source else None,
             },
             "summary": self.summary(),
             "findings": [finding.to_dict() for finding in self.findings],

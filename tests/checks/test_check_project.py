@@ -126,6 +126,7 @@ def test_cli_json_stdout_is_only_the_document(built: DbtResult) -> None:
     assert result.returncode == 1
     document = json.loads(result.stdout)
     assert {"summary", "findings", "nodes", "edges"} <= set(document)
+    assert document["manifest"]["project_settings"] == str(built.project_dir / "dbt_project.yml")
     assert document["summary"]["by_severity"] == {"error": 10, "warning": 2, "info": 0}
     assert {(f["category"], f["node"]) for f in document["findings"]} == PLANTED
     assert all(set(f) == {"rule", "category", "severity", "node", "message", "evidence", "hint"} for f in document["findings"])
