@@ -25,6 +25,7 @@ from python_checks.formatters.json import dumps
 from python_checks.inventory import build_inventory, render_text
 from python_checks.loader import ArtifactError, load_manifest
 from python_checks.policy import declared_policy
+from python_checks.rules import REGISTRY
 from python_checks.settings import default_project_dir, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -133,8 +134,6 @@ def inventory(manifest: Path, project_dir: Path | None, catalog: Path | None, ou
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def validate(manifest: Path, project_dir: Path | None, output_format: str) -> int:
     """Validate every privacy block in the manifest (and vars.privacy_guard) against the meta contract."""
-    from python_checks.rules import REGISTRY  # the rule ids are the valid keys of vars.privacy_guard.rules
-
     load_settings(project_dir or default_project_dir(manifest), frozenset(REGISTRY))
     loaded = load_manifest(manifest)
     violations = {

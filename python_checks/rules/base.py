@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -61,12 +61,15 @@ class Context:
         """Effective policies of the direct parents."""
         return [self.policies[parent] for parent in self.lineage.parents[unique_id]]
 
-    def models(self) -> Iterator[tuple[Node, NodePolicy]]:
+    def models(self) -> list[tuple[Node, NodePolicy]]:
         """Models and snapshots with their effective policy, parents first."""
-        for unique_id in self.lineage.order:
-            node = self.manifest.nodes[unique_id]
-            if node.resource_type in MODEL_TYPES:
-                yield node, self.policies[unique_id]
+        return self._models
+
+    @cached_property
+    def _models(self) -> list[tuple[Node, NodePolicy]]:
+        # Most rules walk the models; collect them once.
+        nodes = self.manifest.nodes
+        return [(nodes[unique_id], self.policies[unique_id]) for unique_id in self.lineage.order if nodes[unique_id].resource_type in MODEL_TYPES]
 
     @cached_property
     def meetings(self) -> dict[str, frozenset[str]]:
