@@ -29,7 +29,8 @@ SHARED_SCREENSHOT = Path("/tmp/privacy_guard_docs_screenshot.png")
 def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("browser")
     project = dbt_project("audit_project", tmp)
-    dbt(project, "build", check=False)  # the planted not_null test fails
+    built = dbt(project, "build", check=False)  # the planted not_null test fails
+    assert (project / "target" / "run_results.json").is_file(), built.stdout[-3000:]
     target = project / "target"
     run = subprocess.run(
         [sys.executable, "-m", "python_checks", "docs", "--manifest", str(target / "manifest.json"),

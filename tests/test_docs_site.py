@@ -156,7 +156,8 @@ def test_page_is_self_contained(synthetic: dict[str, Any]) -> None:
 def real(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("docs")
     project = dbt_project("audit_project", tmp)
-    dbt(project, "build", check=False)  # the planted not_null test fails
+    built = dbt(project, "build", check=False)  # the planted not_null test fails
+    assert (project / "target" / "run_results.json").is_file(), built.stdout[-3000:]
     target = project / "target"
     args = ["--manifest", str(target / "manifest.json"), "--run-results", str(target / "run_results.json")]
     html = subprocess.run([*CLI, "docs", *args, "--out", str(tmp / "site")], capture_output=True, text=True, cwd=tmp)
