@@ -24,14 +24,17 @@ from __future__ import annotations
 
 import hmac
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
 from duckdb.sqltypes import VARCHAR
 
-#: The same default as the contract's `key_env_var` (python_checks/schema/privacy_meta.schema.json).
-DEFAULT_KEY_ENV_VAR = "PRIVACY_GUARD_KEY"
+from python_checks.contract import definition
+
+#: The contract's default for vars.privacy_guard.key_env_var, which the macro checks against.
+DEFAULT_KEY_ENV_VAR: str = definition("project")["properties"]["key_env_var"]["default"]
 #: Shorter keys make the pseudonyms of low-entropy values (dates, postcodes) guessable by brute
 #: force over the key; 16 characters is the floor, a random 32-byte hex string the recommendation.
 MIN_KEY_LENGTH = 16
@@ -69,7 +72,7 @@ def _key(env_var: str) -> bytes:
 def _hmac_sha256_udf(env_var: str) -> Callable[[str], str]:
     """The per-row UDF body. The key is read from the environment on the first call that needs it
     and kept for the process: a missing key fails the statement that needs it (not the connection
-    of a build that never pseudonymizes), and a per-row environment read would make the UDF ~3x
+    of a build that never pseudonymizes), and a per-row environment read made the UDF measurably
     slower (bench/bench_pseudonymize.py). hmac.digest is OpenSSL's one-shot HMAC."""
     loaded: list[bytes] = []
 

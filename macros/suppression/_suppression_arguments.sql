@@ -8,9 +8,10 @@
   {%- if relation is string and (quasi_identifiers is none or k is none) -%}
     {{ exceptions.raise_compiler_error('privacy_guard.' ~ macro_name ~ '(' ~ relation ~ '): a CTE name has no meta to default from; pass quasi_identifiers=[...] and k=... explicitly') }}
   {%- endif -%}
+  {%- set target = privacy_guard._test_target(relation, macro_name) -%}
   {{ return({
-    'quasi_identifiers': privacy_guard._test_quasi_identifiers(relation, macro_name, quasi_identifiers),
-    'k': privacy_guard._test_threshold(relation, macro_name, 'k', k),
+    'quasi_identifiers': privacy_guard._test_quasi_identifiers(target, quasi_identifiers),
+    'k': privacy_guard._test_threshold(target, 'k', k),
   }) }}
 {% endmacro %}
 
