@@ -40,7 +40,6 @@ def rules() -> list[Rule]:
 class CheckOptions:
     """The inputs of one check besides the manifest."""
 
-    project_dir: Path | None = None
     catalog: Path | None = None
     run_results: Path | None = None
     database: Path | None = None
@@ -266,7 +265,6 @@ def run_check(
         raise ArtifactError(f"project dir {settings_dir}: not a directory")
     settings = load_settings(settings_dir, frozenset(REGISTRY))
     options = CheckOptions(
-        project_dir=settings_dir,
         catalog=_optional_path(catalog),
         run_results=_optional_path(run_results),
         database=_optional_path(database),

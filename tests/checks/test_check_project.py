@@ -5,10 +5,12 @@ One build per module; every rule's planted violations (and nothing else) must co
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +82,16 @@ def test_with_run_results_and_database_every_rule_fires_as_planted(built: DbtRes
     assert {f.rule for f in report.findings} == set(report.analysis.rule_status)  # every rule is exercised
     expired = next(f for f in report.findings if f.rule == "retention_expired")
     assert (expired.evidence["expired_rows"], expired.evidence["rows"]) == (2, 6)
+
+
+def test_measured_linkage_matches_an_independent_count_from_the_seeds(built: DbtResult) -> None:
+    seeds = built.project_dir / "seeds"
+    sales = {row["customer_email"]: row for row in csv.DictReader((seeds / "sales_customers.csv").open())}
+    tickets = list(csv.DictReader((seeds / "support_tickets.csv").open()))
+    classes = Counter((t["age_group"], sales[t["customer_email"]]["birth_year"], sales[t["customer_email"]]["zip"]) for t in tickets if t["customer_email"] in sales)
+    small = [size for size in classes.values() if size < 2]  # k = vars default_k 2
+    linkage = next(f for f in full_check(built).findings if f.rule == "quasi_identifier_linkage")
+    assert (linkage.evidence["rows_in_small_classes"], linkage.evidence["small_classes"]) == (sum(small), len(small)) == (1, 1)
 
 
 def test_sql_join_analysis_of_the_real_compiled_code(built: DbtResult) -> None:

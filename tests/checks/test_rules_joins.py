@@ -102,3 +102,19 @@ def test_edges_into_the_meeting_point_are_cross_department_and_flagged(tmp_path:
     assert edges["hr", "combined"]["cross_department"] and edges["hr", "combined"]["flagged"]
     assert edges["hr", "combined"]["join_columns"] == ["email"]
     assert not edges["combined", "child"]["cross_department"]
+
+
+def test_measured_uniqueness_decides_with_a_database(tmp_path: Path) -> None:
+    import duckdb
+
+    database = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("create table main.combined (zip varchar, sex varchar, age integer)")
+        # Two classes of 2 and one of 1 over (age, sex, zip): with k 2, one row in one small class.
+        connection.execute("insert into main.combined values ('1','F',30),('1','F',30),('2','M',40),('2','M',40),('3','F',50)")
+    settings = {"default_k": 2}
+    [finding] = findings(two_departments().check(tmp_path / "small", settings, database=database), "quasi_identifier_linkage")
+    assert (finding.evidence["k"], finding.evidence["rows_in_small_classes"], finding.evidence["small_classes"]) == (2, 1, 1)
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("delete from main.combined where zip = '3'")
+    assert findings(two_departments().check(tmp_path / "large", settings, database=database), "quasi_identifier_linkage") == []
