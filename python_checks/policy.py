@@ -181,7 +181,8 @@ def _carried_columns(node: Node, parents: list[NodePolicy], sql: ModelSql | None
         if len(parents) == 1:
             return widest.columns
         carried = dict(widest.columns)
-        parents = [parent for parent in parents if parent is not widest]
+        # Siblings often share one ancestor's (unchanged) dict: nothing to add from those.
+        parents = [parent for parent in parents if parent.columns is not widest.columns]
     for parent in parents:
         for name, column in parent.columns.items():
             if carried.get(name) is not column and (known is None or name in known):
