@@ -194,7 +194,7 @@ def _max_sensitivity(values: list[str]) -> str | None:
     return max(values, key=SENSITIVITY_ORDER.index) if values else None
 
 
-def _inherit(policy: NodePolicy, parents: list[NodePolicy], settings: Settings) -> None:
+def _inherit(policy: NodePolicy, parents: list[NodePolicy]) -> None:
     declared = policy.declared
     own_department = {declared["department"]} if "department" in declared else set()
     policy.departments = frozenset(own_department.union(*(p.departments for p in parents)))
@@ -222,7 +222,7 @@ def propagate(manifest: Manifest, lineage: Lineage, settings: Settings, sql: dic
         node = manifest.nodes[unique_id]
         policy = declared_policy(node)
         parents = [policies[parent] for parent in lineage.parents[unique_id]]
-        _inherit(policy, parents, settings)
+        _inherit(policy, parents)
         own_columns = policy.columns
         policy.columns = _carried_columns(node, parents, sql.get(unique_id))
         if own_columns:
