@@ -66,6 +66,8 @@ PLANTED = {
     "privacy_guard_k_anonymity_k_violation_": ("fail", 1),
     "privacy_guard_k_anonymity_k_violation_1": ("pass", 0),
     "privacy_guard_k_anonymity_k_violation_diagnosis": ("pass", 0),
+    "k_anonymity_where_with_arguments": ("pass", 0),
+    "k_anonymity_where_from_meta": ("error", None),
     "privacy_guard_l_diversity_l_violation_": ("fail", 1),
     "privacy_guard_l_diversity_l_violation_1": ("pass", 0),
     "privacy_guard_l_diversity_l_violation_entropy": ("fail", 2),
@@ -98,6 +100,8 @@ def test_missing_defaults_name_the_model_and_the_key(failing: DbtResult) -> None
         "privacy_guard.k_anonymity: model.privacy_tests_failing.no_meta_people: no column declares "
         "config.meta.privacy.class: quasi_identifier and the test has no `quasi_identifiers` argument"
     ) in failing.stdout
+    assert "privacy_guard.k_anonymity: (select * from " in failing.stdout
+    assert "no dbt node found for this relation (a `where:` config hides it); pass `quasi_identifiers`" in failing.stdout
     assert (
         "privacy_guard.retention_limit: model.privacy_tests_failing.no_meta_people: needs "
         "privacy.retention.days"

@@ -1,8 +1,9 @@
 {#-
   Argument resolution shared by the privacy generic tests: an explicit argument wins, else the
   tested node's `config.meta.privacy`, else the project settings. A default that is needed but
-  missing fails at execute time only (at parse time `graph` is not there yet and the rendered SQL
-  is thrown away, so the helpers return empty values instead of raising).
+  missing fails at execute time only. At parse time `graph` is not there yet and dbt throws the
+  rendered SQL away, so the helpers return empty values instead of raising and the tests do not
+  bother to render valid SQL from them.
 -#}
 
 {#- Absolute slack on real-valued measures (entropy-l, t): SQL and Python sum floats in different
@@ -74,7 +75,9 @@
   {%- for name, policy in target.column_policies.items() if policy.get('class') == column_class -%}
     {%- do names.append(name) -%}
   {%- endfor -%}
-  {%- if execute and required and not names -%}
+  {%- if execute and not target.found -%}
+    {{ privacy_guard._test_fail(target, 'no dbt node found for this relation (a `where:` config hides it); pass `' ~ argument_name ~ '`') }}
+  {%- elif execute and required and not names -%}
     {{ privacy_guard._test_fail(target, 'no column declares config.meta.privacy.class: ' ~ column_class ~ ' and the test has no `' ~ argument_name ~ '` argument') }}
   {%- endif -%}
   {{ return(names) }}

@@ -57,9 +57,6 @@ with
     {%- endif %}
     {% if not loop.last %}union all{% endif %}
   {%- endfor %}
-  {%- if not sensitive_columns %}
-    select cast(null as {{ dbt.type_string() }}) as sensitive_column, 0 as class_size, 0.0 as measured where 1 = 0
-  {%- endif %}
   )
 select * from violations
 {% endmacro %}

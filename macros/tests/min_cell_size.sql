@@ -32,9 +32,6 @@ with small_cells as (
   where {{ privacy_guard._column_sql(name) }} > 0 and {{ privacy_guard._column_sql(name) }} < {{ k }}
   {% if not loop.last %}union all{% endif %}
   {%- endfor %}
-  {%- if not count_columns %}
-  select cast(null as {{ dbt.type_string() }}) as count_column, 0 as cell_count where 1 = 0
-  {%- endif %}
 )
 select * from small_cells
 {% endmacro %}

@@ -82,9 +82,6 @@ with
     where distances.distance > cast({{ t }} as double precision) + {{ privacy_guard._measure_tolerance() }}
     {% if not loop.last %}union all{% endif %}
   {%- endfor %}
-  {%- if not sensitive_columns %}
-    select cast(null as {{ dbt.type_string() }}) as sensitive_column, 0 as class_size, 0.0 as distance where 1 = 0
-  {%- endif %}
   )
 select * from violations
 {% endmacro %}
