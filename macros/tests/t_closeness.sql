@@ -10,16 +10,17 @@
   {{ return(adapter.dispatch('test_t_closeness', 'privacy_guard')(model, t, distance, quasi_identifiers, sensitive_column)) }}
 {% endtest %}
 
-{#- equal | ordered for one sensitive column. -#}
-{% macro _t_closeness_distance(target, column, distance) %}
+{#- equal | ordered for one sensitive column: the argument, else from the built column's type
+    (`built`: the relation's columns, introspected once per test). -#}
+{% macro _t_closeness_distance(target, built, column, distance) %}
   {%- if distance is not none -%}
     {%- if distance not in ['equal', 'ordered'] -%}
       {{ privacy_guard._test_fail(target, 'distance must be equal or ordered (got ' ~ (distance | tojson) ~ ')') }}
     {%- endif -%}
     {{ return(distance) }}
   {%- endif -%}
-  {%- set built = privacy_guard._relation_columns(target.model).get(column | lower) -%}
-  {%- set numeric = built is not none and (built.is_numeric() or built.is_integer() or built.is_float()) -%}
+  {%- set column = built.get(column | lower) -%}
+  {%- set numeric = column is not none and (column.is_numeric() or column.is_integer() or column.is_float()) -%}
   {{ return('ordered' if numeric else 'equal') }}
 {% endmacro %}
 
@@ -28,6 +29,7 @@
   {%- set quasi_identifiers = privacy_guard._test_quasi_identifiers(target, quasi_identifiers) -%}
   {%- set sensitive_columns = privacy_guard._test_sensitive_columns(target, sensitive_column) -%}
   {%- set t = privacy_guard._test_threshold(target, 't', t) -%}
+  {%- set built = privacy_guard._relation_columns(model) if distance is none else {} -%}
 with
   {%- for column in sensitive_columns %}
   {%- set s = 's' ~ loop.index %}
@@ -46,7 +48,7 @@ with
     from {{ s }}_cells as cells
     inner join {{ s }}_classes as classes on cells.class_id = classes.class_id
   ),
-  {% if privacy_guard._t_closeness_distance(target, column, distance) == 'ordered' %}
+  {% if privacy_guard._t_closeness_distance(target, built, column, distance) == 'ordered' %}
   {#- Every class against every value: the cumulative difference runs over all m positions. -#}
   {{ s }}_cumulative as (
     select classes.class_id,
