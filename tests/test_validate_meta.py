@@ -29,6 +29,7 @@ EXPECTED = [
     "model.bad_meta.bad_retention: privacy.retention.keep is not a known key (allowed: date_column, days)",
     "seed.bad_meta.bad_seed: privacy.k must be an integer (got True)",
     "seed.bad_meta.bad_seed: privacy.retention.days is required",
+    "snapshot.bad_meta.good_node_history: privacy.k must be >= 1 (got -1)",
     "source.bad_meta.crm.contacts: privacy.retention must be a mapping (got 30)",
     "vars.privacy_guard: default_k must be an integer (got 'five')",
 ]
