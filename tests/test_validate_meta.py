@@ -29,7 +29,7 @@ EXPECTED = [
     "model.bad_meta.bad_retention: privacy.retention.keep is not a known key (allowed: date_column, days)",
     "seed.bad_meta.bad_seed: privacy.k must be an integer (got True)",
     "seed.bad_meta.bad_seed: privacy.retention.days is required",
-    "snapshot.bad_meta.good_node_history: privacy.k must be >= 1 (got -1)",
+    "snapshot.bad_meta.bad_snapshot: privacy.k must be >= 1 (got -1)",
     "source.bad_meta.crm.contacts: privacy.retention must be a mapping (got 30)",
     "vars.privacy_guard: default_k must be an integer (got 'five')",
 ]
@@ -50,7 +50,7 @@ def test_every_planted_problem_is_one_line_naming_node_and_key(bad_meta: tuple[D
         if line.strip().startswith("privacy_guard.validate_meta: ")
     ]
     assert reported == EXPECTED
-    assert "good_node" not in validate.stdout
+    assert "model.bad_meta.good_node" not in validate.stdout
 
 
 def test_bad_meta_exits_non_zero_without_a_traceback(bad_meta: tuple[DbtResult, DbtResult]) -> None:
