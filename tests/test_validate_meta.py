@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from dbt_harness import DbtResult, dbt, dbt_project
@@ -40,6 +42,17 @@ def bad_meta(tmp_path_factory: pytest.TempPathFactory) -> tuple[DbtResult, DbtRe
     project = dbt_project("bad_meta", tmp_path_factory.mktemp("bad_meta"))
     parse = dbt(project, "parse", check=True)
     return parse, dbt(project, "run-operation", "privacy_guard.validate_meta", check=False)
+
+
+def test_as_on_run_start_hook_it_stops_the_build(tmp_path: Path) -> None:
+    project = dbt_project("bad_meta", tmp_path)
+    with (project / "dbt_project.yml").open("a") as dbt_project_yml:
+        dbt_project_yml.write('on-run-start:\n  - "{{ privacy_guard.validate_meta() }}"\n')
+    build = dbt(project, "build", check=False)
+    assert build.returncode != 0
+    assert "privacy_guard.validate_meta: model.bad_meta.bad_node: privacy.k must be >= 1 (got 0)" in build.stdout
+    # The hook failed before any node ran: dbt wrote no run results at all.
+    assert not (project / "target" / "run_results.json").exists()
 
 
 def test_every_planted_problem_is_one_line_naming_node_and_key(bad_meta: tuple[DbtResult, DbtResult]) -> None:
