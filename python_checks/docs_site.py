@@ -26,13 +26,13 @@ from python_checks.check import run_check
 from python_checks.findings import severity_rank
 from python_checks.formatters.json import dumps
 from python_checks.loader import ArtifactError, read_json
+from python_checks.rules.base import K_ANONYMITY
 
 #: The check document, beside the page: the machine-readable half of the docs.
 REPORT_FILE = "privacy_report.json"
 #: Per node: the macros applied with their settings, the attached tests and their last results.
 PROVENANCE_FILE = "provenance.json"
 MARKDOWN_FILE = "privacy_lineage.md"
-K_ANONYMITY_TEST = "k_anonymity"
 
 
 @dataclass
@@ -64,7 +64,7 @@ class NodeView:
     @property
     def k_anonymity_status(self) -> str | None:
         """'pass'/'fail'/... of its k_anonymity test(s) ('pass' only if all pass); None without one."""
-        statuses = [t.status or "not run" for t in self.provenance.tests if t.is_privacy_test and t.test == K_ANONYMITY_TEST]
+        statuses = [t.status or "not run" for t in self.provenance.tests if t.is_privacy_test and t.test == K_ANONYMITY]
         if not statuses:
             return None
         return "pass" if all(s == "pass" for s in statuses) else next(s for s in statuses if s != "pass")

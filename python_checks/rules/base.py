@@ -19,6 +19,9 @@ from python_checks.sql_joins import ModelSql
 PACKAGE = "privacy_guard"
 #: The generic test that enforces k on a model's quasi-identifiers.
 K_ANONYMITY = "k_anonymity"
+#: The generic tests that enforce a minimum group size: k_anonymity on record-level models,
+#: min_cell_size on aggregates (each published count is a group of at least k people).
+GROUP_SIZE_TESTS = frozenset({K_ANONYMITY, "min_cell_size"})
 #: Resource types a model-level rule looks at (where SQL combines data).
 MODEL_TYPES = frozenset({"model", "snapshot"})
 

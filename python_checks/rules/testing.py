@@ -5,21 +5,28 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from python_checks.policy import QUASI_IDENTIFIER
-from python_checks.rules.base import K_ANONYMITY, Context, Issue, node_label, rule
+from python_checks.rules.base import GROUP_SIZE_TESTS, Context, Issue, node_label, rule
 
 
 @rule(
     "missing_privacy_test",
     severity="warning",
-    summary="A model exposing quasi-identifiers has no privacy_guard.k_anonymity test.",
+    summary="A de-identified model exposing quasi-identifiers has no privacy_guard.k_anonymity (or, for aggregates, min_cell_size) test.",
     hint="Add `- privacy_guard.k_anonymity` to the model's data_tests (k and the QIs default from its meta).",
 )
 def missing_privacy_test(context: Context, threshold: float | None) -> Iterator[Issue]:
-    """Looks at test nodes' test_metadata (name + namespace), not at test names users can change."""
+    """Looks at test nodes' test_metadata (name + namespace), not at test names users can change.
+
+    A model that still holds raw direct identifiers is identified data, not a release: group sizes
+    over its quasi-identifiers protect nobody there, and unprotected_identifier /
+    direct_identifier_join already report it.
+    """
     for node, policy in context.models():
         quasi_identifiers = policy.columns_of(QUASI_IDENTIFIER)
-        tested = any(test.name == K_ANONYMITY for test in context.tests_by_node.get(node.unique_id, ()))
-        if quasi_identifiers and not tested:
+        if not quasi_identifiers or policy.raw_identifiers():
+            continue
+        tested = any(test.name in GROUP_SIZE_TESTS for test in context.tests_by_node.get(node.unique_id, ()))
+        if not tested:
             yield Issue(
                 node.unique_id,
                 f"{node_label(context, node.unique_id)} exposes quasi-identifiers {', '.join(quasi_identifiers)} without a k_anonymity test",

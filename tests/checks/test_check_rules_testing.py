@@ -16,7 +16,9 @@ def test_model_with_quasi_identifiers_needs_a_k_anonymity_test(tmp_path: Path) -
     builder.node("tested", parents=(seed,))
     builder.node("other_test_only", parents=(seed,))
     builder.node("untested", parents=(seed,))
+    builder.node("aggregate", parents=(seed,))
     builder.test("k_anonymity", "model.demo.tested")
+    builder.test("min_cell_size", "model.demo.aggregate")
     builder.test("l_diversity", "model.demo.other_test_only")
     builder.test("k_anonymity", "model.demo.untested", namespace="someone_else")
     report = builder.check(tmp_path)
@@ -24,6 +26,16 @@ def test_model_with_quasi_identifiers_needs_a_k_anonymity_test(tmp_path: Path) -
     assert {f.node for f in found} == {"model.demo.other_test_only", "model.demo.untested"}
     assert {f.severity for f in found} == {"warning"}
     assert report.exit_code("error") == 0 and report.exit_code("warning") == 1
+
+
+def test_identified_model_is_left_to_the_identifier_rules(tmp_path: Path) -> None:
+    builder = ManifestBuilder()
+    seed = builder.node("raw", "seed", {"department": "a", "consent": ["x"], "retention": {"days": 1}}, {"zip": QI})
+    builder.node("identified", columns={"email": {"class": "direct_identifier"}}, parents=(seed,))
+    builder.node("pseudonymized", columns={"email": {"class": "direct_identifier", "protection": "pseudonymized"}}, parents=(seed,))
+    report = builder.check(tmp_path)
+    assert {f.node for f in findings(report, "missing_privacy_test")} == {"model.demo.pseudonymized"}
+    assert "model.demo.identified" in {f.node for f in findings(report, "unprotected_identifier")}
 
 
 def run_results(directory: Path, statuses: dict[str, str]) -> Path:
