@@ -1,7 +1,7 @@
 """Build the privacy_guard demo (examples/demo) on an embedded DuckDB and summarise it.
 
-`make demo` runs this. The steps are a list, so later features add theirs (`privacy-guard check`,
-`privacy-guard docs`) by appending to `STEPS`. Each step is a real subprocess with the venv's
+`make demo` runs this: generate the data, build the demo, run `privacy-guard check` on the build
+and write the governance docs site. The steps are a list (`STEPS`). Each step is a real subprocess with the venv's
 tools; the first failing step stops the run with its exit code.
 
 The pseudonymization key: when PRIVACY_GUARD_KEY is unset, a fixed demo-only key is used (a
@@ -27,6 +27,7 @@ DEMO_DIR = REPO_ROOT / "examples" / "demo"
 DATABASE = DEMO_DIR / "demo.duckdb"
 MANIFEST = DEMO_DIR / "target" / "manifest.json"
 RUN_RESULTS = DEMO_DIR / "target" / "run_results.json"
+DOCS_DIR = DEMO_DIR / "target" / "privacy_docs"
 BIN = Path(sys.executable).parent
 
 KEY_ENV_VAR = "PRIVACY_GUARD_KEY"  # the demo's vars.privacy_guard.key_env_var
@@ -46,10 +47,19 @@ def _dbt(*args: str) -> Callable[[], list[str]]:
     return lambda: [str(BIN / "dbt"), *args, "--project-dir", str(DEMO_DIR), "--profiles-dir", str(DEMO_DIR)]
 
 
+def _privacy_guard(*args: str) -> Callable[[], list[str]]:
+    artifacts = ["--manifest", str(MANIFEST), "--run-results", str(RUN_RESULTS), "--project-dir", str(DEMO_DIR)]
+    return lambda: [str(BIN / "privacy-guard"), *args, *artifacts]
+
+
 STEPS: list[Step] = [
     Step("generate demo data", lambda: [sys.executable, str(REPO_ROOT / "scripts" / "generate_demo_data.py")]),
     Step("dbt deps", _dbt("deps")),
     Step("dbt build", _dbt("build")),
+    # The demo plants a risky join on purpose: show the findings without failing the demo
+    # (CI gates use the default --fail-on error).
+    Step("privacy-guard check", _privacy_guard("check", "--database", str(DATABASE), "--fail-on", "never")),
+    Step("privacy-guard docs", _privacy_guard("docs", "--out", str(DOCS_DIR))),
 ]
 
 
@@ -92,6 +102,7 @@ def print_summary(seconds: float) -> None:
     for name, rows in counts.items():
         print(f"  {name:<{width}}  {rows:>6} rows")
     print("  data tests: " + ", ".join(f"{count} {status}" for status, count in sorted(test_outcomes().items())))
+    print(f"  governance docs: {DOCS_DIR / 'index.html'}")
 
 
 def main() -> int:
