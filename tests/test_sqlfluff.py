@@ -33,7 +33,6 @@ profile: privacy_guard_lint
 model-paths: ["models"]
 vars:
   privacy_guard:
-    enable_package_models: true
     audit: {enabled: true}
 """
 

@@ -33,7 +33,6 @@ PLANTED = {
     ("invalid_policy", "seed.check_project.legacy_export"),
     ("unprotected_identifier", "model.check_project.stg_sales"),
     ("unprotected_identifier", "model.check_project.stg_support"),
-    ("missing_privacy_test", "model.check_project.stg_support"),
     ("data_minimization", "model.check_project.hr_headcount_report"),
     ("cross_department_join", "model.check_project.marketing_targets"),
     ("direct_identifier_join", "model.check_project.marketing_targets"),
@@ -139,7 +138,7 @@ def test_cli_json_stdout_is_only_the_document(built: DbtResult) -> None:
     document = json.loads(result.stdout)
     assert {"summary", "findings", "nodes", "edges"} <= set(document)
     assert document["manifest"]["project_settings"] == str(built.project_dir / "dbt_project.yml")
-    assert document["summary"]["by_severity"] == {"error": 10, "warning": 2, "info": 0}
+    assert document["summary"]["by_severity"] == {"error": 10, "warning": 1, "info": 0}
     assert {(f["category"], f["node"]) for f in document["findings"]} == PLANTED
     assert all(set(f) == {"rule", "category", "severity", "node", "message", "evidence", "hint"} for f in document["findings"])
 
@@ -147,7 +146,7 @@ def test_cli_json_stdout_is_only_the_document(built: DbtResult) -> None:
 def test_cli_fail_on_and_text_report(built: DbtResult) -> None:
     result = cli("check", "--fail-on", "never", "--as-of", "2026-01-15", cwd=built.project_dir)
     assert result.returncode == 0
-    assert "marketing_targets" in result.stdout and "12 findings" in result.stdout
+    assert "marketing_targets" in result.stdout and "11 findings" in result.stdout
 
 
 def test_cli_sarif_has_the_required_2_1_0_fields(built: DbtResult, tmp_path: Path) -> None:
@@ -160,7 +159,7 @@ def test_cli_sarif_has_the_required_2_1_0_fields(built: DbtResult, tmp_path: Pat
     rules = run["tool"]["driver"]["rules"]
     assert run["tool"]["driver"]["name"] == "privacy-guard" and len(rules) == 12
     assert all(rule["id"] and rule["shortDescription"]["text"] and rule["help"]["text"] for rule in rules)
-    assert len(run["results"]) == 12
+    assert len(run["results"]) == 11
     for result_entry in run["results"]:
         assert rules[result_entry["ruleIndex"]]["id"] == result_entry["ruleId"]
         assert result_entry["level"] in {"error", "warning", "note"} and result_entry["message"]["text"]
