@@ -1,4 +1,4 @@
-"""The JSON document (schema in ARCHITECTURE.md and reference/checks.md)."""
+"""The JSON document (schema in ARCHITECTURE.md and README.md)."""
 
 from __future__ import annotations
 
