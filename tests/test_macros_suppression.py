@@ -136,3 +136,18 @@ def test_cte_without_arguments_fails_at_parse_naming_the_macro(built: dict[str, 
         "privacy_guard.local_suppression(p): a CTE name has no meta to default from; pass quasi_identifiers=[...] and k=... explicitly"
         in result.stdout
     )
+
+
+def test_missing_quasi_identifiers_name_the_macro_and_the_relation(built: dict[str, Any]) -> None:
+    project = built["project"]
+    bad = project / "models" / "suppression" / "bad_defaults.sql"
+    bad.write_text("{{ privacy_guard.local_suppression(ref('patients_without_meta')) }}\n")
+    try:
+        result = dbt(project, "compile", "--select", "bad_defaults", check=False)
+    finally:
+        bad.unlink()
+    assert result.returncode != 0
+    assert (
+        "privacy_guard.local_suppression: model.macros_project.patients_without_meta: no column declares "
+        "config.meta.privacy.class: quasi_identifier and the macro has no `quasi_identifiers` argument"
+    ) in result.stdout

@@ -63,10 +63,11 @@
   {{ return(policies) }}
 {% endmacro %}
 
-{#- Names of the node's columns declared with `class: <column_class>`, in declaration order. -#}
-{% macro _columns_of_class(node, column_class) %}
+{#- Names of the columns declared with `class: <column_class>`, in declaration order. Takes
+    _column_policies(node), which callers that need several classes read only once. -#}
+{% macro _columns_of_class(column_policies, column_class) %}
   {%- set names = [] -%}
-  {%- for name, policy in privacy_guard._column_policies(node).items() if policy.get('class') == column_class -%}
+  {%- for name, policy in column_policies.items() if policy.get('class') == column_class -%}
     {%- do names.append(name) -%}
   {%- endfor -%}
   {{ return(names) }}

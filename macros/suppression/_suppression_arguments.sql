@@ -1,17 +1,17 @@
 {#-
   quasi_identifiers and k of a suppression macro: the argument, else the meta of the relation's
   node (columns classed quasi_identifier; privacy.k), else settings.default_k. Resolution is shared
-  with the generic tests (macros/tests/_test_arguments.sql). A CTE name has no node, so it needs
+  with the generic tests (macros/_internal/_arguments.sql). A CTE name has no node, so it needs
   both arguments; that is known at parse time and fails there.
 -#}
 {% macro _suppression_arguments(macro_name, relation, quasi_identifiers, k) %}
   {%- if relation is string and (quasi_identifiers is none or k is none) -%}
     {{ exceptions.raise_compiler_error('privacy_guard.' ~ macro_name ~ '(' ~ relation ~ '): a CTE name has no meta to default from; pass quasi_identifiers=[...] and k=... explicitly') }}
   {%- endif -%}
-  {%- set target = privacy_guard._test_target(relation, macro_name) -%}
+  {%- set target = privacy_guard._resolve_target(relation, macro_name, 'macro') -%}
   {{ return({
-    'quasi_identifiers': privacy_guard._test_quasi_identifiers(target, quasi_identifiers),
-    'k': privacy_guard._test_threshold(target, 'k', k),
+    'quasi_identifiers': privacy_guard._resolve_quasi_identifiers(target, quasi_identifiers),
+    'k': privacy_guard._resolve_threshold(target, 'k', k),
   }) }}
 {% endmacro %}
 

@@ -10,12 +10,12 @@
   {%- if not execute -%}
     {{ return('select * from ' ~ relation) }}
   {%- endif -%}
-  {%- set node = privacy_guard._node_for_relation(relation) -%}
-  {%- if node is none -%}
+  {%- set target = privacy_guard._resolve_target(relation, 'drop_direct_identifiers', 'macro') -%}
+  {%- if not target.found -%}
     {{ exceptions.raise_compiler_error('privacy_guard.drop_direct_identifiers(' ~ relation ~ '): no model, seed, snapshot or source of this project builds this relation, so no meta says which columns are direct identifiers') }}
   {%- endif -%}
   {%- set kept = privacy_guard._as_list(except) | map('lower') | list -%}
-  {%- set dropped = privacy_guard._columns_of_class(node, 'direct_identifier') | reject('in', kept) | list -%}
+  {%- set dropped = privacy_guard._columns_of_class(target.column_policies, 'direct_identifier') | reject('in', kept) | list -%}
   {%- set select_list = [] -%}
   {%- for column in privacy_guard._relation_columns(relation).values() if column.name | lower not in dropped -%}
     {%- do select_list.append(adapter.quote(column.name)) -%}

@@ -5,8 +5,6 @@
 
 {#- k defaults from the meta of the model being built (the aggregate), else settings.default_k. -#}
 {% macro default__suppress_small_cell(value, count, k) %}
-  {%- if k is none -%}
-    {%- set k = privacy_guard._privacy_of(model or {}).get('k') or privacy_guard._settings().default_k -%}
-  {%- endif -%}
+  {%- set k = privacy_guard._resolve_threshold(privacy_guard._model_target('suppress_small_cell'), 'k', k) -%}
   case when ({{ count }}) >= {{ k }} then {{ value }} end
 {% endmacro %}

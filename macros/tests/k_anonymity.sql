@@ -4,9 +4,9 @@
 {% endtest %}
 
 {% macro default__test_k_anonymity(model, k, quasi_identifiers) %}
-  {%- set target = privacy_guard._test_target(model, 'k_anonymity') -%}
-  {%- set quasi_identifiers = privacy_guard._test_quasi_identifiers(target, quasi_identifiers) -%}
-  {%- set k = privacy_guard._test_threshold(target, 'k', k) -%}
+  {%- set target = privacy_guard._resolve_target(model, 'k_anonymity', 'test') -%}
+  {%- set quasi_identifiers = privacy_guard._resolve_quasi_identifiers(target, quasi_identifiers) -%}
+  {%- set k = privacy_guard._resolve_threshold(target, 'k', k) -%}
 select count(*) as class_size
 from {{ model }}
 group by {{ privacy_guard._columns_sql(quasi_identifiers) }}

@@ -10,15 +10,15 @@
 {% endtest %}
 
 {% macro default__test_l_diversity(model, l, variant, c, quasi_identifiers, sensitive_column) %}
-  {%- set target = privacy_guard._test_target(model, 'l_diversity') -%}
-  {%- set quasi_identifiers = privacy_guard._test_quasi_identifiers(target, quasi_identifiers) -%}
-  {%- set sensitive_columns = privacy_guard._test_sensitive_columns(target, sensitive_column) -%}
-  {%- set l = privacy_guard._test_threshold(target, 'l', l) -%}
+  {%- set target = privacy_guard._resolve_target(model, 'l_diversity', 'test') -%}
+  {%- set quasi_identifiers = privacy_guard._resolve_quasi_identifiers(target, quasi_identifiers) -%}
+  {%- set sensitive_columns = privacy_guard._resolve_sensitive_columns(target, sensitive_column) -%}
+  {%- set l = privacy_guard._resolve_threshold(target, 'l', l) -%}
   {%- if variant not in ['distinct', 'entropy', 'recursive'] -%}
-    {{ privacy_guard._test_fail(target, 'variant must be one of distinct, entropy, recursive (got ' ~ (variant | tojson) ~ ')') }}
+    {{ privacy_guard._raise_for_target(target, 'variant must be one of distinct, entropy, recursive (got ' ~ (variant | tojson) ~ ')') }}
   {%- endif -%}
   {%- if execute and variant == 'recursive' and (c is not number or c is boolean or l is not integer) -%}
-    {{ privacy_guard._test_fail(target, 'variant recursive needs a number `c` and an integer `l` (got c=' ~ (c | tojson) ~ ', l=' ~ (l | tojson) ~ ')') }}
+    {{ privacy_guard._raise_for_target(target, 'variant recursive needs a number `c` and an integer `l` (got c=' ~ (c | tojson) ~ ', l=' ~ (l | tojson) ~ ')') }}
   {%- endif -%}
 with
   {%- for column in sensitive_columns %}

@@ -12,15 +12,15 @@
 {% endmacro %}
 
 {% macro default__test_min_cell_size(model, k, count_column) %}
-  {%- set target = privacy_guard._test_target(model, 'min_cell_size') -%}
-  {%- set k = privacy_guard._test_threshold(target, 'k', k) -%}
+  {%- set target = privacy_guard._resolve_target(model, 'min_cell_size', 'test') -%}
+  {%- set k = privacy_guard._resolve_threshold(target, 'k', k) -%}
   {%- if count_column is none -%}
     {%- set count_columns = [] -%}
     {%- for name, column in privacy_guard._relation_columns(model).items() if privacy_guard._is_count_column(column.name) -%}
       {%- do count_columns.append(column.name) -%}
     {%- endfor -%}
     {%- if execute and not count_columns -%}
-      {{ privacy_guard._test_fail(target, 'no count column (n, cnt, count, n_*, *_count, *_cnt) in the relation and no `count_column` argument') }}
+      {{ privacy_guard._raise_for_target(target, 'no count column (n, cnt, count, n_*, *_count, *_cnt) in the relation and no `count_column` argument') }}
     {%- endif -%}
   {%- else -%}
     {%- set count_columns = privacy_guard._as_list(count_column) -%}

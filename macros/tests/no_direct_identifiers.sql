@@ -17,10 +17,10 @@
 {% endmacro %}
 
 {% macro default__test_no_direct_identifiers(model, direct_identifiers) %}
-  {%- set target = privacy_guard._test_target(model, 'no_direct_identifiers') -%}
+  {%- set target = privacy_guard._resolve_target(model, 'no_direct_identifiers', 'test') -%}
   {%- set policies = target.column_policies -%}
   {#- No direct identifier declared means none to protect: not an error. -#}
-  {%- set declared = privacy_guard._test_columns(target, 'direct_identifier', 'direct_identifiers', direct_identifiers, required=false) -%}
+  {%- set declared = privacy_guard._resolve_columns(target, 'direct_identifier', 'direct_identifiers', direct_identifiers, required=false) -%}
   {#- A subquery (`where:` config) cannot be introspected: check every declared column then. -#}
   {%- set built = privacy_guard._relation_columns(model) -%}
   {%- set checks = [] -%}

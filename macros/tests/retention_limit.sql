@@ -8,18 +8,10 @@
 {% endtest %}
 
 {% macro default__test_retention_limit(model, days, date_column) %}
-  {%- set target = privacy_guard._test_target(model, 'retention_limit') -%}
-  {%- set retention = target.policy.get('retention') or {} -%}
-  {%- set days = retention.get('days') if days is none else days -%}
-  {%- set date_column = retention.get('date_column') if date_column is none else date_column -%}
-  {%- if execute and (days is not integer or days < 0) -%}
-    {{ privacy_guard._test_fail(target, 'needs privacy.retention.days (a whole number of days) in the model meta or a `days` argument (got ' ~ (days | tojson) ~ ')') }}
-  {%- endif -%}
-  {%- if execute and not date_column -%}
-    {{ privacy_guard._test_fail(target, 'needs privacy.retention.date_column in the model meta or a `date_column` argument') }}
-  {%- endif -%}
-select count(*) as expired_rows, {{ days }} as retention_days
+  {%- set target = privacy_guard._resolve_target(model, 'retention_limit', 'test') -%}
+  {%- set retention = privacy_guard._resolve_retention(target, days, date_column) -%}
+select count(*) as expired_rows, {{ retention.days }} as retention_days
 from {{ model }}
-where cast({{ privacy_guard._column_sql(date_column or 'null') }} as date) < cast({{ dbt.dateadd('day', -(days or 0), 'current_date') }} as date)
+where {{ retention.row_date }} < {{ privacy_guard._retention_cutoff(retention.days) }}
 having count(*) > 0
 {% endmacro %}

@@ -15,7 +15,7 @@
 {% macro _t_closeness_distance(target, built, column, distance) %}
   {%- if distance is not none -%}
     {%- if distance not in ['equal', 'ordered'] -%}
-      {{ privacy_guard._test_fail(target, 'distance must be equal or ordered (got ' ~ (distance | tojson) ~ ')') }}
+      {{ privacy_guard._raise_for_target(target, 'distance must be equal or ordered (got ' ~ (distance | tojson) ~ ')') }}
     {%- endif -%}
     {{ return(distance) }}
   {%- endif -%}
@@ -25,10 +25,10 @@
 {% endmacro %}
 
 {% macro default__test_t_closeness(model, t, distance, quasi_identifiers, sensitive_column) %}
-  {%- set target = privacy_guard._test_target(model, 't_closeness') -%}
-  {%- set quasi_identifiers = privacy_guard._test_quasi_identifiers(target, quasi_identifiers) -%}
-  {%- set sensitive_columns = privacy_guard._test_sensitive_columns(target, sensitive_column) -%}
-  {%- set t = privacy_guard._test_threshold(target, 't', t) -%}
+  {%- set target = privacy_guard._resolve_target(model, 't_closeness', 'test') -%}
+  {%- set quasi_identifiers = privacy_guard._resolve_quasi_identifiers(target, quasi_identifiers) -%}
+  {%- set sensitive_columns = privacy_guard._resolve_sensitive_columns(target, sensitive_column) -%}
+  {%- set t = privacy_guard._resolve_threshold(target, 't', t) -%}
   {%- set built = privacy_guard._relation_columns(model) if distance is none else {} -%}
 with
   {%- for column in sensitive_columns %}

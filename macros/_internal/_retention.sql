@@ -1,0 +1,31 @@
+{#-
+  Retention: one definition of the cutoff, shared by the `retention_limit` test (rows before it
+  fail) and the `within_retention` filter (rows on or after it are kept).
+-#}
+
+{#-
+  days and date_column: the arguments, else privacy.retention.<key> of the target's node. Returns
+  `days` and `row_date`, the row's date as SQL of type DATE (a TIMESTAMP column is truncated).
+-#}
+{% macro _resolve_retention(target, days, date_column) %}
+  {%- set retention = target.policy.get('retention') or {} -%}
+  {%- set days = retention.get('days') if days is none else days -%}
+  {%- set date_column = retention.get('date_column') if date_column is none else date_column -%}
+  {%- if execute and (days is not integer or days < 0) -%}
+    {{ privacy_guard._raise_for_target(target, 'needs privacy.retention.days (a whole number of days) in the model meta or a `days` argument (got ' ~ (days | tojson) ~ ')') }}
+  {%- endif -%}
+  {%- if execute and not date_column -%}
+    {{ privacy_guard._raise_for_target(target, 'needs privacy.retention.date_column in the model meta or a `date_column` argument') }}
+  {%- endif -%}
+  {#- The placeholders only reach parse-time SQL, which dbt discards. -#}
+  {{ return({'days': days or 0, 'row_date': 'cast(' ~ privacy_guard._column_sql(date_column or 'null') ~ ' as date)'}) }}
+{% endmacro %}
+
+{#-
+  The oldest date still inside a retention of `days` days: current_date - days, so a row exactly
+  `days` old is kept. Cast back to DATE: dateadd on a DATE gives a TIMESTAMP on some adapters
+  (DuckDB).
+-#}
+{% macro _retention_cutoff(days) -%}
+  cast({{ dbt.dateadd('day', -days, 'current_date') }} as date)
+{%- endmacro %}
