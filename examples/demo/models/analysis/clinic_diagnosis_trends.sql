@@ -20,7 +20,7 @@ cells as (
         ) }} as noisy_count
     from visits
     -- A year that began before the retention cutoff would date its rows too early: drop it.
-    where {{ within_retention('visit_year') }}
+    where {{ privacy_guard.within_retention() }}
     group by visit_year, zip3, diagnosis_chapter
 )
 

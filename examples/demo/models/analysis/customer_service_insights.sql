@@ -25,7 +25,7 @@ cells as (
         sum(satisfaction) as satisfaction_sum
     from tickets
     -- A quarter that began before the retention cutoff would date its rows too early: drop it.
-    where {{ within_retention('ticket_quarter') }}
+    where {{ privacy_guard.within_retention() }}
     group by ticket_quarter, category, age_group
 )
 

@@ -10,4 +10,4 @@ select
     visit_date,
     diagnosis
 from {{ ref('raw_clinic__visits') }}
-where {{ within_retention('visit_date') }}
+where {{ privacy_guard.within_retention() }}

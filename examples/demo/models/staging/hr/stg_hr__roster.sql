@@ -13,4 +13,4 @@ select
     salary,
     hire_date
 from {{ ref('raw_hr__roster') }}
-where {{ within_retention('hire_date') }}
+where {{ privacy_guard.within_retention() }}

@@ -10,4 +10,4 @@ select
     signup_date,
     last_purchase_date
 from {{ ref('raw_sales__customers') }}
-where {{ within_retention('last_purchase_date') }}
+where {{ privacy_guard.within_retention() }}

@@ -8,4 +8,4 @@ select
     channel,
     satisfaction
 from {{ ref('raw_support__tickets') }}
-where {{ within_retention('ticket_date') }}
+where {{ privacy_guard.within_retention() }}
