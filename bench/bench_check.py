@@ -7,10 +7,11 @@ a fresh subprocess per measurement (so peak memory is not shared):
   - json.load of the file,
   - the check without SQL analysis (run_check(sql=False) + the console report, i.e. `--no-sql`),
   - the check with SQL analysis (2,000 models only unless --full), to state its cost per model.
-Wall time is the best of --repeat runs of the operation itself (interpreter start-up and imports
-excluded); memory is how far the process's peak resident set (VmHWM) rises above its size before
-the operation -- real memory, including what orjson and sqlglot allocate outside Python's
-allocator (Linux only).
+Both run under the same process conditions: cyclic GC off (the check turns it off itself; left on,
+it would double json.load's time and flatter the ratio). Wall time is the best of --repeat runs of
+the operation itself (interpreter start-up and imports excluded); memory is how far the process's
+peak resident set (VmHWM, reset just before) rises above its size before the operation -- real
+memory, including what orjson and sqlglot allocate outside Python's allocator (Linux only).
 
     .venv/bin/python bench/bench_check.py [--sizes 2000 20000] [--repeat 3] [--full]
 """
@@ -31,7 +32,7 @@ CLASSES = ["quasi_identifier", "quasi_identifier", "sensitive", "direct_identifi
 
 #: Runs inside the measuring subprocess: argv = [mode, manifest]; prints {"seconds", "peak_mb"}.
 PROBE = r"""
-import json, sys, time
+import gc, json, sys, time
 mode, path = sys.argv[1], sys.argv[2]
 if mode != "json":
     from pathlib import Path
@@ -46,6 +47,13 @@ def operation():
 def resident_kb(field):
     with open("/proc/self/status") as status:
         return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
+# Same conditions for both: the check switches the cyclic GC off for its run (check.py), and a GC
+# pass over json.load's millions of fresh dicts would otherwise double the baseline's time; the
+# peak-RSS mark is reset so that start-up (imports) cannot count as the operation's peak.
+gc.collect()
+gc.disable()
+with open("/proc/self/clear_refs", "w") as clear_refs:
+    clear_refs.write("5")
 before = resident_kb("VmRSS")
 start = time.perf_counter()
 result = operation()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -86,8 +87,7 @@ class Manifest:
     tests: list[DataTest] = field(default_factory=list)
 
 
-def read_json(path: Path, what: str) -> dict[str, Any]:
-    """Parse one JSON artifact; every unusable file becomes an ArtifactError naming it."""
+def _read_bytes(path: Path, what: str) -> bytes:
     if not path.exists():
         raise ArtifactError(f"{what} {path}: no such file")
     if path.is_dir():
@@ -95,6 +95,13 @@ def read_json(path: Path, what: str) -> dict[str, Any]:
     data = path.read_bytes()
     if not data.strip():
         raise ArtifactError(f"{what} {path}: file is empty")
+    return data
+
+
+def read_json(path: Path, what: str, data: bytes | None = None) -> dict[str, Any]:
+    """Parse one JSON artifact; every unusable file becomes an ArtifactError naming it."""
+    if data is None:
+        data = _read_bytes(path, what)
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError as error:
@@ -123,13 +130,17 @@ def _mapping(container: dict[str, Any], key: str, path: Path, what: str, where: 
 
 def _privacy(entry: dict[str, Any]) -> Any:
     """`config.meta.privacy` (dbt >= 1.10) over top-level `meta.privacy` (older dbt), as the macros read it."""
+    # Called for every node and column (~250,000 times on 20,000 models): empty metas, the common
+    # case, are skipped by their truthiness before any type check.
     config = entry.get("config")
-    config_meta = config.get("meta") if isinstance(config, dict) else None
-    found = config_meta.get(META_NAMESPACE) if isinstance(config_meta, dict) else None
-    if found is None:
-        top_meta = entry.get("meta")
-        found = top_meta.get(META_NAMESPACE) if isinstance(top_meta, dict) else None
-    return found
+    if isinstance(config, dict):
+        config_meta = config.get("meta")
+        if config_meta and isinstance(config_meta, dict):
+            found = config_meta.get(META_NAMESPACE)
+            if found is not None:
+                return found
+    top_meta = entry.get("meta")
+    return top_meta.get(META_NAMESPACE) if top_meta and isinstance(top_meta, dict) else None
 
 
 def _columns(entry: dict[str, Any]) -> dict[str, Column]:
@@ -189,29 +200,154 @@ def _test(unique_id: str, entry: dict[str, Any]) -> DataTest | None:
     return DataTest(unique_id, str(metadata.get("name")), metadata.get("namespace"), attached)
 
 
+def _manifest_version(document: dict[str, Any], path: Path) -> int:
+    version = _schema_version(document, path, "manifest", "manifest")
+    if version not in SUPPORTED_MANIFEST_VERSIONS:
+        raise ArtifactError(f"manifest {path}: schema version v{version} is not supported (v1-v12)")
+    return version
+
+
+class _Unsplittable(Exception):
+    """The entry-by-entry reading met something it does not handle: read the document whole instead."""
+
+
+#: The sections whose entries become nodes and tests, at the top level of the manifest.
+_SECTIONS = ("nodes", "sources", "exposures")
+#: Starts with a literal so `re` scans for it fast; that the match is the top-level key is checked afterwards.
+_SECTION_START = {section: re.compile(rb'"' + section.encode() + rb'"\s*:\s*\{') for section in _SECTIONS}
+_ENTRY_KEY = re.compile(rb'\s*"((?:[^"\\]|\\.)*)"\s*:\s*(?=\{)')
+#: Where an entry may end: before the next entry (keys are unique ids: "<resource type>.") or at the
+#: end of its section (followed by a top-level key or the end of the document). Only candidates:
+#: a candidate is the end when the text up to it parses as one JSON object.
+_ENTRY_END = re.compile(
+    rb'\}(?=\s*,\s*"[a-z_]+\.|\s*\}\s*(?:,\s*"(?:metadata|nodes|sources|macros|docs|exposures|metrics|groups|selectors|disabled'
+    rb'|parent_map|child_map|group_map|saved_queries|semantic_models|unit_tests|functions)"\s*:|\}\s*$))'
+)
+_SEPARATOR = re.compile(rb'\s*([,}])')
+#: Failed candidates tolerated per entry before giving up on reading entry by entry.
+_MAX_CANDIDATES = 64
+
+
+def _section_entries(data: bytes, view: memoryview, section: str, found: re.Match[bytes]) -> tuple[list[int], Iterator[tuple[str, Any]]]:
+    """[start, end] of the section's object in `data` and its entries, each parsed on its own.
+
+    Parsing entry by entry keeps one entry's objects alive at a time instead of the whole
+    document's (orjson's parse of a whole 110 MB manifest peaks at 1.6x json.load's memory);
+    the caller converts each entry to a dataclass and drops it. The entries are produced lazily,
+    so `end` is only known (filled into the list) once the iterator is exhausted.
+    """
+    start = found.end() - 1
+    bounds = [start, -1]
+
+    def entries() -> Iterator[tuple[str, Any]]:
+        position = start + 1
+        if (closing := _SEPARATOR.match(data, position)) and closing.group(1) == b"}":
+            bounds[1] = closing.end()
+            return
+        while True:
+            key = _ENTRY_KEY.match(data, position)
+            if key is None:
+                raise _Unsplittable(section)
+            value_start, search_from = key.end(), key.end()
+            for _ in range(_MAX_CANDIDATES):
+                candidate = _ENTRY_END.search(data, search_from)
+                if candidate is None:
+                    raise _Unsplittable(section)
+                search_from = candidate.end()
+                try:
+                    entry = orjson.loads(view[value_start:search_from])
+                    break
+                except orjson.JSONDecodeError:
+                    continue
+            else:
+                raise _Unsplittable(section)
+            yield orjson.loads(view[key.start(1) - 1 : key.end(1) + 1]), entry
+            separator = _SEPARATOR.match(data, search_from)
+            if separator is None:
+                raise _Unsplittable(section)
+            position = separator.end()
+            if separator.group(1) == b"}":
+                bounds[1] = position
+                return
+
+    return bounds, entries()
+
+
+def _read_split(data: bytes, path: Path, collect: Callable[[str, str, Any], None]) -> dict[str, Any]:
+    """Feed every entry of nodes/sources/exposures to `collect`; return the rest of the document.
+
+    The rest (metadata, macros, maps...) is parsed with the sections emptied, which both validates
+    the whole file and proves each section found was the top-level one. Raises _Unsplittable for
+    anything unusual; the caller then reads the document whole.
+    """
+    view = memoryview(data)
+    spans: list[list[int]] = []
+    for section in _SECTIONS:
+        found = _SECTION_START[section].search(data)
+        if found is None:
+            if section == "exposures":
+                continue  # optional in the oldest manifests; the skeleton check below catches a misplaced one
+            raise _Unsplittable(section)
+        bounds, entries = _section_entries(data, view, section, found)
+        for unique_id, entry in entries:
+            collect(section, unique_id, entry)
+        spans.append(bounds)
+    spans.sort()
+    pieces: list[bytes | memoryview] = []
+    previous = 0
+    for start, end in spans:
+        if start < previous:
+            raise _Unsplittable("overlapping sections")
+        pieces += [view[previous:start], b"{}"]
+        previous = end
+    pieces.append(view[previous:])
+    skeleton = b"".join(pieces)
+    try:
+        document = orjson.loads(skeleton)
+    except orjson.JSONDecodeError:
+        raise _Unsplittable("document") from None
+    for section in _SECTIONS:
+        emptied = document.get(section) if isinstance(document, dict) else None
+        if (emptied is not None or section != "exposures") and (emptied != {} or len(_SECTION_START[section].findall(skeleton)) != 1):
+            raise _Unsplittable(section)
+    return document
+
+
 def load_manifest(path: Path) -> Manifest:
     """Read manifest.json; raises ArtifactError for anything that is not a usable dbt manifest."""
     what = "manifest"
-    document = read_json(path, what)
-    version = _schema_version(document, path, what, "manifest")
-    if version not in SUPPORTED_MANIFEST_VERSIONS:
-        raise ArtifactError(f"{what} {path}: schema version v{version} is not supported (v1-v12)")
-    metadata = document["metadata"]
+    data = _read_bytes(path, what)
     nodes: dict[str, Node] = {}
     tests: list[DataTest] = []
-    for section in ("nodes", "sources", "exposures"):
-        if section == "exposures" and "exposures" not in document:
-            continue  # optional in the oldest manifests
-        for unique_id, entry in _mapping(document, section, path, what).items():
-            resource_type = entry.get("resource_type") if isinstance(entry, dict) else None
-            if resource_type == "test":
-                test = _test(unique_id, entry)
-                if test:
-                    tests.append(test)
-            elif resource_type in LINEAGE_TYPES or (resource_type is None and section != "nodes"):
-                nodes[unique_id] = _node(unique_id, entry, path)
-            elif not isinstance(entry, dict):
-                raise ArtifactError(f"{what} {path}: {section}.{unique_id} is a {type(entry).__name__}, expected an object")
+
+    def collect(section: str, unique_id: str, entry: Any) -> None:
+        resource_type = entry.get("resource_type") if isinstance(entry, dict) else None
+        if resource_type == "test":
+            test = _test(unique_id, entry)
+            if test:
+                tests.append(test)
+        elif resource_type in LINEAGE_TYPES or (resource_type is None and section != "nodes"):
+            nodes[unique_id] = _node(unique_id, entry, path)
+        elif not isinstance(entry, dict):
+            raise ArtifactError(f"{what} {path}: {section}.{unique_id} is a {type(entry).__name__}, expected an object")
+
+    try:
+        document = _read_split(data, path, collect)
+    except (_Unsplittable, ArtifactError):
+        # Not a manifest as dbt writes it (or a bad one): read it whole, which reports any
+        # problem exactly as for every other artifact, in document order.
+        nodes.clear()
+        tests.clear()
+        document = read_json(path, what, data)
+        del data
+        _manifest_version(document, path)
+        for section in _SECTIONS:
+            if section == "exposures" and "exposures" not in document:
+                continue  # optional in the oldest manifests
+            for unique_id, entry in _mapping(document, section, path, what).items():
+                collect(section, unique_id, entry)
+    version = _manifest_version(document, path)
+    metadata = document["metadata"]
     return Manifest(
         path=path,
         schema_version=version,

@@ -87,7 +87,7 @@ class NodePolicy:
     def raw_identifiers(self) -> list[str]:
         """Direct identifiers that reach this node unprotected, sorted."""
         if None not in self._names:
-            self._names[None] = sorted(name for name, column in self.columns.items() if column.raw_identifier)
+            self._names[None] = sorted(name for name, column in self.columns.items() if column.column_class == DIRECT_IDENTIFIER and column.raw_identifier)
         return self._names[None]
 
 
@@ -137,7 +137,9 @@ def _merge(into: dict[str, ColumnPolicy], column: ColumnPolicy, name: str) -> No
         return
     if current is column:
         return  # the same column reached us through two paths
-    stronger = _CLASS_RANK.get(column.column_class or "none", len(_CLASS_RANK)) < _CLASS_RANK.get(current.column_class or "none", len(_CLASS_RANK))
+    stronger = column.column_class != current.column_class and (
+        _CLASS_RANK.get(column.column_class or "none", len(_CLASS_RANK)) < _CLASS_RANK.get(current.column_class or "none", len(_CLASS_RANK))
+    )
     if not stronger and current.protection == column.protection and column.departments <= current.departments:
         return  # nothing new: keep the (shared) object
     into[name] = _column(
@@ -183,9 +185,15 @@ def _carried_columns(node: Node, parents: list[NodePolicy], sql: ModelSql | None
         carried = dict(widest.columns)
         # Siblings often share one ancestor's (unchanged) dict: nothing to add from those.
         parents = [parent for parent in parents if parent.columns is not widest.columns]
+    present = carried.get
     for parent in parents:
         for name, column in parent.columns.items():
-            if carried.get(name) is not column and (known is None or name in known):
+            current = present(name)
+            if current is column or (known is not None and name not in known):
+                continue
+            if current is None and column.name == name:
+                carried[name] = column  # _merge's first case, inlined: the bulk of ~300,000 calls on 20,000 models
+            else:
                 _merge(carried, column, name)
     return carried
 
@@ -227,6 +235,10 @@ def propagate(manifest: Manifest, lineage: Lineage, settings: Settings, sql: dic
         policy.columns = _carried_columns(node, parents, sql.get(unique_id))
         if own_columns:
             policy.columns = dict(policy.columns)  # it may be a parent's (shared) dict
+        elif len(parents) == 1 and policy.columns is parents[0].columns:
+            # Same (final) columns as the parent: share its answers of columns_of/raw_identifiers too,
+            # so a chain of models without own column meta computes them once, not once per model.
+            policy._names = parents[0]._names
         for name, column in own_columns.items():
             # The node's own column meta overrides what flows in (e.g. `protection: pseudonymized`).
             carried = policy.columns.get(name)
