@@ -117,10 +117,13 @@ class _Walker:
                 star = projection if isinstance(projection, exp.Star) else projection.find(exp.Star)
                 if isinstance(projection, exp.Star) or (isinstance(projection, exp.Column) and star is not None):
                     table = projection.table if isinstance(projection, exp.Column) else ""
+                    # DuckDB's `* exclude (...)` (the suppression macros' helper columns) drops names.
+                    excluded = {column.name.lower() for column in (star.args.get("except_") or [])}
                     for source in self.selected(scope, table):
                         source_explicit, source_passthrough = self.source_outputs(source)
                         for name, origins in source_explicit.items():
-                            explicit.setdefault(name, set()).update(origins)
+                            if name not in excluded:
+                                explicit.setdefault(name, set()).update(origins)
                         passthrough |= source_passthrough
                     continue
                 name = projection.alias_or_name.lower()

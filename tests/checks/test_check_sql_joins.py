@@ -60,3 +60,13 @@ def test_tsql_brackets_resolve() -> None:
         analyze("select top 5 o.id from [db].[dbo].[orders] o", "tsql")
     )
     assert resolved.outputs == {"id": {("model.p.o", "id")}}
+
+
+def test_star_exclude_drops_helper_columns() -> None:
+    """The suppression macros count class sizes in a helper column and `* exclude` it again."""
+    sql = """
+    with sized as (select age_band, zip, count(*) over (partition by age_band, zip) as class_size from "db"."main"."hr")
+    select * exclude (class_size) from sized
+    """
+    resolved = index("hr").resolve(analyze(sql, "duckdb"))
+    assert resolved.outputs == {"age_band": {("model.p.hr", "age_band")}, "zip": {("model.p.hr", "zip")}}
