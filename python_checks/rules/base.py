@@ -62,7 +62,13 @@ class Context:
 
     def parents(self, unique_id: str) -> list[NodePolicy]:
         """Effective policies of the direct parents."""
-        return [self.policies[parent] for parent in self.lineage.parents[unique_id]]
+        return self._parents[unique_id]
+
+    @cached_property
+    def _parents(self) -> dict[str, list[NodePolicy]]:
+        # Several rules ask for the parents of every node: build each list once.
+        policies = self.policies
+        return {unique_id: [policies[parent] for parent in parents] for unique_id, parents in self.lineage.parents.items()}
 
     def models(self) -> list[tuple[Node, NodePolicy]]:
         """Models and snapshots with their effective policy, parents first."""

@@ -17,8 +17,10 @@ def consent_violation(context: Context, threshold: float | None) -> Iterator[Iss
     """Against the parents' effective consent: a model cannot widen consent by declaring its own."""
     for node, policy in context.models():
         purpose = policy.declared.get("purpose")
+        if purpose is None:
+            continue
         declared = {parent.unique_id: parent.consent for parent in context.parents(node.unique_id) if parent.consent is not None}
-        if purpose is None or not declared:
+        if not declared:
             continue
         allowed = frozenset.intersection(*declared.values())
         if purpose in allowed:

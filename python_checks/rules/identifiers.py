@@ -12,10 +12,9 @@ PSEUDONYMIZE_MACRO = f"macro.{PACKAGE}.pseudonymize"
 def _pseudonymized_lineage(context: Context) -> dict[str, bool]:
     """unique_id -> whether the node or any ancestor calls privacy_guard.pseudonymize (one pass)."""
     found: dict[str, bool] = {}
+    nodes, parents = context.manifest.nodes, context.lineage.parents
     for unique_id in context.lineage.order:
-        found[unique_id] = PSEUDONYMIZE_MACRO in context.node(unique_id).macros or any(
-            found[parent] for parent in context.lineage.parents[unique_id]
-        )
+        found[unique_id] = PSEUDONYMIZE_MACRO in nodes[unique_id].macros or any(map(found.__getitem__, parents[unique_id]))
     return found
 
 
@@ -27,10 +26,11 @@ def _pseudonymized_lineage(context: Context) -> dict[str, bool]:
 def unprotected_identifier(context: Context, threshold: float | None) -> Iterator[Issue]:
     """Reported at the first model an identifier reaches, not again at every model below it."""
     protected = _pseudonymized_lineage(context)
-    exposed = {node.unique_id: set(policy.raw_identifiers()) for node, policy in context.models() if not protected[node.unique_id]}
-    for unique_id, identifiers in exposed.items():
-        for parent_id in context.lineage.parents[unique_id]:
-            identifiers = identifiers - exposed.get(parent_id, set())
+    exposed = {node.unique_id: policy.raw_identifiers() for node, policy in context.models() if not protected[node.unique_id]}
+    for unique_id, raw in exposed.items():
+        if not raw:
+            continue
+        identifiers = set(raw).difference(*(exposed[parent_id] for parent_id in context.lineage.parents[unique_id] if parent_id in exposed))
         if identifiers:
             yield Issue(
                 unique_id,

@@ -23,14 +23,13 @@ def _missing(policy: NodePolicy) -> set[str]:
 )
 def missing_policy(context: Context, threshold: float | None) -> Iterator[Issue]:
     """Reported where the gap starts: a node whose personal parents already miss a key is not blamed for it."""
+    # What each personal node misses, computed once: a node is asked again by each of its children.
+    gaps = {unique_id: _missing(policy) for unique_id, policy in context.policies.items() if policy.personal}
     for unique_id in context.lineage.order:
-        policy = context.policies[unique_id]
-        if not policy.personal or context.node(unique_id).resource_type not in POLICY_TYPES:
+        missing = gaps.get(unique_id)
+        if not missing or context.node(unique_id).resource_type not in POLICY_TYPES:
             continue
-        missing = _missing(policy)
-        for parent in context.parents(unique_id):
-            if parent.personal:
-                missing -= _missing(parent)
+        missing = missing.difference(*(gaps[parent] for parent in context.lineage.parents[unique_id] if parent in gaps))
         if missing:
             keys = [key for key in REQUIRED_KEYS if key in missing]
             yield Issue(

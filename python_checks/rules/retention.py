@@ -23,14 +23,15 @@ def retention_conflict(context: Context, threshold: float | None) -> Iterator[Is
         if not upstream:
             continue
         limit = min(days for days, _ in upstream)
-        limited_by = sorted(parent for days, parent in upstream if days == limit)
         declared = policy.declared_retention_days
+        if (declared is None or declared <= limit) and (declared is not None or (node.materialized or "") not in PERSISTED):
+            continue  # within its upstream's retention: no evidence to build
+        limited_by = sorted(parent for days, parent in upstream if days == limit)
         evidence = {"declared_days": declared, "upstream_days": limit, "limited_by": limited_by}
-        label = node_label(context, node.unique_id)
         if declared is not None and declared > limit:
-            yield Issue(node.unique_id, f"{label} declares {declared} days of retention but its upstream allows {limit}", evidence)
+            yield Issue(node.unique_id, f"{node_label(context, node.unique_id)} declares {declared} days of retention but its upstream allows {limit}", evidence)
         elif declared is None and (node.materialized or "") in PERSISTED:
-            yield Issue(node.unique_id, f"{label} stores data with a {limit}-day upstream retention but declares none", evidence)
+            yield Issue(node.unique_id, f"{node_label(context, node.unique_id)} stores data with a {limit}-day upstream retention but declares none", evidence)
 
 
 @rule(
