@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import compress
-from operator import is_not
+from itertools import compress, repeat
+from operator import attrgetter, eq, is_not
 from typing import Any
 
 import orjson
@@ -56,6 +56,10 @@ class ColumnPolicy:
         object.__setattr__(self, "raw_identifier", raw)  # frozen: set once, here
 
 
+#: Column attributes read for every column of every node: C-level getters, no Python step per column.
+_CLASS_OF, _RAW_IDENTIFIER = attrgetter("column_class"), attrgetter("raw_identifier")
+
+
 @dataclass(slots=True)
 class NodePolicy:
     """The effective policy of one node (what the JSON document's `nodes` entry shows)."""
@@ -85,13 +89,14 @@ class NodePolicy:
     def columns_of(self, column_class: str) -> list[str]:
         """Names of the effective columns of one class, sorted (computed once; columns are final after propagate)."""
         if column_class not in self._names:
-            self._names[column_class] = sorted(name for name, column in self.columns.items() if column.column_class == column_class)
+            classes = map(_CLASS_OF, self.columns.values())
+            self._names[column_class] = sorted(compress(self.columns, map(eq, classes, repeat(column_class))))
         return self._names[column_class]
 
     def raw_identifiers(self) -> list[str]:
         """Direct identifiers that reach this node unprotected, sorted."""
         if None not in self._names:
-            self._names[None] = sorted(name for name, column in self.columns.items() if column.raw_identifier)
+            self._names[None] = sorted(compress(self.columns, map(_RAW_IDENTIFIER, self.columns.values())))
         return self._names[None]
 
 
@@ -268,8 +273,8 @@ def propagate(manifest: Manifest, lineage: Lineage, settings: Settings, sql: dic
             policy._names = source._names
         policy.columns = columns
         policy.personal = (
-            any(column.column_class in PERSONAL_CLASSES for column in policy.columns.values())
-            or any(parent.personal for parent in parents)
+            any(parent.personal for parent in parents)
+            or not PERSONAL_CLASSES.isdisjoint(map(_CLASS_OF, policy.columns.values()))
             or "consent" in policy.declared
         )
         if policy.personal and policy.k is None:
