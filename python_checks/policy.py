@@ -289,8 +289,8 @@ def meeting_departments(policy: NodePolicy, parents: list[NodePolicy]) -> frozen
     A node is a meeting point when its personal parents bring two or more departments and no
     single parent already brought them all (downstream of the meeting point nothing new meets).
     """
-    if not policy.personal:
-        return frozenset()
+    if not policy.personal or len(parents) < 2:
+        return frozenset()  # a single parent brings nothing that had not met before
     brought = [parent.departments for parent in parents if parent.personal and parent.departments]
     union = frozenset().union(*brought)
     if len(union) < 2 or any(departments == union for departments in brought):
