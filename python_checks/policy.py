@@ -151,14 +151,22 @@ def _merge(into: dict[str, ColumnPolicy], column: ColumnPolicy, name: str) -> No
     stronger = column.column_class != current.column_class and (
         _CLASS_RANK.get(column.column_class or "none", len(_CLASS_RANK)) < _CLASS_RANK.get(current.column_class or "none", len(_CLASS_RANK))
     )
-    if not stronger and current.protection == column.protection and column.departments <= current.departments:
+    if stronger:
+        hierarchy = column.hierarchy
+    elif column.column_class == current.column_class:
+        # Same class from two origins: the result must not depend on the (unordered) order in
+        # which origins arrive, so take the smallest declared hierarchy name.
+        hierarchy = min(filter(None, (current.hierarchy, column.hierarchy)), default=None)
+    else:
+        hierarchy = current.hierarchy
+    if not stronger and current.protection == column.protection and hierarchy == current.hierarchy and column.departments <= current.departments:
         return  # nothing new: keep the (shared) object
     into[name] = _column(
         name,
         column.column_class if stronger else current.column_class,
         # Protected only when every contributing column is.
         current.protection if current.protection == column.protection else None,
-        column.hierarchy if stronger else current.hierarchy,
+        hierarchy,
         current.departments | column.departments,
     )
 

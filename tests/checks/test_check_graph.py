@@ -38,3 +38,4 @@ def test_a_cycle_is_bad_input(tmp_path: Path) -> None:
     builder.node("b", parents=("model.demo.a",))
     with pytest.raises(ArtifactError, match="lineage has a cycle"):
         Lineage(load_manifest(builder.write(tmp_path)))
+
