@@ -2,19 +2,23 @@
 
 Every dbt-backed test goes through here so that all of them install the package the way a
 consumer does (`packages.yml` with `local:` pointing at this repository) and write only below
-pytest's tmp dir.
+pytest's tmp dir. Modules that only read a build share it through `shared_build`.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
@@ -97,3 +101,44 @@ def dbt_project(name_or_path: str | Path, tmp_path: Path, profile_extra: str = "
     project = copy_project(name_or_path, tmp_path, profile_extra)
     dbt(project, "deps", check=True)
     return project
+
+
+def _session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory all pytest-xdist workers of this session share (and no other session does)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def shared_build(
+    tmp_path_factory: pytest.TempPathFactory,
+    fixture: str | Path,
+    profile_extra: str = "",
+    env: dict[str, str] | None = None,
+    prepare: Callable[[Path], None] | None = None,
+    expect_success: bool = True,
+) -> DbtResult:
+    """`dbt build` of tests/fixtures/<fixture> (or a project path), once per test session.
+
+    For modules that only read the build: a module-scoped fixture runs once per xdist worker, and
+    several modules may read the same fixture, so the first caller builds under a file lock and
+    the others reuse its project directory. `prepare(project_dir)` runs on the copy before the
+    build. expect_success=False is for fixtures with planted failing tests: the build may exit
+    non-zero but must leave run_results.json.
+    """
+    name = Path(fixture).name
+    root = _session_dir(tmp_path_factory)
+    record = root / f"{name}.build.json"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if record.exists():
+            saved = json.loads(record.read_text())
+            return DbtResult(saved["returncode"], saved["stdout"], saved["stderr"], Path(saved["project_dir"]))
+        workdir = root / f"{name}.shared"
+        workdir.mkdir()
+        project = dbt_project(fixture, workdir, profile_extra)
+        if prepare is not None:
+            prepare(project)
+        result = dbt(project, "build", env=env, check=True if expect_success else None)
+        assert (project / "target" / "run_results.json").is_file(), result.stdout[-3000:]
+        record.write_text(json.dumps({"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr, "project_dir": str(project)}))
+        return result

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dbt_harness import dbt, dbt_project
+from dbt_harness import shared_build
 
 pytestmark = [pytest.mark.browser, pytest.mark.dbt]
 
@@ -28,9 +28,7 @@ SHARED_SCREENSHOT = Path("/tmp/privacy_guard_docs_screenshot.png")
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("browser")
-    project = dbt_project("audit_project", tmp)
-    built = dbt(project, "build", check=False)  # the planted not_null test fails
-    assert (project / "target" / "run_results.json").is_file(), built.stdout[-3000:]
+    project = shared_build(tmp_path_factory, "audit_project", expect_success=False).project_dir  # a planted not_null test fails
     target = project / "target"
     run = subprocess.run(
         [sys.executable, "-m", "python_checks", "docs", "--manifest", str(target / "manifest.json"),

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dbt_harness import dbt, dbt_project
+from dbt_harness import shared_build
 
 from python_checks.docs_site import load_site, write_site
 from python_checks.formatters.html import NAME_CHAR_WIDTH, graph_model
@@ -155,9 +155,7 @@ def test_page_is_self_contained(synthetic: dict[str, Any]) -> None:
 @pytest.fixture(scope="module")
 def real(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("docs")
-    project = dbt_project("audit_project", tmp)
-    built = dbt(project, "build", check=False)  # the planted not_null test fails
-    assert (project / "target" / "run_results.json").is_file(), built.stdout[-3000:]
+    project = shared_build(tmp_path_factory, "audit_project", expect_success=False).project_dir  # a planted not_null test fails
     target = project / "target"
     args = ["--manifest", str(target / "manifest.json"), "--run-results", str(target / "run_results.json")]
     html = subprocess.run([*CLI, "docs", *args, "--out", str(tmp / "site")], capture_output=True, text=True, cwd=tmp)

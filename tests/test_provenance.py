@@ -7,11 +7,10 @@ and run_results.json of a real `dbt build` of tests/fixtures/audit_project.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from dbt_harness import dbt, dbt_project
+from dbt_harness import shared_build
 from jinja2.exceptions import TemplateSyntaxError
 
 from python_checks.provenance import JinjaExpression, extract, extract_macro_calls, run_info
@@ -173,9 +172,8 @@ def test_extract_from_a_manifest() -> None:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    project = dbt_project("audit_project", tmp_path_factory.mktemp("provenance"))
-    result = dbt(project, "build", check=False)  # the planted not_null test fails
-    manifest = json.loads((Path(project) / "target" / "manifest.json").read_text())
+    result = shared_build(tmp_path_factory, "audit_project", expect_success=False)  # a planted not_null test fails
+    manifest = json.loads((result.project_dir / "target" / "manifest.json").read_text())
     return {"manifest": manifest, "run_results": result.run_results, "provenance": extract(manifest, result.run_results)}
 
 

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dbt_harness import DbtResult
-from shared_build import shared_build
+from dbt_harness import DbtResult, shared_build
 
 from python_checks.check import CheckReport, run_check
 from python_checks.loader import load_manifest
