@@ -16,14 +16,14 @@ class HierarchyError(ValueError):
     """The ARX file is not a rectangular hierarchy; the message names the file and line."""
 
 
-def arx_to_seed(src: str | Path, dst: str | Path) -> int:
-    """Write `dst` (comma-separated, header level_0..level_n) from the ARX hierarchy `src`.
-
-    Returns the number of levels (columns). Nothing is written when `src` is malformed.
-    """
-    src, dst = Path(src), Path(dst)
-    with src.open(newline="", encoding="utf-8") as handle:
-        rows = [row for row in csv.reader(handle, delimiter=";") if row]
+def read_arx_hierarchy(src: str | Path) -> list[list[str]]:
+    """The rows of the ARX hierarchy `src`: rectangular, each original value (column 0) once."""
+    src = Path(src)
+    try:
+        with src.open(newline="", encoding="utf-8") as handle:
+            rows = [row for row in csv.reader(handle, delimiter=";") if row]
+    except OSError as error:
+        raise HierarchyError(f"{src}: {error.strerror or error}") from None
     if not rows:
         raise HierarchyError(f"{src}: empty hierarchy")
     width = len(rows[0])
@@ -35,7 +35,17 @@ def arx_to_seed(src: str | Path, dst: str | Path) -> int:
         if row[0] in seen:
             raise HierarchyError(f"{src}:{number}: value {row[0]!r} listed twice")
         seen.add(row[0])
-    with dst.open("w", newline="", encoding="utf-8") as handle:
+    return rows
+
+
+def arx_to_seed(src: str | Path, dst: str | Path) -> int:
+    """Write `dst` (comma-separated, header level_0..level_n) from the ARX hierarchy `src`.
+
+    Returns the number of levels (columns). Nothing is written when `src` is malformed.
+    """
+    rows = read_arx_hierarchy(src)
+    width = len(rows[0])
+    with Path(dst).open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow([f"level_{level}" for level in range(width)])
         writer.writerows(rows)

@@ -1,0 +1,87 @@
+"""The commands that measure a relation in the warehouse: `anonymize`, `risk`, `simulate-join`.
+
+Like every command: only the document on stdout for JSON, one line on stderr and exit 2 for bad
+input (the `ArtifactError`s of the modules below, handled by `cli.main`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from python_checks.anonymize import METRICS, Requirement, anonymize_relation, model_snippet, render_text, result_document, seed_name
+from python_checks.formatters.json import dumps
+from python_checks.hierarchy import HierarchyError, arx_to_seed
+from python_checks.loader import ArtifactError
+from python_checks.relation import Relation
+
+PathOption = click.Path(path_type=Path)
+FORMAT = click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+
+
+def _write(text: str, path: Path) -> None:
+    from python_checks.cli import write_output  # noqa: PLC0415 -- cli imports this module
+
+    write_output(text, path)
+
+
+def _hierarchy_files(values: tuple[str, ...]) -> dict[str, Path]:
+    files: dict[str, Path] = {}
+    for value in values:
+        column, separator, path = value.partition("=")
+        if not separator or not column or not path:
+            raise ArtifactError(f"--hierarchy {value}: expected COLUMN=FILE.csv")
+        if column in files:
+            raise ArtifactError(f"--hierarchy {column}: given twice")
+        files[column] = Path(path)
+    return files
+
+
+@click.command("anonymize")
+@click.option("--database", type=PathOption, required=True, help="DuckDB file holding the relation.")
+@click.option("--relation", required=True, help="Table or view: name, schema.name or catalog.schema.name.")
+@click.option("--qi", "quasi_identifiers", multiple=True, required=True, help="A quasi-identifier column (repeat the option).")
+@click.option("--hierarchy", "hierarchies", multiple=True, help="COLUMN=FILE.csv: the column's ARX hierarchy (one per --qi).")
+@click.option("--k", type=int, required=True, help="Minimum class size.")
+@click.option("--l", "l_value", type=int, help="Minimum distinct sensitive values per class (needs --sensitive).")
+@click.option("--sensitive", help="The sensitive column for --l.")
+@click.option("--max-suppression", type=float, default=0.0, show_default=True, help="Fraction of rows that may be suppressed.")
+@click.option("--metric", type=click.Choice(METRICS), default="entropy", show_default=True, help="Loss to minimize.")
+@FORMAT
+@click.option("--write-model", type=PathOption, help="Write the dbt model applying the result here (else it goes to stderr).")
+@click.option("--write-seeds", type=PathOption, help="Folder: write each hierarchy as the dbt seed the model refs.")
+def anonymize_command(
+    database: Path,
+    relation: str,
+    quasi_identifiers: tuple[str, ...],
+    hierarchies: tuple[str, ...],
+    k: int,
+    l_value: int | None,
+    sensitive: str | None,
+    max_suppression: float,
+    metric: str,
+    output_format: str,
+    write_model: Path | None,
+    write_seeds: Path | None,
+) -> int:
+    """Find the least-lossy hierarchy levels that make RELATION k-anonymous (ARX's optimum)."""
+    requirement = Requirement(k=k, max_suppression=max_suppression, l=l_value)
+    files = _hierarchy_files(hierarchies)
+    if write_seeds is not None and not write_seeds.is_dir():
+        raise ArtifactError(f"--write-seeds {write_seeds}: no such directory")
+    with Relation(database, relation) as table:
+        result = anonymize_relation(table, quasi_identifiers, files, requirement, metric, sensitive)
+        snippet = model_snippet(result, table, files, requirement, sensitive)
+    if write_seeds is not None:
+        for path in files.values():
+            try:
+                arx_to_seed(path, write_seeds / f"{seed_name(path)}.csv")
+            except HierarchyError as error:
+                raise ArtifactError(f"--write-seeds: {error}") from None
+    if write_model is not None:
+        _write(snippet, write_model)
+    else:
+        click.echo(snippet, err=True, nl=False)
+    click.echo(dumps(result_document(result)) if output_format == "json" else render_text(result, relation, requirement), nl=False)
+    return 0
