@@ -1,0 +1,117 @@
+"""Independent pure-Python computations for the anonymize / risk / utility tests, written from the
+definitions (ARX's metric documentation, El Emam's risk measures), over plain rows: no numpy, no
+SQL, nothing from python_checks.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from dbt_harness import ADULT_DIR
+
+ADULT_COLUMNS = ["sex", "age", "race", "marital-status", "education", "native-country", "workclass", "occupation", "salary-class"]
+
+
+def adult_rows() -> list[dict[str, str]]:
+    """adult.csv as text values (`;`, CRLF)."""
+    with (ADULT_DIR / "adult.csv").open(newline="") as handle:
+        return list(csv.DictReader(handle, delimiter=";"))
+
+
+def adult_hierarchy(column: str) -> dict[str, list[str]]:
+    """Original value -> its ancestors by level (level 0 = the value)."""
+    path = ADULT_DIR / f"adult_hierarchy_{column}.csv"
+    with path.open(newline="") as handle:
+        return {row[0]: row for row in csv.reader(handle, delimiter=";") if row}
+
+
+def hierarchy_file(column: str) -> Path:
+    return ADULT_DIR / f"adult_hierarchy_{column}.csv"
+
+
+def combinations(rows: Sequence[dict[str, str]], columns: Sequence[str]) -> Counter:
+    """Distinct value tuples of `columns` with their row counts (the same information as the rows)."""
+    return Counter(tuple(row[column] for column in columns) for row in rows)
+
+
+def non_uniform_entropy(combos: Counter, columns: Sequence[str], levels: Sequence[int], hierarchies: dict[str, dict[str, list[str]]]) -> float:
+    """Sum over records and columns of -log2(P(original value | generalized value)), frequencies
+    over all records (ARX's non-uniform entropy; suppressed records are not charged again)."""
+    total = 0.0
+    for j, (column, level) in enumerate(zip(columns, levels)):
+        original: Counter = Counter()
+        for values, count in combos.items():
+            original[values[j]] += count
+        coarse: Counter = Counter()
+        for value, count in original.items():
+            coarse[hierarchies[column][value][level]] += count
+        total += sum(-count * math.log2(count / coarse[hierarchies[column][value][level]]) for value, count in original.items())
+    return total
+
+
+def evaluate(
+    combos: Counter,
+    columns: Sequence[str],
+    levels: Sequence[int],
+    hierarchies: dict[str, dict[str, list[str]]],
+    k: int,
+    l: int | None = None,  # noqa: E741
+) -> dict[str, float]:
+    """Suppressed rows, smallest kept class and discernibility of one node. With `l`, each combo
+    tuple carries the sensitive value last (one more item than `columns`)."""
+    sizes: Counter = Counter()
+    values: dict[tuple[str, ...], set[str]] = {}
+    for combo, count in combos.items():
+        key = tuple(hierarchies[column][value][level] for column, value, level in zip(columns, combo, levels))
+        sizes[key] += count
+        values.setdefault(key, set()).add(combo[-1])
+    bad = {key for key, size in sizes.items() if size < k or (l is not None and len(values[key]) < l)}
+    suppressed = sum(sizes[key] for key in bad)
+    kept = [size for key, size in sizes.items() if key not in bad]
+    return {
+        "suppressed": suppressed,
+        "k": min(kept) if kept else 0,
+        "discernibility": sum(size * size for size in kept) + suppressed * sum(sizes.values()),
+    }
+
+
+def brute_force_optimum(
+    rows: Sequence[dict[str, str]],
+    columns: Sequence[str],
+    k: int,
+    max_suppression: float,
+    metric: str,
+    l: int | None = None,  # noqa: E741
+    sensitive: str | None = None,
+) -> tuple[float, list[tuple[int, ...]]]:
+    """(best loss, every node reaching it) by visiting the whole lattice."""
+    hierarchies = {column: adult_hierarchy(column) for column in columns}
+    heights = [len(next(iter(hierarchies[column].values()))) for column in columns]
+    limit = math.floor(max_suppression * len(rows))
+    combos = combinations(rows, [*columns, *([sensitive] if sensitive else [])])
+    results: list[tuple[float, tuple[int, ...]]] = []
+    for levels in itertools.product(*(range(height) for height in heights)):
+        measured = evaluate(combos, columns, levels, hierarchies, k, l)
+        if measured["suppressed"] > limit:
+            continue
+        loss = {
+            "entropy": lambda: non_uniform_entropy(combos, columns, levels, hierarchies),
+            "height": lambda: float(sum(levels)),
+            "discernibility": lambda: float(measured["discernibility"]),
+        }[metric]()
+        results.append((loss, levels))
+    best = min(loss for loss, _ in results)
+    return best, [levels for loss, levels in results if math.isclose(loss, best, rel_tol=1e-9)]
+
+
+def pairs(values: Iterable[str]) -> list[str]:
+    """`--qi C --hierarchy C=FILE` arguments for Adult columns."""
+    arguments: list[str] = []
+    for column in values:
+        arguments += ["--qi", column, "--hierarchy", f"{column}={hierarchy_file(column)}"]
+    return arguments
