@@ -15,6 +15,8 @@ from python_checks.formatters.json import dumps
 from python_checks.hierarchy import HierarchyError, arx_to_seed
 from python_checks.loader import ArtifactError
 from python_checks.relation import Relation
+from python_checks.risk import DEFAULT_THRESHOLD, measure_risk
+from python_checks.risk import render_text as render_risk
 
 PathOption = click.Path(path_type=Path)
 FORMAT = click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -84,4 +86,28 @@ def anonymize_command(
     else:
         click.echo(snippet, err=True, nl=False)
     click.echo(dumps(result_document(result)) if output_format == "json" else render_text(result, relation, requirement), nl=False)
+    return 0
+
+
+@click.command("risk")
+@click.option("--database", type=PathOption, required=True, help="DuckDB file holding the relation.")
+@click.option("--relation", required=True, help="Table or view: name, schema.name or catalog.schema.name.")
+@click.option("--qi", "quasi_identifiers", multiple=True, required=True, help="A quasi-identifier column (repeat the option).")
+@click.option("--privacy-unit", help="Column identifying the person: classes count distinct people, not rows.")
+@click.option("--threshold", type=float, default=DEFAULT_THRESHOLD, show_default=True, help="A record is at risk above this re-identification probability.")
+@click.option("--population", help="Relation holding the population the data was drawn from (same QI columns): adds journalist risk.")
+@FORMAT
+def risk_command(
+    database: Path,
+    relation: str,
+    quasi_identifiers: tuple[str, ...],
+    privacy_unit: str | None,
+    threshold: float,
+    population: str | None,
+    output_format: str,
+) -> int:
+    """Prosecutor, journalist and marketer re-identification risk of RELATION, measured in the warehouse."""
+    with Relation(database, relation) as table:
+        report = measure_risk(table, quasi_identifiers, privacy_unit, threshold, population)
+    click.echo(dumps(report.to_document()) if output_format == "json" else render_risk(report), nl=False)
     return 0

@@ -25,20 +25,21 @@ def quote(identifier: str) -> str:
 class Relation:
     """`name` (`table`, `schema.table` or `catalog.schema.table`) in the DuckDB file `database`."""
 
-    def __init__(self, database: Path, name: str) -> None:
+    def __init__(self, database: Path, name: str, option: str = "--relation") -> None:
         if not database.is_file():
             raise ArtifactError(f"--database {database}: no such file")
         try:
             self.connection = duckdb.connect(str(database), read_only=True)
         except duckdb.Error as error:
             raise ArtifactError(f"--database {database}: cannot open read-only: {str(error).splitlines()[0]}") from None
+        self.database = database
         self.name = name
         self.sql = ".".join(quote(part) for part in name.split("."))
         try:
             described = self.connection.execute(f"select * from {self.sql} limit 0").description
         except duckdb.Error:
             self.connection.close()
-            raise ArtifactError(f"--relation {name}: no such table or view in {database}") from None
+            raise ArtifactError(f"{option} {name}: no such table or view in {database}") from None
         self.columns = [column[0] for column in described]
 
     def __enter__(self) -> Relation:

@@ -115,3 +115,41 @@ def pairs(values: Iterable[str]) -> list[str]:
     for column in values:
         arguments += ["--qi", column, "--hierarchy", f"{column}={hierarchy_file(column)}"]
     return arguments
+
+
+def prosecutor(rows: Sequence[dict[str, str]], qis: Sequence[str], threshold: float, unit: str | None = None) -> dict[str, float]:
+    """Risk measures from the definitions: a record's risk is 1/(size of its class); with `unit`,
+    sizes count distinct units and a unit's risk is the highest over its rows."""
+    members: dict[tuple[str, ...], set] = {}
+    for index, row in enumerate(rows):
+        members.setdefault(tuple(row[q] for q in qis), set()).add(row[unit] if unit else index)
+    size = {key: len(people) for key, people in members.items()}
+    risk: dict[object, float] = {}
+    for index, row in enumerate(rows):
+        person = row[unit] if unit else index
+        risk[person] = max(risk.get(person, 0.0), 1 / size[tuple(row[q] for q in qis)])
+    records = len(risk)
+    return {
+        "records": records,
+        "classes": len(size),
+        "smallest_class": min(size.values()),
+        "sample_uniques": sum(1 for value in risk.values() if value == 1.0),
+        "max_risk": max(risk.values()),
+        "average_risk": sum(risk.values()) / records,
+        "records_at_risk": sum(1 for value in risk.values() if value > threshold),
+        "classes_at_risk": sum(1 for value in size.values() if 1 / value > threshold),
+        "marketer_risk": len(size) / records,
+    }
+
+
+def journalist(sample: Sequence[dict[str, str]], population: Sequence[dict[str, str]], qis: Sequence[str], threshold: float) -> dict[str, float]:
+    """Journalist and marketer risk (El Emam & Dankar 2008, as ARX computes them)."""
+    f = Counter(tuple(row[q] for q in qis) for row in sample)
+    big_f = Counter(tuple(row[q] for q in qis) for row in population)
+    marketer = sum(f[key] / big_f[key] for key in f) / len(sample)
+    return {
+        "max_risk": max(1 / big_f[key] for key in f),
+        "average_risk": max(len(f) / sum(big_f[key] for key in f), marketer),
+        "records_at_risk": sum(f[key] for key in f if 1 / big_f[key] > threshold),
+        "marketer_risk": marketer,
+    }
