@@ -24,7 +24,7 @@ from python_checks.formatters import FORMATTERS
 from python_checks.formatters.json import dumps
 from python_checks.inventory import build_inventory, render_text
 from python_checks.loader import ArtifactError, load_manifest
-from python_checks.measure_cli import anonymize_command, risk_command
+from python_checks.measure_cli import anonymize_command, risk_command, simulate_join_command
 from python_checks.policy import declared_policy
 from python_checks.rules import REGISTRY
 from python_checks.settings import default_project_dir, load_settings
@@ -151,6 +151,7 @@ def validate(manifest: Path, project_dir: Path | None, output_format: str) -> in
 cli.add_command(docs_command)
 cli.add_command(anonymize_command)
 cli.add_command(risk_command)
+cli.add_command(simulate_join_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,6 +17,8 @@ from python_checks.loader import ArtifactError
 from python_checks.relation import Relation
 from python_checks.risk import DEFAULT_THRESHOLD, measure_risk
 from python_checks.risk import render_text as render_risk
+from python_checks.simulate import Side, simulate_join
+from python_checks.simulate import render_text as render_simulation
 
 PathOption = click.Path(path_type=Path)
 FORMAT = click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -110,4 +112,39 @@ def risk_command(
     with Relation(database, relation) as table:
         report = measure_risk(table, quasi_identifiers, privacy_unit, threshold, population)
     click.echo(dumps(report.to_document()) if output_format == "json" else render_risk(report), nl=False)
+    return 0
+
+
+@click.command("simulate-join")
+@click.option("--database", type=PathOption, required=True, help="DuckDB file holding both relations.")
+@click.option("--left", "left_relation", required=True, help="Left relation.")
+@click.option("--right", "right_relation", required=True, help="Right relation.")
+@click.option("--on", "on_pairs", multiple=True, required=True, help="LEFT_COLUMN=RIGHT_COLUMN join key (repeat for composite keys).")
+@click.option("--left-qi", multiple=True, help="A quasi-identifier of the left relation (repeat).")
+@click.option("--right-qi", multiple=True, help="A quasi-identifier of the right relation (repeat).")
+@click.option("--hierarchy", "hierarchies", multiple=True, help="left.COLUMN=FILE.csv or right.COLUMN=FILE.csv: try that column one level more general.")
+@click.option("--k", type=int, default=5, show_default=True, help="Classes smaller than this count as at risk.")
+@FORMAT
+def simulate_join_command(
+    database: Path,
+    left_relation: str,
+    right_relation: str,
+    on_pairs: tuple[str, ...],
+    left_qi: tuple[str, ...],
+    right_qi: tuple[str, ...],
+    hierarchies: tuple[str, ...],
+    k: int,
+    output_format: str,
+) -> int:
+    """Classes, uniques and k of the quasi-identifiers of LEFT JOIN RIGHT, from each side's histogram, before the join exists."""
+    keys = []
+    for pair in on_pairs:
+        left_key, separator, right_key = pair.partition("=")
+        if not separator or not left_key or not right_key:
+            raise ArtifactError(f"--on {pair}: expected LEFT_COLUMN=RIGHT_COLUMN")
+        keys.append((left_key, right_key))
+    left = Side(left_relation, [key for key, _ in keys], list(left_qi), "left")
+    right = Side(right_relation, [key for _, key in keys], list(right_qi), "right")
+    simulation = simulate_join(database, left, right, _hierarchy_files(hierarchies), k)
+    click.echo(dumps(simulation.to_document()) if output_format == "json" else render_simulation(simulation), nl=False)
     return 0
