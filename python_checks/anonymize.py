@@ -41,6 +41,7 @@ from python_checks.relation import Relation
 
 METRICS = ("entropy", "discernibility", "height")
 UNKNOWN, NOT_ANONYMOUS, ANONYMOUS = -1, 0, 1
+DENSE_LIMIT = 1 << 21  # key spaces up to this size are counted with bincount instead of a sort
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class Histogram:
     sensitive: np.ndarray | None = None
     sensitive_domain: int = 1
     rows: int = field(init=False)
+    _level_codes: dict[tuple[int, int], np.ndarray] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.rows = int(self.counts.sum())
@@ -111,13 +113,33 @@ class Histogram:
             losses.append(np.array(per_level))
         return losses
 
+    def level_codes(self, column: int, level: int) -> np.ndarray:
+        """Per distinct combination, the code of column `column` at `level` (computed once)."""
+        key = (column, level)
+        if key not in self._level_codes:
+            self._level_codes[key] = self.generalize[column][level][self.codes[:, column]]
+        return self._level_codes[key]
+
+    def class_sizes(self, levels: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(class index of every combination, size of every class) at `levels`."""
+        key = np.zeros(len(self.counts), dtype=np.int64)
+        space = 1
+        for j, level in enumerate(levels):
+            key *= self.domain[j][level]
+            key += self.level_codes(j, level)
+            space *= self.domain[j][level]
+        if space <= DENSE_LIMIT:  # no sort needed: count straight into the key space
+            sizes = np.bincount(key, weights=self.counts, minlength=space).astype(np.int64)
+            present = np.flatnonzero(sizes)
+            position = np.zeros(space, dtype=np.int64)
+            position[present] = np.arange(len(present))
+            return position[key], sizes[present]
+        _, classes = np.unique(key, return_inverse=True)
+        return classes, np.bincount(classes, weights=self.counts).astype(np.int64)
+
     def evaluate(self, levels: Sequence[int], requirement: Requirement) -> Evaluation:
         """Group the histogram at `levels`, suppress the violating classes, judge the limit."""
-        key = np.zeros(len(self.counts), dtype=np.int64)
-        for j, level in enumerate(levels):
-            key = key * self.domain[j][level] + self.generalize[j][level][self.codes[:, j]]
-        _, classes = np.unique(key, return_inverse=True)
-        sizes = np.bincount(classes, weights=self.counts).astype(np.int64)
+        classes, sizes = self.class_sizes(levels)
         violating = sizes < requirement.k
         if requirement.l is not None and self.sensitive is not None:
             pairs = np.unique(classes.astype(np.int64) * self.sensitive_domain + self.sensitive)
@@ -213,6 +235,9 @@ class Lattice:
         self.requirement = requirement
         self.shape = tuple(histogram.heights)
         self.nodes = np.indices(self.shape).reshape(len(self.shape), -1).T
+        self.levels = self.nodes.tolist()
+        # index of a node's successor in column j: its index + strides[j] (C order of np.indices)
+        self.strides = [math.prod(self.shape[j + 1 :]) for j in range(len(self.shape))]
         self.tags = np.full(len(self.nodes), UNKNOWN, dtype=np.int8)
         self.checked: dict[int, Evaluation] = {}
 
@@ -233,12 +258,12 @@ class Lattice:
         """Tag `index`: binary search for the lowest anonymous node on a path up from it."""
         path = [index]
         while True:
-            node = self.nodes[path[-1]]
-            successors = [
-                int(np.ravel_multi_index(tuple(node + step), self.shape))
-                for step in np.eye(len(self.shape), dtype=np.int64)[node < np.array(self.shape) - 1]
+            levels = self.levels[path[-1]]
+            unknown = [
+                path[-1] + stride
+                for level, height, stride in zip(levels, self.shape, self.strides, strict=True)
+                if level < height - 1 and self.tags[path[-1] + stride] == UNKNOWN
             ]
-            unknown = [successor for successor in successors if self.tags[successor] == UNKNOWN]
             if not unknown:
                 break
             path.append(min(unknown, key=lambda successor: rank[successor]))
