@@ -62,23 +62,29 @@ def at_risk(class_size: int, threshold: float) -> bool:
     return class_size * threshold < 1
 
 
-def _classes_sql(relation_sql: str, quasi_identifiers: Sequence[str], privacy_unit: str | None) -> str:
+def _classes_sql(relation_sql: str, quasi_identifiers: Sequence[str]) -> str:
     columns = ", ".join(map(quote, quasi_identifiers))
-    counted = f"count(distinct {quote(privacy_unit)})" if privacy_unit else "count(*)"
-    return f"select {columns}, {counted} as class_size from {relation_sql} group by {columns}"
+    return f"select {columns}, count(*) as class_size from {relation_sql} group by {columns}"
 
 
 def _records_by_class_size(relation: Relation, quasi_identifiers: Sequence[str], privacy_unit: str | None) -> dict[int, tuple[int, int]]:
-    """class size -> (classes of that size, records whose (smallest) class has that size)."""
-    classes = _classes_sql(relation.sql, quasi_identifiers, privacy_unit)
-    per_size = dict(relation.connection.execute(f"select class_size, count(*) from ({classes}) group by 1").fetchall())
+    """class size -> (classes of that size, records whose (smallest) class has that size).
+
+    With a privacy unit the rows are first reduced to distinct (unit, QIs): a class's size is then
+    its row count there, and a window gives each unit the size of its smallest class without
+    joining rows back to classes. Rows without a unit describe nobody and are left out.
+    """
     if privacy_unit is None:
-        return {size: (count, size * count) for size, count in per_size.items()}
-    joined = " and ".join(f"r.{quote(column)} is not distinct from c.{quote(column)}" for column in quasi_identifiers)
+        classes = _classes_sql(relation.sql, quasi_identifiers)
+        per_size = relation.connection.execute(f"select class_size, count(*) from ({classes}) group by 1").fetchall()
+        return {size: (count, size * count) for size, count in per_size}
+    columns = ", ".join(map(quote, quasi_identifiers))
+    unit = quote(privacy_unit)
+    units = f"(select distinct {unit}, {columns} from {relation.sql} where {unit} is not null)"
+    per_size = dict(relation.connection.execute(f"select class_size, count(*) from ({_classes_sql(units, quasi_identifiers)}) group by 1").fetchall())
     people = dict(relation.connection.execute(
-        f"select class_size, count(*) from (select r.{quote(privacy_unit)}, min(c.class_size) as class_size"
-        f" from {relation.sql} as r join ({classes}) as c on {joined} where r.{quote(privacy_unit)} is not null"
-        f" group by 1) group by 1"
+        f"select class_size, count(*) from (select {unit}, min(class_size) as class_size from"
+        f" (select {unit}, count(*) over (partition by {columns}) as class_size from {units}) group by 1) group by 1"
     ).fetchall())
     return {size: (per_size.get(size, 0), people.get(size, 0)) for size in set(per_size) | set(people)}
 
@@ -88,8 +94,8 @@ def _journalist(relation: Relation, population: str, quasi_identifiers: Sequence
     with Relation(relation.database, population, option="--population") as table:
         table.require("--qi (in --population)", quasi_identifiers)
         population_sql = table.sql
-    sample = _classes_sql(relation.sql, quasi_identifiers, None)
-    universe = _classes_sql(population_sql, quasi_identifiers, None)
+    sample = _classes_sql(relation.sql, quasi_identifiers)
+    universe = _classes_sql(population_sql, quasi_identifiers)
     joined = " and ".join(f"s.{quote(column)} is not distinct from p.{quote(column)}" for column in quasi_identifiers)
     rows = relation.connection.execute(
         f"select s.class_size, coalesce(p.class_size, 0), count(*) from ({sample}) as s left join ({universe}) as p on {joined} group by 1, 2"

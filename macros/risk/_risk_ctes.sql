@@ -1,35 +1,46 @@
 {#-
-  Two CTEs over `relation`, shared by reidentification_risk_summary and the reidentification_risk
+  CTEs over `relation`, shared by reidentification_risk_summary and the reidentification_risk
   test. `privacy_guard_classes`: one row per equivalence class (GROUP BY the quasi-identifiers, NULL
   is one value) with its size, in rows or in distinct `privacy_unit`s. `privacy_guard_records`:
   what each record weighs and the size of its class; with a privacy unit a record is a person and
   the size is that of their smallest class (a person is as exposed as their most exposed row).
-  The quasi-identifier values never leave the first CTE.
+  With a unit the rows are first reduced to distinct (unit, quasi-identifiers), so a window gives
+  each person their smallest class without joining rows back; rows without a unit are left out.
+  The quasi-identifier values never leave these CTEs.
 -#}
 {% macro _risk_ctes(relation, quasi_identifiers, privacy_unit) %}
-  privacy_guard_classes as (
-    select
-      {{ privacy_guard._columns_sql(quasi_identifiers) }},
-      {% if privacy_unit %}count(distinct {{ privacy_guard._column_sql(privacy_unit) }}){% else %}count(*){% endif %} as class_size
+  {%- set columns = privacy_guard._columns_sql(quasi_identifiers) -%}
+  {%- if privacy_unit %}
+  {%- set unit = privacy_guard._column_sql(privacy_unit) %}
+  privacy_guard_units as (
+    select distinct {{ unit }}, {{ columns }}
     from {{ relation }}
-    group by {{ privacy_guard._columns_sql(quasi_identifiers) }}
+    where {{ unit }} is not null
+  ),
+  privacy_guard_classes as (
+    select {{ columns }}, count(*) as class_size
+    from privacy_guard_units
+    group by {{ columns }}
   ),
   privacy_guard_records as (
-  {%- if privacy_unit %}
-    select min(privacy_guard_class.class_size) as class_size, 1 as weight
-    from {{ relation }} as privacy_guard_row
-    inner join privacy_guard_classes as privacy_guard_class
-      on {% for column in quasi_identifiers -%}
-        {%- if not loop.first %} and {% endif -%}
-        privacy_guard_row.{{ privacy_guard._column_sql(column) }} is not distinct from privacy_guard_class.{{ privacy_guard._column_sql(column) }}
-      {%- endfor %}
-    where privacy_guard_row.{{ privacy_guard._column_sql(privacy_unit) }} is not null
-    group by privacy_guard_row.{{ privacy_guard._column_sql(privacy_unit) }}
+    select min(class_size) as class_size, 1 as weight
+    from (
+      select {{ unit }}, count(*) over (partition by {{ columns }}) as class_size
+      from privacy_guard_units
+    ) as privacy_guard_sized
+    group by {{ unit }}
+  )
   {%- else %}
+  privacy_guard_classes as (
+    select {{ columns }}, count(*) as class_size
+    from {{ relation }}
+    group by {{ columns }}
+  ),
+  privacy_guard_records as (
     select class_size, class_size as weight
     from privacy_guard_classes
-  {%- endif %}
   )
+  {%- endif %}
 {% endmacro %}
 
 {#- SQL true when a class of this size carries a re-identification risk (1/size) above max_risk. -#}
