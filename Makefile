@@ -38,6 +38,7 @@ bench: setup
 	$(BIN)/python bench/bench_check.py
 	$(BIN)/python bench/bench_compile.py
 	$(BIN)/python bench/bench_pseudonymize.py --rows 300000
+	$(BIN)/python bench/bench_anonymize.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR)/target $(DEMO_DIR)/dbt_packages $(DEMO_DIR)/logs $(DEMO_DIR)/demo.duckdb $(DEMO_DIR)/seeds/*.csv bench/out

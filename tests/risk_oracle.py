@@ -76,6 +76,7 @@ def evaluate(
     return {
         "suppressed": suppressed,
         "k": min(kept) if kept else 0,
+        "classes": len(kept),
         "discernibility": sum(size * size for size in kept) + suppressed * sum(sizes.values()),
     }
 

@@ -115,7 +115,11 @@ def test_text_report_shows_utility(capsys: pytest.CaptureFixture[str], adult_db:
     assert code == 0
     levels = ARX_OPTIMA[0.04][0]
     hierarchies = {column: adult_hierarchy(column) for column in ADULT_COLUMNS}
-    measured = evaluate(combinations(rows, ADULT_COLUMNS), ADULT_COLUMNS, levels, hierarchies, k=5)
+    combos = combinations(rows, ADULT_COLUMNS)
+    measured = evaluate(combos, ADULT_COLUMNS, levels, hierarchies, k=5)
+    average = (len(rows) - measured["suppressed"]) / measured["classes"]
+    assert f"achieved k: {measured['k']}; kept classes: {measured['classes']}; average class size: {average:.2f}" in out
+    assert f"non-uniform entropy: {non_uniform_entropy(combos, ADULT_COLUMNS, levels, hierarchies):.4f};" in out
     assert f"suppressed rows: {measured['suppressed']} ({measured['suppressed'] / len(rows):.2%})" in out
     assert f"discernibility: {measured['discernibility']:.0f}; height: {sum(levels)}" in out
     assert "  age             0 / 4" in out and "  education       3 / 3" in out
