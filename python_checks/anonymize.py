@@ -36,8 +36,9 @@ from pathlib import Path
 import numpy as np
 
 from python_checks.hierarchy import HierarchyError, read_arx_hierarchy
-from python_checks.loader import ArtifactError
-from python_checks.relation import Relation
+from python_checks.loader import ArtifactError, Manifest, Node
+from python_checks.policy import declared_policy
+from python_checks.relation import Relation, quote
 
 METRICS = ("entropy", "discernibility", "height")
 UNKNOWN, NOT_ANONYMOUS, ANONYMOUS = -1, 0, 1
@@ -330,7 +331,7 @@ def search(histogram: Histogram, requirement: Requirement, metric: str = "entrop
 def anonymize_relation(
     relation: Relation,
     quasi_identifiers: Sequence[str],
-    hierarchy_files: Mapping[str, Path],
+    hierarchies: Mapping[str, Sequence[Sequence[str]]],
     requirement: Requirement,
     metric: str = "entropy",
     sensitive: str | None = None,
@@ -343,7 +344,6 @@ def anonymize_relation(
         relation.require("--sensitive", [sensitive])
         if sensitive in quasi_identifiers:
             raise ArtifactError(f"--sensitive {sensitive}: is also a --qi column")
-    hierarchies = read_hierarchies(quasi_identifiers, hierarchy_files)
     rows = relation.histogram([*quasi_identifiers, *([sensitive] if sensitive else [])])
     if not rows:
         raise ArtifactError(f"--relation {relation.name}: has no rows")
@@ -394,7 +394,8 @@ def seed_name(path: Path) -> str:
 def model_snippet(
     result: SearchResult,
     relation: Relation,
-    hierarchy_files: Mapping[str, Path],
+    source: str,
+    seeds: Mapping[str, str],
     requirement: Requirement,
     sensitive: str | None = None,
 ) -> str:
@@ -404,18 +405,16 @@ def model_snippet(
     for column in relation.columns:
         quoted = '"' + column.replace('"', '""') + '"'
         if levels.get(column):
-            seed = seed_name(hierarchy_files[column])
-            select_list.append(f"{{{{ privacy_guard.generalize_hierarchy({quoted!r}, ref({seed!r}), {levels[column]}) }}}} as {quoted}")
+            select_list.append(f"{{{{ privacy_guard.generalize_hierarchy({quoted!r}, ref({seeds[column]!r}), {levels[column]}) }}}} as {quoted}")
         else:
             select_list.append(quoted)
-    source = relation.name.split(".")[-1]
-    seeds = ", ".join(sorted({seed_name(path) for column, path in hierarchy_files.items() if levels.get(column)})) or "none"
+    used = ", ".join(sorted({seeds[column] for column in seeds if levels.get(column)})) or "none"
     header = [
         f"{{#- privacy-guard anonymize of {relation.name}: k={requirement.k}"
         + (f", l={requirement.l} on {sensitive}" if requirement.l is not None else "")
         + f", max suppression {requirement.max_suppression:g}, metric {result.metric}.",
         f"    Expected: {result.best.suppressed_rows} rows suppressed, achieved k {result.best.k}.",
-        f"    Hierarchy seeds (privacy-guard anonymize --write-seeds DIR): {seeds}. -#}}",
+        f"    Hierarchy seeds (level_0..level_n; privacy-guard anonymize --write-seeds DIR): {used}. -#}}",
     ]
     body = [
         "with generalized as (",
@@ -438,3 +437,59 @@ def model_snippet(
         "select * from k_anonymous",
         f" where ({columns}) in (select {columns} from k_anonymous group by all having count(distinct {quoted_sensitive}) >= {requirement.l})",
     ]) + "\n"
+
+
+@dataclass(frozen=True)
+class ModelTarget:
+    """What `anonymize --model` reads from the manifest: the relation, its QIs and their hierarchy seeds."""
+
+    name: str
+    relation: str  # schema.identifier
+    quasi_identifiers: list[str]
+    seeds: dict[str, str]  # column -> hierarchy seed/model name
+    seed_relations: dict[str, str]  # column -> schema.identifier of that seed
+    k: int | None
+
+
+def _relation_of(node: Node) -> str:
+    if not node.schema or not node.identifier:
+        raise ArtifactError(f"--model: {node.unique_id} has no schema/identifier in the manifest")
+    return f"{node.schema}.{node.identifier}"
+
+
+def model_target(manifest: Manifest, model: str) -> ModelTarget:
+    """The model named `model`: its quasi-identifier columns (declared order) and their `hierarchy`."""
+    found = [node for node in manifest.nodes.values() if node.name == model and node.resource_type in {"model", "seed", "snapshot"}]
+    if len(found) != 1:
+        raise ArtifactError(f"--model {model}: {'no' if not found else 'more than one'} model, seed or snapshot of that name in {manifest.path}")
+    node = found[0]
+    policy = declared_policy(node)
+    if policy.errors:
+        raise ArtifactError(f"--model {model}: invalid privacy meta: {policy.errors[0]}")
+    columns = [column for column in policy.columns.values() if column.column_class == "quasi_identifier"]
+    if not columns:
+        raise ArtifactError(f"--model {model}: no column declares config.meta.privacy.class: quasi_identifier")
+    by_name = {candidate.name: candidate for candidate in manifest.nodes.values() if candidate.resource_type in {"seed", "model"}}
+    seeds, seed_relations = {}, {}
+    for column in columns:
+        if not column.hierarchy:
+            raise ArtifactError(f"--model {model}: quasi-identifier {column.name} declares no privacy.hierarchy")
+        if column.hierarchy not in by_name:
+            raise ArtifactError(f"--model {model}: hierarchy {column.hierarchy} of column {column.name} is no seed or model in {manifest.path}")
+        seeds[column.name] = column.hierarchy
+        seed_relations[column.name] = _relation_of(by_name[column.hierarchy])
+    return ModelTarget(node.name, _relation_of(node), [column.name for column in columns], seeds, seed_relations, policy.declared.get("k"))
+
+
+def hierarchy_from_relation(relation: Relation) -> list[list[str]]:
+    """A hierarchy stored as a table with columns level_0..level_n (as `generalize_hierarchy` reads it)."""
+    levels = sorted((column for column in relation.columns if column.lower().startswith("level_") and column[6:].isdigit()), key=lambda column: int(column[6:]))
+    if not levels or [int(column[6:]) for column in levels] != list(range(len(levels))):
+        raise ArtifactError(f"hierarchy {relation.name}: expected columns level_0..level_n, found {', '.join(relation.columns)}")
+    rows = relation.connection.execute(
+        "select " + ", ".join(f"cast({quote(column)} as varchar)" for column in levels) + f" from {relation.sql}"
+    ).fetchall()
+    originals = [row[0] for row in rows]
+    if not rows or len(set(originals)) != len(originals):
+        raise ArtifactError(f"hierarchy {relation.name}: {'empty' if not rows else 'a level_0 value is listed twice'}")
+    return [list(row) for row in rows]

@@ -10,17 +10,31 @@ from pathlib import Path
 
 import click
 
-from python_checks.anonymize import METRICS, Requirement, anonymize_relation, model_snippet, render_text, result_document, seed_name
+from python_checks.anonymize import (
+    METRICS,
+    Requirement,
+    anonymize_relation,
+    hierarchy_from_relation,
+    model_snippet,
+    model_target,
+    read_hierarchies,
+    render_text,
+    result_document,
+    seed_name,
+)
 from python_checks.formatters.json import dumps
 from python_checks.hierarchy import HierarchyError, arx_to_seed
-from python_checks.loader import ArtifactError
+from python_checks.loader import ArtifactError, load_manifest
 from python_checks.relation import Relation
+from python_checks.rules import REGISTRY
+from python_checks.settings import default_project_dir, load_settings
 from python_checks.risk import DEFAULT_THRESHOLD, measure_risk
 from python_checks.risk import render_text as render_risk
 from python_checks.simulate import Side, simulate_join
 from python_checks.simulate import render_text as render_simulation
 
 PathOption = click.Path(path_type=Path)
+DEFAULT_MANIFEST = Path("target/manifest.json")
 FORMAT = click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 
 
@@ -43,24 +57,30 @@ def _hierarchy_files(values: tuple[str, ...]) -> dict[str, Path]:
 
 
 @click.command("anonymize")
-@click.option("--database", type=PathOption, required=True, help="DuckDB file holding the relation.")
-@click.option("--relation", required=True, help="Table or view: name, schema.name or catalog.schema.name.")
-@click.option("--qi", "quasi_identifiers", multiple=True, required=True, help="A quasi-identifier column (repeat the option).")
+@click.option("--database", type=PathOption, required=True, help="DuckDB file holding the relation (and, with --model, the hierarchy seeds).")
+@click.option("--relation", help="Table or view: name, schema.name or catalog.schema.name.")
+@click.option("--qi", "quasi_identifiers", multiple=True, help="A quasi-identifier column (repeat the option).")
 @click.option("--hierarchy", "hierarchies", multiple=True, help="COLUMN=FILE.csv: the column's ARX hierarchy (one per --qi).")
-@click.option("--k", type=int, required=True, help="Minimum class size.")
+@click.option("--manifest", type=PathOption, help="With --model: the dbt manifest.json [default: target/manifest.json].")
+@click.option("--model", help="Instead of --relation/--qi/--hierarchy: a dbt model whose QI columns name their hierarchy seed in meta.")
+@click.option("--project-dir", type=PathOption, help="With --model: dbt project whose vars.privacy_guard.default_k applies when the model declares no k.")
+@click.option("--k", type=int, help="Minimum class size [with --model: privacy.k, else default_k].")
 @click.option("--l", "l_value", type=int, help="Minimum distinct sensitive values per class (needs --sensitive).")
 @click.option("--sensitive", help="The sensitive column for --l.")
 @click.option("--max-suppression", type=float, default=0.0, show_default=True, help="Fraction of rows that may be suppressed.")
 @click.option("--metric", type=click.Choice(METRICS), default="entropy", show_default=True, help="Loss to minimize.")
 @FORMAT
 @click.option("--write-model", type=PathOption, help="Write the dbt model applying the result here (else it goes to stderr).")
-@click.option("--write-seeds", type=PathOption, help="Folder: write each hierarchy as the dbt seed the model refs.")
+@click.option("--write-seeds", type=PathOption, help="Folder: write each --hierarchy file as the dbt seed the model refs.")
 def anonymize_command(
     database: Path,
-    relation: str,
+    relation: str | None,
     quasi_identifiers: tuple[str, ...],
     hierarchies: tuple[str, ...],
-    k: int,
+    manifest: Path | None,
+    model: str | None,
+    project_dir: Path | None,
+    k: int | None,
     l_value: int | None,
     sensitive: str | None,
     max_suppression: float,
@@ -69,20 +89,37 @@ def anonymize_command(
     write_model: Path | None,
     write_seeds: Path | None,
 ) -> int:
-    """Find the least-lossy hierarchy levels that make RELATION k-anonymous (ARX's optimum)."""
-    requirement = Requirement(k=k, max_suppression=max_suppression, l=l_value)
-    files = _hierarchy_files(hierarchies)
+    """Find the least-lossy hierarchy levels that make a relation k-anonymous (ARX's optimum)."""
     if write_seeds is not None and not write_seeds.is_dir():
         raise ArtifactError(f"--write-seeds {write_seeds}: no such directory")
+    files: dict[str, Path] = {}
+    if model is not None:
+        if relation or quasi_identifiers or hierarchies or write_seeds:
+            raise ArtifactError("--model: the relation, quasi-identifiers and hierarchies come from the manifest; drop --relation, --qi, --hierarchy and --write-seeds")
+        manifest_path = manifest or DEFAULT_MANIFEST
+        target = model_target(load_manifest(manifest_path), model)
+        if k is None:
+            k = target.k or load_settings(project_dir or default_project_dir(manifest_path), frozenset(REGISTRY)).default_k
+        relation, columns, seeds, source = target.relation, target.quasi_identifiers, target.seeds, target.name
+        loaded = {}
+        for column, seed_relation in target.seed_relations.items():
+            with Relation(database, seed_relation, option=f"hierarchy {seeds[column]} of {column}:") as table:
+                loaded[column] = hierarchy_from_relation(table)
+    else:
+        if relation is None or not quasi_identifiers or k is None:
+            raise ArtifactError("--relation, --qi and --k are required (or --model)")
+        files = _hierarchy_files(hierarchies)
+        columns, loaded = list(quasi_identifiers), read_hierarchies(quasi_identifiers, files)
+        seeds, source = {column: seed_name(path) for column, path in files.items()}, relation.split(".")[-1]
+    requirement = Requirement(k=k, max_suppression=max_suppression, l=l_value)
     with Relation(database, relation) as table:
-        result = anonymize_relation(table, quasi_identifiers, files, requirement, metric, sensitive)
-        snippet = model_snippet(result, table, files, requirement, sensitive)
-    if write_seeds is not None:
-        for path in files.values():
-            try:
-                arx_to_seed(path, write_seeds / f"{seed_name(path)}.csv")
-            except HierarchyError as error:
-                raise ArtifactError(f"--write-seeds: {error}") from None
+        result = anonymize_relation(table, columns, loaded, requirement, metric, sensitive)
+        snippet = model_snippet(result, table, source, seeds, requirement, sensitive)
+    for path in files.values() if write_seeds is not None else ():
+        try:
+            arx_to_seed(path, write_seeds / f"{seed_name(path)}.csv")
+        except HierarchyError as error:
+            raise ArtifactError(f"--write-seeds: {error}") from None
     if write_model is not None:
         _write(snippet, write_model)
     else:

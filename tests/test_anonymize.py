@@ -131,8 +131,9 @@ def test_text_report_shows_utility(capsys: pytest.CaptureFixture[str], adult_db:
     ("arguments", "message"),
     [
         (["--relation", "nope"], "--relation nope: no such table or view"),
-        (["--qi", "zip"], "--qi zip: relation adult has no such column"),
-        (["--qi", "race"], "--qi race: no --hierarchy race=FILE.csv given"),
+        (["--qi", "zip"], "--qi zip: no --hierarchy zip=FILE.csv given"),
+        (["--qi", "zip", "--hierarchy", f"zip={hierarchy_file('sex')}"], "--qi zip: relation adult has no such column"),
+        (["--model", "adult"], "--model: the relation, quasi-identifiers and hierarchies come from the manifest"),
         (["--qi", "race", "--hierarchy", "race"], "--hierarchy race: expected COLUMN=FILE.csv"),
         (["--qi", "race", "--hierarchy", "race=/nonexistent.csv"], "--hierarchy race: /nonexistent.csv: No such file"),
         (["--qi", "race", "--hierarchy", f"race={hierarchy_file('sex')}"], "--hierarchy race: 5 value(s) of the column are not in the hierarchy"),
@@ -162,7 +163,7 @@ def test_missing_database(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
 
 
 @pytest.mark.dbt
-def test_written_model_builds_k_anonymous_with_predicted_rows(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_written_model_builds_k_anonymous_with_predicted_rows_and_model_mode_reads_meta(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     project = dbt_project("adult_oracle", tmp_path)
     adult_csv = json.dumps({"adult_csv": str(ADULT_DIR / "adult.csv")})
     dbt(project, "run", "-s", "adult", "--vars", adult_csv, check=True)
@@ -182,8 +183,24 @@ def test_written_model_builds_k_anonymous_with_predicted_rows(capsys: pytest.Cap
         tests.append(f"  - name: {name}\n    data_tests:\n      - privacy_guard.k_anonymity:\n          arguments: {{k: 5, quasi_identifiers: [{quoted}]}}\n")
     tests[-1] += "      - privacy_guard.l_diversity:\n          arguments: {l: 3, quasi_identifiers: [%s], sensitive_column: occupation}\n" % quoted
     (project / "models" / "anonymized.yml").write_text("version: 2\nmodels:\n" + "".join(tests))
+    # `adult` declares its QIs and their hierarchy seeds (in another order than the table's columns)
+    columns = "".join(
+        f"      - {{name: {column}, config: {{meta: {{privacy: {{class: quasi_identifier, hierarchy: adult_hierarchy_{column.replace('-', '_')}}}}}}}}}\n"
+        for column in reversed(ADULT_COLUMNS)
+    )
+    (project / "models" / "adult.yml").write_text(f"version: 2\nmodels:\n  - name: adult\n    config: {{meta: {{privacy: {{k: 5}}}}}}\n    columns:\n{columns}")
     result = dbt(project, "build", "--exclude", "adult_generalized", "--vars", adult_csv, check=True)
     assert sorted(status for uid, status in result.statuses().items() if uid.startswith("test.")) == ["pass"] * 4
+    for suppression, (levels, loss) in ARX_OPTIMA.items():
+        code, out, _ = run(capsys, "--database", str(database), "--manifest", str(project / "target" / "manifest.json"), "--model", "adult",
+                           "--max-suppression", str(suppression), "--format", "json")
+        assert code == 0
+        document = json.loads(out)
+        assert (document["levels"], document["loss"]) == (dict(zip(reversed(ADULT_COLUMNS), reversed(levels))), pytest.approx(loss, rel=1e-12))
+        assert document["suppressed_rows"] == predicted[f"adult_k5_s{int(suppression * 100)}"]["suppressed_rows"]
+    code, out, err = run(capsys, "--database", str(database), "--manifest", str(project / "target" / "manifest.json"), "--model", "adult_generalized")
+    assert (code, out) == (2, "")
+    assert err.strip() == "privacy-guard: error: --model adult_generalized: no column declares config.meta.privacy.class: quasi_identifier"
     with duckdb.connect(str(database), read_only=True) as connection:
         for name, document in predicted.items():
             assert connection.execute(f"select count(*) from {name}").fetchone()[0] == 30162 - document["suppressed_rows"]
