@@ -22,16 +22,21 @@ def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def connect_read_only(database: Path, label: str) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to a DuckDB file; `label` names it in the error (`--database`, `database`)."""
+    if not database.is_file():
+        raise ArtifactError(f"{label} {database}: no such file")
+    try:
+        return duckdb.connect(str(database), read_only=True)
+    except duckdb.Error as error:
+        raise ArtifactError(f"{label} {database}: cannot open read-only: {str(error).splitlines()[0]}") from None
+
+
 class Relation:
     """`name` (`table`, `schema.table` or `catalog.schema.table`) in the DuckDB file `database`."""
 
     def __init__(self, database: Path, name: str, option: str = "--relation") -> None:
-        if not database.is_file():
-            raise ArtifactError(f"--database {database}: no such file")
-        try:
-            self.connection = duckdb.connect(str(database), read_only=True)
-        except duckdb.Error as error:
-            raise ArtifactError(f"--database {database}: cannot open read-only: {str(error).splitlines()[0]}") from None
+        self.connection = connect_read_only(database, "--database")
         self.database = database
         self.name = name
         self.sql = ".".join(quote(part) for part in name.split("."))

@@ -43,6 +43,16 @@
   {%- endif %}
 {% endmacro %}
 
+{#- Join condition: the columns equal on both sides, NULL matching NULL (as GROUP BY groups it); `1 = 1` for no columns. -#}
+{% macro _same_columns_sql(left_alias, right_alias, columns) %}
+  {%- set parts = [] -%}
+  {%- for column in columns -%}
+    {%- set name = privacy_guard._column_sql(column) -%}
+    {%- do parts.append(left_alias ~ '.' ~ name ~ ' is not distinct from ' ~ right_alias ~ '.' ~ name) -%}
+  {%- endfor -%}
+  {{ return(parts | join(' and ') or '1 = 1') }}
+{% endmacro %}
+
 {#- SQL true when a class of this size carries a re-identification risk (1/size) above max_risk. -#}
 {% macro _at_risk_sql(class_size_sql, max_risk) %}
   {{ return(class_size_sql ~ ' * cast(' ~ max_risk ~ ' as ' ~ privacy_guard._double_type() ~ ') < 1') }}

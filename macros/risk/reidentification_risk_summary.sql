@@ -37,10 +37,7 @@ with
       sum(case when {{ privacy_guard._at_risk_sql('population.population_size', max_risk) }} then sample.class_size else 0 end) as journalist_records_at_risk
     from privacy_guard_classes as sample
     inner join privacy_guard_population as population
-      on {% for column in quasi_identifiers -%}
-        {%- if not loop.first %} and {% endif -%}
-        sample.{{ privacy_guard._column_sql(column) }} is not distinct from population.{{ privacy_guard._column_sql(column) }}
-      {%- endfor %}
+      on {{ privacy_guard._same_columns_sql('sample', 'population', quasi_identifiers) }}
   ){% endif %}
 select
   summary.classes,

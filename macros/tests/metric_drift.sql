@@ -59,12 +59,7 @@ with
       {%- endfor %}
     from privacy_guard_baseline as baseline
     full outer join privacy_guard_anonymized as anonymized
-      on {% for column in group_by -%}
-        {%- if not loop.first %} and {% endif -%}
-        baseline.{{ privacy_guard._column_sql(column) }} is not distinct from anonymized.{{ privacy_guard._column_sql(column) }}
-      {%- else -%}
-        1 = 1
-      {%- endfor %}
+      on {{ privacy_guard._same_columns_sql('baseline', 'anonymized', group_by) }}
   )
 {%- for metric in metrics %}
 select

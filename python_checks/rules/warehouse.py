@@ -11,23 +11,16 @@ from pathlib import Path
 
 import duckdb
 
-from python_checks.loader import ArtifactError, Node
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
+from python_checks.loader import Node
+from python_checks.relation import connect_read_only
+from python_checks.relation import quote as _quote
 
 
 class Warehouse:
     """A read-only DuckDB connection; a query it cannot run returns the error text instead of rows."""
 
     def __init__(self, path: Path) -> None:
-        if not path.is_file():
-            raise ArtifactError(f"database {path}: no such file")
-        try:
-            self._connection = duckdb.connect(str(path), read_only=True)
-        except duckdb.Error as error:
-            raise ArtifactError(f"database {path}: cannot open read-only: {str(error).splitlines()[0]}") from None
+        self._connection = connect_read_only(path, "database")
 
     def close(self) -> None:
         """Release the file (dbt may want to write it next)."""
