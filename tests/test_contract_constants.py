@@ -49,8 +49,9 @@ def test_keys_and_types(constants: dict[str, Any]) -> None:
     for name, kind in [("node_keys", "node"), ("column_keys", "column")]:
         properties = contract.definition(kind)["properties"]
         assert constants[name] == {key: _type_name(prop) for key, prop in properties.items()}
-    retention = contract.schema()["$defs"]["retention"]["properties"]
-    assert constants["retention_keys"] == {key: _type_name(prop) for key, prop in retention.items()}
+    for block in ["retention", "risk"]:
+        properties = contract.schema()["$defs"][block]["properties"]
+        assert constants[f"{block}_keys"] == {key: _type_name(prop) for key, prop in properties.items()}
 
 
 def test_purpose_pattern_and_bounds(constants: dict[str, Any]) -> None:
@@ -58,6 +59,7 @@ def test_purpose_pattern_and_bounds(constants: dict[str, Any]) -> None:
     assert constants["purpose_pattern"] == defs["purpose"]["pattern"]
     node = contract.definition("node")["properties"]
     schema_bounds = {key: node[key] for key in ["k", "l", "t"]} | {"retention.days": defs["retention"]["properties"]["days"]}
+    schema_bounds |= {f"risk.{key}": prop for key, prop in defs["risk"]["properties"].items()}
     bound_keys = {"minimum", "exclusiveMinimum", "maximum"}
     assert constants["number_bounds"] == {
         key: {bound: value for bound, value in prop.items() if bound in bound_keys} for key, prop in schema_bounds.items()

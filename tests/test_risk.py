@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from dbt_harness import ADULT_DIR, DbtResult, dbt, dbt_project
+from python_checks import contract
 from python_checks.cli import main
 from risk_oracle import adult_rows, journalist, prosecutor
 
@@ -49,6 +50,20 @@ def cases(rows: list[dict[str, str]]) -> dict[str, tuple[dict[str, Any], int]]:
     }
 
 
+def declared_yaml(rows: list[dict[str, str]]) -> str:
+    """`adult_declared` with privacy.risk in meta: tests without arguments read it, arguments win."""
+    plain = prosecutor(rows, QIS, 0.2)
+    risk = {"max_risk": 0.2, "max_records_at_risk": plain["records_at_risk"] / plain["records"] - BEYOND, "max_average_risk": plain["average_risk"] - BEYOND}
+    columns = "".join(f"      - {{name: {column}, config: {{meta: {{privacy: {{class: quasi_identifier}}}}}}}}\n" for column in QIS)
+    return (
+        "version: 2\nmodels:\n  - name: adult_declared\n"
+        f"    config: {{meta: {{privacy: {{risk: {json.dumps(risk)}}}}}}}\n    columns:\n{columns}    data_tests:\n"
+        "      - privacy_guard.reidentification_risk:\n          name: declared_risk\n"
+        "      - privacy_guard.reidentification_risk:\n          name: declared_overridden\n"
+        "          arguments: {max_records_at_risk: 1, max_average_risk: 1}\n"
+    )
+
+
 @pytest.fixture(scope="module")
 def build(tmp_path_factory: pytest.TempPathFactory, rows: list[dict[str, str]]) -> DbtResult:
     project = dbt_project("risk_project", tmp_path_factory.mktemp("risk"))
@@ -58,6 +73,7 @@ def build(tmp_path_factory: pytest.TempPathFactory, rows: list[dict[str, str]]) 
     ]
     tests.append("      - privacy_guard.reidentification_risk:\n          name: bad_max_risk\n          arguments: {quasi_identifiers: [sex], max_risk: 1.5}\n")
     (project / "models" / "risk_tests.yml").write_text("version: 2\nmodels:\n  - name: adult\n    data_tests:\n" + "".join(tests))
+    (project / "models" / "declared.yml").write_text(declared_yaml(rows))
     variables = json.dumps({"adult_csv": str(ADULT_DIR / "adult.csv")})
     dbt(project, "run", "--vars", variables, check=True)  # `build` would skip the models after a failing test
     return dbt(project, "test", "--vars", variables, check=False)
@@ -67,7 +83,9 @@ def test_failures_are_the_oracles_classes(build: DbtResult, rows: list[dict[str,
     results = {r["unique_id"].split(".")[2]: r for r in build.run_results["results"] if r["unique_id"].startswith("test.")}
     expected = {name: failures for name, (_, failures) in cases(rows).items()}
     expected["meta_defaults"] = prosecutor(rows, QIS, 1 / 10)["classes_at_risk"]  # k: 10 from the meta
-    assert all(count > 0 for name, count in expected.items() if "at_value" not in name)
+    expected["declared_risk"] = prosecutor(rows, QIS, 0.2)["classes_at_risk"] + 1  # privacy.risk: both limits just beyond
+    expected["declared_overridden"] = 0
+    assert all(count > 0 for name, count in expected.items() if "at_value" not in name and "overridden" not in name)
     assert {name: results[name]["failures"] for name in expected} == expected
     assert {name: results[name]["status"] for name in expected} == {name: "fail" if count else "pass" for name, count in expected.items()}
     assert results["bad_max_risk"]["status"] == "error"
@@ -150,3 +168,22 @@ def test_cli_bad_input(capsys: pytest.CaptureFixture[str], build: DbtResult, arg
     code, out, err = cli(capsys, "--database", database, "--relation", "adult", "--qi", "sex", *arguments)
     assert (code, out) == (2, "")
     assert len(err.strip().splitlines()) == 1 and message in err, err
+
+
+def test_risk_block_is_validated(tmp_path: Path) -> None:
+    """validate_meta (Jinja) and the Python contract both reject a malformed privacy.risk."""
+    project = dbt_project("risk_project", tmp_path)
+    (project / "models" / "declared.yml").write_text(
+        "version: 2\nmodels:\n  - name: adult_declared\n    config: {meta: {privacy: {risk: {max_risk: 2, cap: 1, max_records_at_risk: -0.1}}}}\n"
+    )
+    result = dbt(project, "run-operation", "privacy_guard.validate_meta", "--vars", json.dumps({"adult_csv": "unused.csv"}), check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    for problem in [
+        "model.risk_project.adult_declared: privacy.risk.max_risk must be > 0 and <= 1 (got 2)",
+        "model.risk_project.adult_declared: privacy.risk.cap is not a known key (allowed: max_average_risk, max_records_at_risk, max_risk)",
+        "model.risk_project.adult_declared: privacy.risk.max_records_at_risk must be >= 0 and <= 1 (got -0.1)",
+    ]:
+        assert problem in output, output[-3000:]
+    assert len(contract.validate("node", {"risk": {"max_risk": 2, "cap": 1, "max_records_at_risk": -0.1}})) == 3
+    assert contract.validate("node", {"risk": {"max_risk": 0.1, "max_records_at_risk": 0, "max_average_risk": 0.05}}) == []

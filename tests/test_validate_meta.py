@@ -14,7 +14,7 @@ PATTERN = "^[a-z][a-z0-9_]*$"
 # Every planted problem of tests/fixtures/bad_meta, one line each, in the order reported
 # (nodes sorted by unique id, keys in YAML order).
 EXPECTED = [
-    "model.bad_meta.bad_node: privacy.departmnet is not a known key (allowed: agreement, consent, department, k, l, owner, purpose, rationale, retention, sensitivity, t)",
+    "model.bad_meta.bad_node: privacy.departmnet is not a known key (allowed: agreement, consent, department, k, l, owner, purpose, rationale, retention, risk, sensitivity, t)",
     "model.bad_meta.bad_node: privacy.consent must be a list of strings (got 'marketing')",
     f"model.bad_meta.bad_node: privacy.purpose must be a purpose name matching {PATTERN} (got 'Marketing Team')",
     "model.bad_meta.bad_node: privacy.k must be >= 1 (got 0)",

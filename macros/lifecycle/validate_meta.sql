@@ -84,6 +84,8 @@
         {%- do problems.append(path ~ '.days is required') -%}
       {%- endif -%}
       {%- do problems.extend(privacy_guard._block_problems(value, contract.retention_keys, {}, path)) -%}
+    {%- elif key == 'risk' -%}
+      {%- do problems.extend(privacy_guard._block_problems(value, contract.risk_keys, {}, path)) -%}
     {%- elif key in ['purpose', 'consent'] -%}
       {%- for purpose in ([value] if value is string else value) if not modules.re.match(contract.purpose_pattern, purpose) -%}
         {%- do problems.append(path ~ (' must be a purpose name' if value is string else ' must hold purpose names') ~ ' matching ' ~ contract.purpose_pattern ~ ' (got ' ~ privacy_guard._shown(purpose) ~ ')') -%}

@@ -58,16 +58,30 @@
   {{ return(class_size_sql ~ ' * cast(' ~ max_risk ~ ' as ' ~ privacy_guard._double_type() ~ ') < 1') }}
 {% endmacro %}
 
-{#- max_risk: the argument, else 1/k with k from the meta or settings; checked to be a probability. -#}
-{% macro _resolve_max_risk(target, max_risk) %}
+{#-
+  Thresholds of the risk macros: each argument, else the node's `privacy.risk` block, else the
+  default (max_risk 1/k with k from the meta or settings; max_records_at_risk 0; max_average_risk
+  none = not checked). Checked to be probabilities.
+-#}
+{% macro _resolve_risk_thresholds(target, max_risk, max_records_at_risk=none, max_average_risk=none) %}
+  {%- set declared = target.policy.get('risk') if target.policy.get('risk') is mapping else {} -%}
+  {%- set max_risk = declared.get('max_risk') if max_risk is none else max_risk -%}
   {%- if max_risk is none -%}
     {%- set k = privacy_guard._resolve_threshold(target, 'k', none) -%}
     {%- set max_risk = (1.0 / k) if k is number and k > 0 else none -%}
   {%- endif -%}
-  {%- if execute and (max_risk is not number or max_risk is boolean or max_risk <= 0 or max_risk > 1) -%}
-    {{ privacy_guard._raise_for_target(target, 'max_risk must be a probability in (0, 1] (got ' ~ (max_risk | tojson) ~ ')') }}
-  {%- endif -%}
-  {{ return(max_risk) }}
+  {%- set thresholds = {
+    'max_risk': max_risk,
+    'max_records_at_risk': [max_records_at_risk, declared.get('max_records_at_risk'), 0] | reject('none') | first,
+    'max_average_risk': [max_average_risk, declared.get('max_average_risk')] | reject('none') | first | default(none),
+  } -%}
+  {%- for name, value in thresholds.items() if execute and (value is not none or name == 'max_risk') -%}
+    {%- set low_ok = value is number and value is not boolean and (value >= 0 if name == 'max_records_at_risk' else value > 0) -%}
+    {%- if not low_ok or value > 1 -%}
+      {{ privacy_guard._raise_for_target(target, name ~ ' must be a probability in ' ~ ('[0, 1]' if name == 'max_records_at_risk' else '(0, 1]') ~ ' (got ' ~ (value | tojson) ~ ')') }}
+    {%- endif -%}
+  {%- endfor -%}
+  {{ return(thresholds) }}
 {% endmacro %}
 
 {#- A double-precision type for risks (dbt.type_float() is 4-byte `float` on DuckDB). -#}

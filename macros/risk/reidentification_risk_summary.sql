@@ -6,7 +6,7 @@
 {% macro default__reidentification_risk_summary(relation, quasi_identifiers, privacy_unit, max_risk, population) %}
   {%- set target = privacy_guard._resolve_target(relation, 'reidentification_risk_summary', 'macro') -%}
   {%- set quasi_identifiers = privacy_guard._resolve_quasi_identifiers(target, quasi_identifiers) -%}
-  {%- set max_risk = privacy_guard._resolve_max_risk(target, max_risk) -%}
+  {%- set max_risk = privacy_guard._resolve_risk_thresholds(target, max_risk).max_risk -%}
   {%- set float = privacy_guard._double_type() -%}
   {%- if execute and population is not none and privacy_unit -%}
     {{ privacy_guard._raise_for_target(target, 'population counts rows: it cannot be combined with privacy_unit') }}

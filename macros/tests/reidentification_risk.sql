@@ -5,20 +5,16 @@
   `class_size`, `risk`) when too many records are at risk, plus one row 'average_risk' when the
   average is too high. Sizes and risks only, never quasi-identifier values.
 -#}
-{% test reidentification_risk(model, quasi_identifiers=none, privacy_unit=none, max_risk=none, max_records_at_risk=0, max_average_risk=none) %}
+{% test reidentification_risk(model, quasi_identifiers=none, privacy_unit=none, max_risk=none, max_records_at_risk=none, max_average_risk=none) %}
   {{ return(adapter.dispatch('test_reidentification_risk', 'privacy_guard')(model, quasi_identifiers, privacy_unit, max_risk, max_records_at_risk, max_average_risk)) }}
 {% endtest %}
 
 {% macro default__test_reidentification_risk(model, quasi_identifiers, privacy_unit, max_risk, max_records_at_risk, max_average_risk) %}
   {%- set target = privacy_guard._resolve_target(model, 'reidentification_risk', 'test') -%}
   {%- set quasi_identifiers = privacy_guard._resolve_quasi_identifiers(target, quasi_identifiers) -%}
-  {%- set max_risk = privacy_guard._resolve_max_risk(target, max_risk) -%}
+  {%- set thresholds = privacy_guard._resolve_risk_thresholds(target, max_risk, max_records_at_risk, max_average_risk) -%}
+  {%- set max_risk, max_records_at_risk, max_average_risk = thresholds.max_risk, thresholds.max_records_at_risk, thresholds.max_average_risk -%}
   {%- set float = privacy_guard._double_type() -%}
-  {%- for name, value in [('max_records_at_risk', max_records_at_risk), ('max_average_risk', max_average_risk)] -%}
-    {%- if execute and value is not none and (value is not number or value is boolean or value < 0 or value > 1) -%}
-      {{ privacy_guard._raise_for_target(target, name ~ ' must be a fraction in [0, 1] (got ' ~ (value | tojson) ~ ')') }}
-    {%- endif -%}
-  {%- endfor -%}
 with
   {{ privacy_guard._risk_ctes(model, quasi_identifiers, privacy_unit) }},
   privacy_guard_totals as (
