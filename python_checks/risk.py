@@ -15,7 +15,8 @@ population:
 - sample uniques: records alone in their class.
 
 With `privacy_unit`, class sizes count distinct people, and a person's risk is the highest risk of
-their rows (the class where they are easiest to single out); records are people.
+their rows (the class where they are easiest to single out); records are people. A row without a
+unit is a person of its own (a NULL id must not make a record disappear from the measure).
 """
 
 from __future__ import annotations
@@ -70,9 +71,10 @@ def _classes_sql(relation_sql: str, quasi_identifiers: Sequence[str]) -> str:
 def _records_by_class_size(relation: Relation, quasi_identifiers: Sequence[str], privacy_unit: str | None) -> dict[int, tuple[int, int]]:
     """class size -> (classes of that size, records whose (smallest) class has that size).
 
-    With a privacy unit the rows are first reduced to distinct (unit, QIs): a class's size is then
-    its row count there, and a window gives each unit the size of its smallest class without
-    joining rows back to classes. Rows without a unit describe nobody and are left out.
+    With a privacy unit a class's size is its number of distinct units, and each unit's rows are
+    joined back to their classes to find its smallest one (measured faster, on DuckDB, than a window
+    over the distinct (unit, QIs) pairs). A row without a unit counts as a person of its own: a
+    missing id must not hide a record.
     """
     if privacy_unit is None:
         classes = _classes_sql(relation.sql, quasi_identifiers)
@@ -80,11 +82,16 @@ def _records_by_class_size(relation: Relation, quasi_identifiers: Sequence[str],
         return {size: (count, size * count) for size, count in per_size}
     columns = ", ".join(map(quote, quasi_identifiers))
     unit = quote(privacy_unit)
-    units = f"(select distinct {unit}, {columns} from {relation.sql} where {unit} is not null)"
-    per_size = dict(relation.connection.execute(f"select class_size, count(*) from ({_classes_sql(units, quasi_identifiers)}) group by 1").fetchall())
+    classes = (
+        f"select {columns}, count(distinct {unit}) + count(*) filter (where {unit} is null) as class_size"
+        f" from {relation.sql} group by {columns}"
+    )
+    per_size = dict(relation.connection.execute(f"select class_size, count(*) from ({classes}) group by 1").fetchall())
+    joined = " and ".join(f"r.{quote(column)} is not distinct from c.{quote(column)}" for column in quasi_identifiers)
     people = dict(relation.connection.execute(
-        f"select class_size, count(*) from (select {unit}, min(class_size) as class_size from"
-        f" (select {unit}, count(*) over (partition by {columns}) as class_size from {units}) group by 1) group by 1"
+        f"with sized as (select r.{unit}, c.class_size from {relation.sql} as r join ({classes}) as c on {joined})"
+        f" select class_size, count(*) from (select min(class_size) as class_size from sized where {unit} is not null group by {unit}"
+        f" union all select class_size from sized where {unit} is null) group by 1"
     ).fetchall())
     return {size: (per_size.get(size, 0), people.get(size, 0)) for size in set(per_size) | set(people)}
 

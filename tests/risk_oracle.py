@@ -120,14 +120,19 @@ def pairs(values: Iterable[str]) -> list[str]:
 
 def prosecutor(rows: Sequence[dict[str, str]], qis: Sequence[str], threshold: float, unit: str | None = None) -> dict[str, float]:
     """Risk measures from the definitions: a record's risk is 1/(size of its class); with `unit`,
-    sizes count distinct units and a unit's risk is the highest over its rows."""
+    sizes count distinct units and a unit's risk is the highest over its rows; a row without a
+    unit is a person of its own."""
+
+    def person_of(index: int, row: dict[str, str]) -> object:
+        return row[unit] if unit and row[unit] is not None else ("row", index)
+
     members: dict[tuple[str, ...], set] = {}
     for index, row in enumerate(rows):
-        members.setdefault(tuple(row[q] for q in qis), set()).add(row[unit] if unit else index)
+        members.setdefault(tuple(row[q] for q in qis), set()).add(person_of(index, row))
     size = {key: len(people) for key, people in members.items()}
     risk: dict[object, float] = {}
     for index, row in enumerate(rows):
-        person = row[unit] if unit else index
+        person = person_of(index, row)
         risk[person] = max(risk.get(person, 0.0), 1 / size[tuple(row[q] for q in qis)])
     records = len(risk)
     return {

@@ -26,8 +26,8 @@ UNIT_QIS = ["sex", "race", "marital-status"]
 
 
 def with_person(rows: list[dict[str, str]]) -> list[dict[str, str]]:
-    """The fixture's `person_id`: education|occupation|salary-class."""
-    return [{**row, "person_id": f"{row['education']}|{row['occupation']}|{row['salary-class']}"} for row in rows]
+    """The fixture's `person_id`: education|occupation|salary-class, none from 85 years on."""
+    return [{**row, "person_id": f"{row['education']}|{row['occupation']}|{row['salary-class']}" if int(row["age"]) < 85 else None} for row in rows]
 
 
 @pytest.fixture(scope="module")

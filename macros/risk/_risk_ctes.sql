@@ -1,46 +1,45 @@
 {#-
-  CTEs over `relation`, shared by reidentification_risk_summary and the reidentification_risk
+  Two CTEs over `relation`, shared by reidentification_risk_summary and the reidentification_risk
   test. `privacy_guard_classes`: one row per equivalence class (GROUP BY the quasi-identifiers, NULL
   is one value) with its size, in rows or in distinct `privacy_unit`s. `privacy_guard_records`:
   what each record weighs and the size of its class; with a privacy unit a record is a person and
-  the size is that of their smallest class (a person is as exposed as their most exposed row).
-  With a unit the rows are first reduced to distinct (unit, quasi-identifiers), so a window gives
-  each person their smallest class without joining rows back; rows without a unit are left out.
-  The quasi-identifier values never leave these CTEs.
+  the size is that of their smallest class (a person is as exposed as their most exposed row), found
+  by joining their rows back to the classes (`privacy_guard_sized`); a row without a unit is a person
+  of its own, so a NULL id cannot hide a record. The quasi-identifier values never leave these CTEs.
 -#}
 {% macro _risk_ctes(relation, quasi_identifiers, privacy_unit) %}
   {%- set columns = privacy_guard._columns_sql(quasi_identifiers) -%}
-  {%- if privacy_unit %}
-  {%- set unit = privacy_guard._column_sql(privacy_unit) %}
-  privacy_guard_units as (
-    select distinct {{ unit }}, {{ columns }}
-    from {{ relation }}
-    where {{ unit }} is not null
-  ),
+  {%- set unit = privacy_guard._column_sql(privacy_unit) if privacy_unit else none %}
   privacy_guard_classes as (
-    select {{ columns }}, count(*) as class_size
-    from privacy_guard_units
+    select
+      {{ columns }},
+      {% if unit %}count(distinct {{ unit }}) + sum(case when {{ unit }} is null then 1 else 0 end){% else %}count(*){% endif %} as class_size
+    from {{ relation }}
     group by {{ columns }}
   ),
+  {%- if unit %}
+  privacy_guard_sized as (
+    select privacy_guard_row.{{ unit }} as privacy_guard_unit, privacy_guard_class.class_size
+    from {{ relation }} as privacy_guard_row
+    inner join privacy_guard_classes as privacy_guard_class
+      on {{ privacy_guard._same_columns_sql('privacy_guard_row', 'privacy_guard_class', quasi_identifiers) }}
+  ),
+  {%- endif %}
   privacy_guard_records as (
-    select min(class_size) as class_size, 1 as weight
-    from (
-      select {{ unit }}, count(*) over (partition by {{ columns }}) as class_size
-      from privacy_guard_units
-    ) as privacy_guard_sized
-    group by {{ unit }}
-  )
+  {%- if unit %}
+    select min(privacy_guard_sized.class_size) as class_size, 1 as weight
+    from privacy_guard_sized
+    where privacy_guard_sized.privacy_guard_unit is not null
+    group by privacy_guard_sized.privacy_guard_unit
+    union all
+    select privacy_guard_sized.class_size, 1 as weight
+    from privacy_guard_sized
+    where privacy_guard_sized.privacy_guard_unit is null
   {%- else %}
-  privacy_guard_classes as (
-    select {{ columns }}, count(*) as class_size
-    from {{ relation }}
-    group by {{ columns }}
-  ),
-  privacy_guard_records as (
     select class_size, class_size as weight
     from privacy_guard_classes
-  )
   {%- endif %}
+  )
 {% endmacro %}
 
 {#- Join condition: the columns equal on both sides, NULL matching NULL (as GROUP BY groups it); `1 = 1` for no columns. -#}
