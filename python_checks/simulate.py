@@ -11,9 +11,11 @@ computed with that column generalized one level, to show which single generaliza
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import duckdb
 
 from python_checks.hierarchy import HierarchyError, read_arx_hierarchy
 from python_checks.loader import ArtifactError
@@ -101,7 +103,7 @@ def _side_sql(side: Side, source_sql: str, generalize: str | None, hierarchy_val
     return f"select {', '.join(keys + qis)}, count(*) as n from {source_sql}{join} group by all"
 
 
-def _combined_sizes(connection, left: tuple[Side, str], right: tuple[Side, str]) -> dict[int, int]:  # noqa: ANN001
+def _combined_sizes(connection: duckdb.DuckDBPyConnection, left: tuple[Side, str], right: tuple[Side, str]) -> dict[int, int]:
     (left_side, left_sql), (right_side, right_sql) = left, right
     condition = " and ".join(f"l.k{index} = r.k{index}" for index in range(len(left_side.keys)))
     groups = [f"l.q{index}" for index in range(len(left_side.quasi_identifiers))]
