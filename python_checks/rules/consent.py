@@ -1,11 +1,15 @@
-"""Rules about what the data may be used for: consented purposes and data minimization."""
+"""Rules about what the data may be used for: a purpose where it matters, within consent and agreements, and data minimization.
+
+Exposures (dashboards, notebooks, apps) are consumers: their `privacy.purpose` is checked like a
+model's, against the consent and the agreements of what they read.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from python_checks.policy import PERSONAL_CLASSES
-from python_checks.rules.base import Context, Issue, node_label, rule
+from python_checks.rules.base import MODEL_TYPES, Context, Issue, node_label, rule, stores_data
 
 
 @rule(
@@ -15,7 +19,7 @@ from python_checks.rules.base import Context, Issue, node_label, rule
 )
 def consent_violation(context: Context, threshold: float | None) -> Iterator[Issue]:
     """Against the parents' effective consent: a model cannot widen consent by declaring its own."""
-    for node, policy in context.models():
+    for node, policy in context.models() + context.exposures():
         purpose = policy.declared.get("purpose")
         if purpose is None:
             continue
@@ -31,6 +35,87 @@ def consent_violation(context: Context, threshold: float | None) -> Iterator[Iss
             f"{node_label(context, node.unique_id)} serves purpose {purpose!r}, which the consent of {', '.join(lacking)} does not include",
             {"purpose": purpose, "consent": sorted(allowed), "by_parent": {parent: sorted(consent) for parent, consent in declared.items()}},
         )
+
+
+def _purpose_needed(context: Context, unique_id: str) -> str | None:
+    """Why this node must state a purpose, or None."""
+    node, policy = context.node(unique_id), context.policies[unique_id]
+    if not policy.personal:
+        return None
+    if unique_id in context.meetings:
+        return f"combines {', '.join(sorted(context.meetings[unique_id]))}"
+    if policy.consent is None:
+        return None
+    if node.resource_type == "exposure":
+        return f"reads personal data consented for {', '.join(sorted(policy.consent)) or 'no purpose'}"
+    parents = context.lineage.parents[unique_id]
+    staging = all(context.node(parent).resource_type in ("source", "seed") for parent in parents)
+    if node.resource_type in MODEL_TYPES and stores_data(node) and not staging:
+        return f"stores personal data consented for {', '.join(sorted(policy.consent)) or 'no purpose'}"
+    return None
+
+
+@rule(
+    "missing_purpose",
+    summary="A node that combines departments, stores consented personal data below the staging layer, or exposes it, has no purpose (declared or inherited).",
+    hint="Declare config.meta.privacy.purpose (on an exposure: meta.privacy.purpose): the consent and agreement checks need it.",
+)
+def missing_purpose(context: Context, threshold: float | None) -> Iterator[Issue]:
+    """Without a purpose the consent and agreement checks have nothing to check: leaving it out must not pass.
+
+    A staging model (every parent a source or seed) stores data under its collection consent and
+    is not asked; the models and exposures that use it are.
+    """
+    for node, policy in context.models() + context.exposures():
+        if policy.purpose is not None:
+            continue
+        reason = _purpose_needed(context, node.unique_id)
+        if reason is not None:
+            yield Issue(
+                node.unique_id,
+                f"{node_label(context, node.unique_id)} {reason} but serves no declared purpose",
+                {"consent": sorted(policy.consent) if policy.consent is not None else None, "meeting_departments": sorted(context.meetings.get(node.unique_id, ()))},
+            )
+
+
+def _agreements_above(context: Context) -> dict[str, dict[str, str]]:
+    """unique_id -> {meeting point: agreement id} of every meeting point at or above it that cites a defined agreement."""
+    above: dict[str, dict[str, str]] = {}
+    empty: dict[str, str] = {}
+    for unique_id in context.lineage.order:
+        inherited = [above[parent] for parent in context.lineage.parents[unique_id] if above[parent]]
+        found = inherited[0] if len(inherited) == 1 else {key: value for mapping in inherited for key, value in mapping.items()}
+        cited = context.policies[unique_id].declared.get("agreement")
+        if unique_id in context.meetings and cited in context.settings.agreements:
+            found = {**found, unique_id: cited}
+        above[unique_id] = found or empty
+    return above
+
+
+@rule(
+    "purpose_laundering",
+    summary="A node below a meeting point declares a purpose that the agreement the data was combined under does not allow.",
+    hint="Serve one of the agreement's purposes, or combine the data for the new purpose under an agreement that lists it.",
+)
+def purpose_laundering(context: Context, threshold: float | None) -> Iterator[Issue]:
+    """A `select *` of an agreed model, re-declared for another purpose, is checked against the agreement upstream."""
+    above = _agreements_above(context)
+    for node, policy in context.models() + context.exposures():
+        purpose = policy.declared.get("purpose")
+        if purpose is None or node.unique_id in context.meetings:
+            continue  # a meeting point's own purpose is cross_department_join's to check
+        outside = {
+            meeting: agreement_id
+            for meeting, agreement_id in above[node.unique_id].items()
+            if (purposes := context.settings.agreements[agreement_id].purposes) is not None and purpose not in purposes
+        }
+        if outside:
+            agreements = sorted(set(outside.values()))
+            yield Issue(
+                node.unique_id,
+                f"{node_label(context, node.unique_id)} serves purpose {purpose!r}, which agreement {', '.join(agreements)} of {', '.join(sorted(context.node(m).name for m in outside))} does not allow",
+                {"purpose": purpose, "agreements": {meeting: agreement_id for meeting, agreement_id in sorted(outside.items())}},
+            )
 
 
 @rule(
