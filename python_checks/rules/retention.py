@@ -44,7 +44,7 @@ def snapshot_without_retention(context: Context, threshold: float | None) -> Ite
         retention = policy.declared.get("retention")
         if retention and retention.get("date_column"):
             continue
-        missing = "a date_column for its retention" if retention else "a retention"
+        missing = "date_column for its retention" if retention else "retention"
         yield Issue(
             node.unique_id,
             f"{node_label(context, node.unique_id)} keeps the history of personal data but declares no {missing}",
