@@ -24,7 +24,7 @@ def _type_name(prop: dict[str, Any]) -> str:
     if "enum" in prop:
         return "string"
     if prop.get("type") == "array":
-        return "list_of_strings"
+        return "list_of_mappings" if "$ref" in prop["items"] and _type_name(prop["items"]) == "mapping" else "list_of_strings"
     return {"object": "mapping"}.get(prop["type"], prop["type"])
 
 
@@ -51,6 +51,10 @@ def test_keys_and_types(constants: dict[str, Any]) -> None:
         assert constants[name] == {key: _type_name(prop) for key, prop in properties.items()}
     retention = contract.schema()["$defs"]["retention"]["properties"]
     assert constants["retention_keys"] == {key: _type_name(prop) for key, prop in retention.items()}
+    waiver = contract.schema()["$defs"]["waiver"]
+    assert constants["waiver_keys"] == {key: _type_name(prop) for key, prop in waiver["properties"].items()}
+    assert set(waiver["required"]) == set(constants["waiver_keys"])  # validate_meta requires every key
+    assert constants["date_pattern"] == waiver["properties"]["expires"]["pattern"]
 
 
 def test_purpose_pattern_and_bounds(constants: dict[str, Any]) -> None:

@@ -2,7 +2,7 @@
   The few constants of the meta contract that Jinja needs. The contract itself is
   python_checks/schema/privacy_meta.schema.json; tests/test_contract_constants.py fails when
   this macro and the schema disagree. Types: string, integer, number, boolean, list_of_strings,
-  mapping.
+  mapping, list_of_mappings.
 -#}
 {% macro _contract() %}
   {{ return({
@@ -23,8 +23,11 @@
       'sensitivity': 'string',
       'rationale': 'string',
       'owner': 'string',
+      'waivers': 'list_of_mappings',
     },
     'retention_keys': {'days': 'integer', 'date_column': 'string'},
+    'waiver_keys': {'rule': 'string', 'reason': 'string', 'expires': 'string', 'approved_by': 'string'},
+    'date_pattern': '^\\d{4}-\\d{2}-\\d{2}$',
     'purpose_pattern': '^[a-z][a-z0-9_]*$',
     'number_bounds': {
       'k': {'minimum': 1},
