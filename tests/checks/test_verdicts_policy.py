@@ -10,6 +10,7 @@ import json
 
 import pytest
 from dbt_harness import DbtResult, dbt, shared_build
+from test_check_project import EXERCISED_BY_VERDICTS_POLICY
 
 from python_checks.check import CheckReport, run_check
 from python_checks.formatters import sarif
@@ -83,6 +84,10 @@ def test_exactly_the_planted_findings(built: DbtResult) -> None:
         "invalid_waiver": "warning",
     }
     assert [(f.rule, f.node) for f in report.analysis.waived] == [("cross_department_join", f"model.{P}.combined_waived")]
+
+
+def test_the_fixture_exercises_every_rule_check_project_does_not() -> None:
+    assert {rule for rule, _ in PLANTED} >= EXERCISED_BY_VERDICTS_POLICY
 
 
 def test_precision_and_recall_on_the_planted_constructs(built: DbtResult) -> None:
