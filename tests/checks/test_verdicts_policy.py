@@ -13,7 +13,8 @@ from dbt_harness import DbtResult, dbt, shared_build
 from test_check_project import EXERCISED_BY_VERDICTS_POLICY
 
 from python_checks.check import CheckReport, run_check
-from python_checks.formatters import sarif
+from python_checks.docs_site import build_site
+from python_checks.formatters import html, markdown, sarif
 
 pytestmark = pytest.mark.dbt
 
@@ -142,3 +143,12 @@ def test_json_document_lists_waivers_on_the_node(built: DbtResult) -> None:
     assert document["summary"]["waived"] == 1
     assert document["nodes"][f"model.{P}.combined_waived"]["waivers"][0]["approved_by"] == "dpo@example.org"
     assert json.loads(json.dumps(document["waived_findings"]))[0]["waiver"]["expires"] == "2099-01-01"
+
+
+def test_the_docs_card_lists_the_waiver(built: DbtResult) -> None:
+    manifest = json.loads((built.project_dir / "target" / "manifest.json").read_text())
+    site = build_site(check(built).to_document(), manifest)
+    page = html.render_site(site)["index.html"]
+    [card] = [article for article in page.split('<article class="card"')[1:] if f'data-uid="model.{P}.combined_waived"' in article.split(">", 1)[0]]
+    assert "<strong>cross_department_join</strong> waived until 2099-01-01, approved by dpo@example.org: pilot approved by the works council" in card
+    assert "- **Waiver:** cross_department_join until 2099-01-01, approved by dpo@example.org: pilot approved by the works council" in markdown.render(site)
