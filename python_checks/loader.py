@@ -64,7 +64,7 @@ class Node:
     identifier: str | None = None
     #: Column names the warehouse reports (catalog.json); None when no catalog was read.
     observed_columns: frozenset[str] | None = None
-    #: Every column the YAML documents (lower case), with or without a privacy block.
+    #: Every column the YAML documents (as written), with or without a privacy block.
     documented_columns: tuple[str, ...] = ()
     #: The project folder dbt read the node's files from (seed CSV headers are read through it).
     root_path: str | None = None
@@ -163,7 +163,9 @@ def _columns(entry: dict[str, Any]) -> tuple[dict[str, Column], tuple[str, ...]]
         if isinstance(column, dict) and (privacy := _privacy(column)) is not None:
             name = str(column.get("name") or key).lower()
             columns[name] = Column(name, privacy)
-    return columns, tuple(str((column.get("name") if isinstance(column, dict) else None) or key).lower() for key, column in raw.items())
+    # dbt keys `columns` by the column's name: the keys are the documented names, kept as written
+    # (~250,000 columns on 20,000 models; the one rule that reads them lowercases them).
+    return columns, tuple(raw)
 
 
 def _node(unique_id: str, entry: dict[str, Any], path: Path) -> Node:

@@ -79,16 +79,13 @@ def missing_purpose(context: Context, threshold: float | None) -> Iterator[Issue
 
 
 def _agreements_above(context: Context) -> dict[str, dict[str, str]]:
-    """unique_id -> {meeting point: agreement id} of every meeting point at or above it that cites a defined agreement."""
+    """unique_id -> {meeting point: agreement id} for every node below a meeting point that cites a defined agreement."""
     above: dict[str, dict[str, str]] = {}
-    empty: dict[str, str] = {}
-    for unique_id in context.lineage.order:
-        inherited = [above[parent] for parent in context.lineage.parents[unique_id] if above[parent]]
-        found = inherited[0] if len(inherited) == 1 else {key: value for mapping in inherited for key, value in mapping.items()}
-        cited = context.policies[unique_id].declared.get("agreement")
-        if unique_id in context.meetings and cited in context.settings.agreements:
-            found = {**found, unique_id: cited}
-        above[unique_id] = found or empty
+    for meeting in context.meetings:
+        cited = context.policies[meeting].declared.get("agreement")
+        if cited in context.settings.agreements:
+            for below in context.lineage.downstream(meeting):
+                above.setdefault(below, {})[meeting] = cited
     return above
 
 
@@ -99,21 +96,21 @@ def _agreements_above(context: Context) -> dict[str, dict[str, str]]:
 )
 def purpose_laundering(context: Context, threshold: float | None) -> Iterator[Issue]:
     """A `select *` of an agreed model, re-declared for another purpose, is checked against the agreement upstream."""
-    above = _agreements_above(context)
-    for node, policy in context.models() + context.exposures():
+    for unique_id, agreements in _agreements_above(context).items():
+        node, policy = context.node(unique_id), context.policies[unique_id]
         purpose = policy.declared.get("purpose")
-        if purpose is None or node.unique_id in context.meetings:
+        if purpose is None or unique_id in context.meetings:
             continue  # a meeting point's own purpose is cross_department_join's to check
         outside = {
             meeting: agreement_id
-            for meeting, agreement_id in above[node.unique_id].items()
+            for meeting, agreement_id in agreements.items()
             if (purposes := context.settings.agreements[agreement_id].purposes) is not None and purpose not in purposes
         }
         if outside:
-            agreements = sorted(set(outside.values()))
+            cited = sorted(set(outside.values()))
             yield Issue(
                 node.unique_id,
-                f"{node_label(context, node.unique_id)} serves purpose {purpose!r}, which agreement {', '.join(agreements)} of {', '.join(sorted(context.node(m).name for m in outside))} does not allow",
+                f"{node_label(context, node.unique_id)} serves purpose {purpose!r}, which agreement {', '.join(cited)} of {', '.join(sorted(context.node(m).name for m in outside))} does not allow",
                 {"purpose": purpose, "agreements": {meeting: agreement_id for meeting, agreement_id in sorted(outside.items())}},
             )
 

@@ -35,7 +35,7 @@ def _seed_header(node: Node) -> list[str]:
 
 
 def _column_names(context: Context, node: Node, known: dict[str, frozenset[str]]) -> frozenset[str]:
-    names = set(node.observed_columns or ()) | set(node.documented_columns) | set(_seed_header(node))
+    names = set(node.observed_columns or ()) | {str(name).lower() for name in node.documented_columns} | set(_seed_header(node))
     sql = context.sql.get(node.unique_id)
     if sql is not None and sql.note is None:
         names.update(sql.outputs)
