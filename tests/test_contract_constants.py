@@ -68,6 +68,10 @@ def test_purpose_pattern_and_bounds(constants: dict[str, Any]) -> None:
     }
 
 
+def test_personal_column_patterns(constants: dict[str, Any]) -> None:
+    assert constants["personal_column_patterns"] == contract.definition("project")["properties"]["personal_column_patterns"]["default"]
+
+
 def test_defaults(constants: dict[str, Any]) -> None:
     project = contract.definition("project")["properties"]
     assert constants["defaults"] == {key: project[key]["default"] for key in constants["defaults"]}
