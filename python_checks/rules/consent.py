@@ -95,12 +95,16 @@ def _agreements_above(context: Context) -> dict[str, dict[str, str]]:
     hint="Serve one of the agreement's purposes, or combine the data for the new purpose under an agreement that lists it.",
 )
 def purpose_laundering(context: Context, threshold: float | None) -> Iterator[Issue]:
-    """A `select *` of an agreed model, re-declared for another purpose, is checked against the agreement upstream."""
+    """A `select *` of an agreed model, re-declared for another purpose, is checked against the agreement upstream.
+
+    A second meeting point below the first is checked too: joining a third department and citing a
+    new agreement does not free the first combination from the purposes it was agreed for.
+    """
     for unique_id, agreements in _agreements_above(context).items():
         node, policy = context.node(unique_id), context.policies[unique_id]
         purpose = policy.declared.get("purpose")
-        if purpose is None or unique_id in context.meetings:
-            continue  # a meeting point's own purpose is cross_department_join's to check
+        if purpose is None:
+            continue  # an inherited purpose was checked where it was declared
         outside = {
             meeting: agreement_id
             for meeting, agreement_id in agreements.items()

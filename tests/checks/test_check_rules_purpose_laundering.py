@@ -28,3 +28,18 @@ def test_select_star_of_an_agreed_model_for_another_purpose_is_laundering(tmp_pa
     assert found["model.demo.relabelled"].evidence == {"purpose": "marketing", "agreements": {agreed: "ab"}}
     assert found["exposure.demo.campaign"].message == "exposure campaign serves purpose 'marketing', which agreement ab of agreed does not allow"
     assert findings(report, "consent_violation") == []  # both departments consented to marketing: only the agreement forbids it
+
+
+def test_a_new_meeting_point_below_does_not_escape_the_first_agreement(tmp_path: Path) -> None:
+    builder = ManifestBuilder()
+    a = builder.node("a", "seed", {"department": "a", **SEED}, {"zip": QI})
+    b = builder.node("b", "seed", {"department": "b", **SEED}, {"age": QI})
+    c = builder.node("c", "seed", {"department": "c", **SEED}, {"sex": QI})
+    agreed = builder.node("agreed", privacy={"agreement": "ab", "purpose": "research"}, parents=(a, b))
+    # a, b and c meet again, under an agreement that allows marketing: ab still does not.
+    builder.node("wider", privacy={"agreement": "abc", "purpose": "marketing"}, parents=(agreed, c))
+    agreements = AGREEMENTS + [{"id": "abc", "departments": ["a", "b", "c"], "purposes": ["marketing"]}]
+    report = builder.check(tmp_path, {"agreements": agreements})
+    [finding] = findings(report, "purpose_laundering")
+    assert (finding.node, finding.evidence) == ("model.demo.wider", {"purpose": "marketing", "agreements": {agreed: "ab"}})
+    assert findings(report, "cross_department_join") == []  # its own agreement covers a, b, c and marketing
