@@ -2,8 +2,8 @@
 
 A privacy test counts for a verdict only when it could have failed: `strength_of` resolves a
 test's k and quasi-identifiers the way the Jinja helpers do (`macros/_internal/_arguments.sql`:
-argument, else the tested node's meta, else vars.privacy_guard) and lists why it proves less
-than the checker needs. `weaknesses` are configurations under which the test cannot fail at all
+argument, else the tested node's effective policy -- k and QIs inherited through the lineage --,
+else vars.privacy_guard) and lists why it proves less than the checker needs. `weaknesses` are configurations under which the test cannot fail at all
 (reported as weak_privacy_test); `limits` only keep it from clearing a finding.
 """
 
@@ -73,13 +73,11 @@ def is_release(context: Context, unique_id: str) -> bool:
 
 
 def _resolved_k(context: Context, test: DataTest, policy: NodePolicy) -> int | None:
-    # As _resolve_threshold: the argument, else the tested node's own privacy.k, else default_k. With
-    # a `where:` the Jinja helper sees a subquery string, not the node: its meta is not read.
+    # As _resolve_threshold: the argument, else the tested node's effective k (the maximum along its
+    # lineage, with or without a `where:`), else default_k.
     value = test.arguments.get("k")
     if value is None:
-        value = None if test.config.get("where") else policy.declared.get("k")
-    if value is None:
-        return context.settings.default_k
+        value = policy.k if policy.k is not None else context.settings.default_k
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 

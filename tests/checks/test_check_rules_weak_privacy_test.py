@@ -38,8 +38,8 @@ WEAK = [
     (None, {"severity": "WARN"}, None, "severity: warn on a combined or exposed model"),
     (None, {"limit": 0}, None, "limit: 0 returns no failing row"),
     (None, {"fail_calc": "0"}, None, "fail_calc: '0' replaces the count"),
-    # No argument: the Jinja helper reads the node's own k (here 3), not the inherited 4.
-    (None, None, 3, "k 3 is below the effective k 4"),
+    # An explicit k below the node's own declared k.
+    ({"k": 5}, None, 6, "k 5 is below the effective k 6"),
 ]
 
 
@@ -60,6 +60,14 @@ def test_a_test_that_cannot_fail_is_reported_and_clears_nothing(
 
 def test_a_test_over_every_qi_at_the_effective_k_clears_the_linkage(tmp_path: Path) -> None:
     builder, _, _ = combined({"k": 4, "quasi_identifiers": ["age", "sex", "zip"]}, {"error_if": "> 0"})
+    report = builder.check(tmp_path, {"agreements": AGREEMENT})
+    assert findings(report, "quasi_identifier_linkage") == [] and findings(report, "weak_privacy_test") == []
+
+
+def test_no_argument_test_uses_the_effective_k_and_qis(tmp_path: Path) -> None:
+    """As the Jinja helpers: no k argument means the node's effective k (here the parents' 4, above
+    the model's own 3), no quasi_identifiers argument the QIs inherited through the lineage."""
+    builder, _, _ = combined(k=3)
     report = builder.check(tmp_path, {"agreements": AGREEMENT})
     assert findings(report, "quasi_identifier_linkage") == [] and findings(report, "weak_privacy_test") == []
 
