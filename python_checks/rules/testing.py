@@ -56,14 +56,16 @@ def _triggers_on_one(condition: object) -> bool | None:
 
 
 @lru_cache(maxsize=1024)
-def _where_filters_everything(where: str) -> bool | None:
-    """True when the `where:` condition is false (or NULL) for every row; None when it does not parse."""
+def _where_keeps(where: str) -> bool | None:
+    """What a `where:` condition keeps: True every row, False none (false or NULL), None some or unknown."""
     try:
         condition = sqlglot.parse_one(f"select 1 where {where}").args["where"].this
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, KeyError, AttributeError):
         return None
     simplified = simplify(condition)
-    return isinstance(simplified, (exp.Boolean, exp.Null)) and not (isinstance(simplified, exp.Boolean) and simplified.this)
+    if isinstance(simplified, exp.Null):
+        return False
+    return bool(simplified.this) if isinstance(simplified, exp.Boolean) else None
 
 
 def is_release(context: Context, unique_id: str) -> bool:
@@ -95,10 +97,10 @@ def _config_weaknesses(context: Context, test: DataTest, strength: Strength) -> 
     config = test.config
     where = config.get("where")
     if where:
-        filters_all = _where_filters_everything(str(where))
-        if filters_all:
+        keeps = _where_keeps(str(where))
+        if keeps is False:
             strength.weaknesses.append(f"where: {where!r} filters out every row")
-        else:
+        elif keeps is None:
             strength.limits.append(f"where: {where!r} tests only part of the rows")
     if config.get("limit") == 0:
         strength.weaknesses.append("limit: 0 returns no failing row")

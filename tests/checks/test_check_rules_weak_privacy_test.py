@@ -80,6 +80,20 @@ def test_no_argument_test_uses_the_effective_qis_and_default_k_when_nothing_is_d
     assert findings(report, "quasi_identifier_linkage") == [] and findings(report, "weak_privacy_test") == []
 
 
+@pytest.mark.parametrize("where", ["1=1", "true", "1 = 1 or zip is null"])
+def test_a_where_that_keeps_every_row_still_clears(tmp_path: Path, where: str) -> None:
+    builder, _, _ = combined({"k": 4}, {"where": where})
+    report = builder.check(tmp_path, {"agreements": AGREEMENT})
+    assert findings(report, "quasi_identifier_linkage") == [] and findings(report, "weak_privacy_test") == []
+
+
+@pytest.mark.parametrize("where", ["null", "1 <> 1", "'a' = 'b'"])
+def test_more_conditions_that_filter_every_row(tmp_path: Path, where: str) -> None:
+    builder, _, _ = combined({"k": 4}, {"where": where})
+    [weak] = findings(builder.check(tmp_path, {"agreements": AGREEMENT}), "weak_privacy_test")
+    assert weak.evidence["weaknesses"] == [f"where: {where!r} filters out every row"]
+
+
 def test_a_partial_where_does_not_clear_but_is_not_weak(tmp_path: Path) -> None:
     builder, model, test = combined({"k": 4}, {"where": "zip like '1%'"})
     report = builder.check(tmp_path, {"agreements": AGREEMENT})
