@@ -79,13 +79,34 @@ def missing_purpose(context: Context, threshold: float | None) -> Iterator[Issue
 
 
 def _agreements_above(context: Context) -> dict[str, dict[str, str]]:
-    """unique_id -> {meeting point: agreement id} for every node below a meeting point that cites a defined agreement."""
+    """unique_id -> {agreement id: a meeting point above citing it (the first by unique_id)} for every node below one.
+
+    One pass parents-first, keyed by agreement (a project has few), so neither a walk per meeting
+    point nor a map of every meeting point above a node grows with the project; a node with one
+    such parent shares its dict.
+    """
+    cited = {
+        meeting: agreement
+        for meeting in context.meetings
+        if (agreement := context.policies[meeting].declared.get("agreement")) in context.settings.agreements
+    }
+    if not cited:
+        return {}
     above: dict[str, dict[str, str]] = {}
-    for meeting in context.meetings:
-        cited = context.policies[meeting].declared.get("agreement")
-        if cited in context.settings.agreements:
-            for below in context.lineage.downstream(meeting):
-                above.setdefault(below, {})[meeting] = cited
+    carried: dict[str, dict[str, str]] = {}  # what a node passes on: its own `above` plus its own citation
+    for unique_id in context.lineage.order:
+        inherited = [carried[parent] for parent in context.lineage.parents[unique_id] if parent in carried]
+        found: dict[str, str] = inherited[0] if len(inherited) == 1 else {}
+        if len(inherited) > 1:
+            for mapping in inherited:
+                for agreement, meeting in mapping.items():
+                    found[agreement] = min(found.get(agreement, meeting), meeting)  # the same answer whatever the parents' order
+        if found:
+            above[unique_id] = found
+        if unique_id in cited:
+            found = {**found, cited[unique_id]: unique_id}
+        if found:
+            carried[unique_id] = found
     return above
 
 
@@ -106,16 +127,17 @@ def purpose_laundering(context: Context, threshold: float | None) -> Iterator[Is
         if purpose is None:
             continue  # an inherited purpose was checked where it was declared
         outside = {
-            meeting: agreement_id
-            for meeting, agreement_id in agreements.items()
+            agreement_id: meeting
+            for agreement_id, meeting in sorted(agreements.items())
             if (purposes := context.settings.agreements[agreement_id].purposes) is not None and purpose not in purposes
         }
         if outside:
-            cited = sorted(set(outside.values()))
             yield Issue(
                 node.unique_id,
-                f"{node_label(context, node.unique_id)} serves purpose {purpose!r}, which agreement {', '.join(cited)} of {', '.join(sorted(context.node(m).name for m in outside))} does not allow",
-                {"purpose": purpose, "agreements": {meeting: agreement_id for meeting, agreement_id in sorted(outside.items())}},
+                f"{node_label(context, node.unique_id)} serves purpose {purpose!r}, which agreement "
+                + ", ".join(f"{agreement_id} (of {context.node(meeting).name})" for agreement_id, meeting in outside.items())
+                + " does not allow",
+                {"purpose": purpose, "agreements": outside},
             )
 
 

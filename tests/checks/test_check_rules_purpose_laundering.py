@@ -25,8 +25,8 @@ def test_select_star_of_an_agreed_model_for_another_purpose_is_laundering(tmp_pa
     report = builder.check(tmp_path, {"agreements": AGREEMENTS})
     found = {f.node: f for f in findings(report, "purpose_laundering")}
     assert set(found) == {"model.demo.relabelled", "exposure.demo.campaign"}
-    assert found["model.demo.relabelled"].evidence == {"purpose": "marketing", "agreements": {agreed: "ab"}}
-    assert found["exposure.demo.campaign"].message == "exposure campaign serves purpose 'marketing', which agreement ab of agreed does not allow"
+    assert found["model.demo.relabelled"].evidence == {"purpose": "marketing", "agreements": {"ab": agreed}}
+    assert found["exposure.demo.campaign"].message == "exposure campaign serves purpose 'marketing', which agreement ab (of agreed) does not allow"
     assert findings(report, "consent_violation") == []  # both departments consented to marketing: only the agreement forbids it
 
 
@@ -41,5 +41,5 @@ def test_a_new_meeting_point_below_does_not_escape_the_first_agreement(tmp_path:
     agreements = AGREEMENTS + [{"id": "abc", "departments": ["a", "b", "c"], "purposes": ["marketing"]}]
     report = builder.check(tmp_path, {"agreements": agreements})
     [finding] = findings(report, "purpose_laundering")
-    assert (finding.node, finding.evidence) == ("model.demo.wider", {"purpose": "marketing", "agreements": {agreed: "ab"}})
+    assert (finding.node, finding.evidence) == ("model.demo.wider", {"purpose": "marketing", "agreements": {"ab": agreed}})
     assert findings(report, "cross_department_join") == []  # its own agreement covers a, b, c and marketing
