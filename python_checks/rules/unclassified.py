@@ -26,8 +26,11 @@ def _seed_header(node: Node) -> list[str]:
     """The column names of a seed's CSV file, when the file is where the manifest says."""
     if node.resource_type != "seed" or not node.root_path or not node.original_file_path:
         return []
+    path = Path(node.root_path) / node.original_file_path
+    if not path.is_file():
+        return []  # moved, or not a regular file (a FIFO would block the read)
     try:
-        with (Path(node.root_path) / node.original_file_path).open("rb") as stream:
+        with path.open("rb") as stream:
             first = stream.read(_HEADER_BYTES).decode("utf-8-sig", errors="replace").splitlines()[:1]
     except OSError:
         return []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from manifest_builder import ManifestBuilder, findings
@@ -49,3 +50,12 @@ def test_enforce_makes_it_an_error_and_patterns_are_configurable(tmp_path: Path)
 def test_an_explicit_rule_severity_wins_over_enforce(tmp_path: Path) -> None:
     report = project(tmp_path).check(tmp_path, {"enforce": True, "rules": {"unclassified_personal_data": {"severity": "info"}}})
     assert {f.severity for f in findings(report, "unclassified_personal_data")} == {"info"}
+
+
+def test_a_seed_path_that_is_not_a_regular_file_is_not_read(tmp_path: Path) -> None:
+    builder = ManifestBuilder()
+    seed = builder.node("crm_export", "seed")
+    builder.nodes[seed] |= {"root_path": str(tmp_path), "original_file_path": "seeds/crm_export.csv"}
+    (tmp_path / "seeds").mkdir()
+    os.mkfifo(tmp_path / "seeds" / "crm_export.csv")  # a read would block forever
+    assert findings(builder.check(tmp_path), "unclassified_personal_data") == []
