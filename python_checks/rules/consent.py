@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from python_checks.policy import PERSONAL_CLASSES
-from python_checks.rules.base import MODEL_TYPES, Context, Issue, node_label, rule, stores_data
+from python_checks.loader import Node
+from python_checks.policy import PERSONAL_CLASSES, NodePolicy
+from python_checks.rules.base import Context, Issue, node_label, rule, stores_data
 
 
 @rule(
@@ -37,22 +38,21 @@ def consent_violation(context: Context, threshold: float | None) -> Iterator[Iss
         )
 
 
-def _purpose_needed(context: Context, unique_id: str) -> str | None:
-    """Why this node must state a purpose, or None."""
-    node, policy = context.node(unique_id), context.policies[unique_id]
-    if not policy.personal:
-        return None
+def _purpose_needed(context: Context, node: Node, policy: NodePolicy) -> str | None:
+    """Why this personal node must state a purpose, or None (cheapest tests first: most nodes need none)."""
+    unique_id = node.unique_id
     if unique_id in context.meetings:
         return f"combines {', '.join(sorted(context.meetings[unique_id]))}"
     if policy.consent is None:
         return None
+    consented = ', '.join(sorted(policy.consent)) or 'no purpose'
     if node.resource_type == "exposure":
-        return f"reads personal data consented for {', '.join(sorted(policy.consent)) or 'no purpose'}"
-    parents = context.lineage.parents[unique_id]
-    staging = all(context.node(parent).resource_type in ("source", "seed") for parent in parents)
-    if node.resource_type in MODEL_TYPES and stores_data(node) and not staging:
-        return f"stores personal data consented for {', '.join(sorted(policy.consent)) or 'no purpose'}"
-    return None
+        return f"reads personal data consented for {consented}"
+    if not stores_data(node):
+        return None
+    nodes = context.manifest.nodes
+    staging = all(nodes[parent].resource_type in ("source", "seed") for parent in context.lineage.parents[unique_id])
+    return None if staging else f"stores personal data consented for {consented}"
 
 
 @rule(
@@ -67,9 +67,9 @@ def missing_purpose(context: Context, threshold: float | None) -> Iterator[Issue
     is not asked; the models and exposures that use it are.
     """
     for node, policy in context.models() + context.exposures():
-        if policy.purpose is not None:
+        if policy.purpose is not None or not policy.personal:
             continue
-        reason = _purpose_needed(context, node.unique_id)
+        reason = _purpose_needed(context, node, policy)
         if reason is not None:
             yield Issue(
                 node.unique_id,

@@ -47,9 +47,10 @@ class Strength:
         return self.weaknesses + self.limits
 
 
-def _triggers_on_one(condition: object) -> bool | None:
+@lru_cache(maxsize=256)
+def _triggers_on_one(condition: str) -> bool | None:
     """Whether dbt's warn_if/error_if condition is true for one failing row; None when it cannot be read."""
-    match = _CONDITION.match(str(condition))
+    match = _CONDITION.match(condition)
     if match is None:
         return None
     return _COMPARE[match.group(1)](1, float(match.group(2)))
@@ -110,7 +111,7 @@ def _config_weaknesses(context: Context, test: DataTest, strength: Strength) -> 
     severity = str(config.get("severity") or "error").lower()
     key = "error_if" if severity == "error" else "warn_if"
     condition = config.get(key) or "!= 0"
-    triggers = _triggers_on_one(condition)
+    triggers = _triggers_on_one(str(condition))
     if triggers is False:
         strength.weaknesses.append(f"{key}: {condition!r} lets failing rows through")
     elif triggers is None:

@@ -73,7 +73,7 @@ def unclassified_personal_data(context: Context, threshold: float | None) -> Ite
             continue
         parents = context.lineage.parents[unique_id]
         if policy.personal or _has_privacy_meta(node):
-            undeclared = [parent for parent in parents if parent in flagged]
+            undeclared = [parent for parent in parents if parent in flagged] if flagged else None
             if policy.personal and undeclared and node.resource_type in ("model", "snapshot"):
                 yield Issue(
                     unique_id,

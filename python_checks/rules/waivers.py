@@ -38,8 +38,11 @@ def active_waiver(declared: dict[str, Any], rule_id: str, as_of: dt.date) -> dic
 )
 def invalid_waiver(context: Context, threshold: float | None) -> Iterator[Issue]:
     """One finding per such waiver, on the node that declares it."""
+    policies = context.policies
     for unique_id in context.lineage.order:
-        for waiver in waivers_of(context.policies[unique_id].declared):
+        if "waivers" not in policies[unique_id].declared:
+            continue  # almost every node: no list to build
+        for waiver in waivers_of(policies[unique_id].declared):
             expires = dt.date.fromisoformat(waiver["expires"])
             if waiver["rule"] not in REGISTRY:
                 problem = f"names unknown rule {waiver['rule']!r}"
