@@ -45,14 +45,15 @@ def _purpose_needed(context: Context, node: Node, policy: NodePolicy) -> str | N
         return f"combines {', '.join(sorted(context.meetings[unique_id]))}"
     if policy.consent is None:
         return None
-    consented = ', '.join(sorted(policy.consent)) or 'no purpose'
     if node.resource_type == "exposure":
-        return f"reads personal data consented for {consented}"
-    if not stores_data(node):
+        verb = "reads"
+    elif not stores_data(node):
         return None
-    nodes = context.manifest.nodes
-    staging = all(nodes[parent].resource_type in ("source", "seed") for parent in context.lineage.parents[unique_id])
-    return None if staging else f"stores personal data consented for {consented}"
+    elif all(context.manifest.nodes[parent].resource_type in ("source", "seed") for parent in context.lineage.parents[unique_id]):
+        return None  # staging: stores under its collection consent
+    else:
+        verb = "stores"
+    return f"{verb} personal data consented for {', '.join(sorted(policy.consent)) or 'no purpose'}"
 
 
 @rule(
