@@ -151,4 +151,5 @@ def test_the_docs_card_lists_the_waiver(built: DbtResult) -> None:
     page = html.render_site(site)["index.html"]
     [card] = [article for article in page.split('<article class="card"')[1:] if f'data-uid="model.{P}.combined_waived"' in article.split(">", 1)[0]]
     assert "<strong>cross_department_join</strong> waived until 2099-01-01, approved by dpo@example.org: pilot approved by the works council" in card
+    assert "silences: model combined_waived combines clinic, hr but cites no data-use agreement" in card
     assert "- **Waiver:** cross_department_join until 2099-01-01, approved by dpo@example.org: pilot approved by the works council" in markdown.render(site)
