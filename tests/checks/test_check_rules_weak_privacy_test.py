@@ -130,3 +130,11 @@ def test_with_run_results_only_a_real_pass_clears(tmp_path: Path, status: str, e
         assert linkage[0].evidence["k_anonymity_tests_not_counted"] == {test: [f"did not pass ({'empty run' if empty else status})"]}
     notes = [(note.node, note.message) for note in report.analysis.notes]
     assert notes == ([(None, "run_results come from `dbt build --empty`: tests ran on no rows, so none counts as passed")] if empty else [])
+
+
+def test_a_strong_test_clears_next_to_a_weak_one_which_is_still_reported(tmp_path: Path) -> None:
+    builder, model, _ = combined()
+    weak = builder.test("k_anonymity", model, arguments={"k": 1}, suffix="_k1")
+    report = builder.check(tmp_path, {"agreements": AGREEMENT})
+    assert findings(report, "quasi_identifier_linkage") == []
+    assert [(f.node, f.evidence["test"]) for f in findings(report, "weak_privacy_test")] == [(model, weak)]
