@@ -27,14 +27,16 @@ class Finding:
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
     hint: str = ""
+    #: The `privacy.waivers` entry that silences this finding (None: it counts).
+    waiver: dict[str, Any] | None = None
 
     def fingerprint(self) -> bytes:
         """Identity across two runs (pull-request mode): same rule, node and evidence = same finding."""
         return orjson.dumps([self.rule, self.node, self.evidence], option=orjson.OPT_SORT_KEYS)
 
     def to_dict(self) -> dict[str, Any]:
-        """The finding as the JSON document lists it."""
-        return {
+        """The finding as the JSON document lists it (a waived one with its `waiver`)."""
+        entry = {
             "rule": self.rule,
             "category": self.category,
             "severity": self.severity,
@@ -43,3 +45,6 @@ class Finding:
             "evidence": self.evidence,
             "hint": self.hint,
         }
+        if self.waiver is not None:
+            entry["waiver"] = self.waiver
+        return entry

@@ -64,16 +64,24 @@ class Node:
     identifier: str | None = None
     #: Column names the warehouse reports (catalog.json); None when no catalog was read.
     observed_columns: frozenset[str] | None = None
+    #: Every column the YAML documents (as written), with or without a privacy block.
+    documented_columns: tuple[str, ...] = ()
+    #: The project folder dbt read the node's files from (seed CSV headers are read through it).
+    root_path: str | None = None
 
 
 @dataclass(slots=True)
 class DataTest:
-    """A test node: which generic test (`namespace.name`) is attached to which node."""
+    """A test node: which generic test (`namespace.name`) is attached to which node, and how it is configured."""
 
     unique_id: str
     name: str
     namespace: str | None
     attached_node: str | None
+    #: The test's arguments as dbt recorded them (`test_metadata.kwargs`).
+    arguments: dict[str, Any] = field(default_factory=dict)
+    #: The test's config (severity, where, warn_if, error_if, limit, fail_calc...).
+    config: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -145,17 +153,19 @@ def _privacy(entry: dict[str, Any]) -> Any:
     return top_meta.get(META_NAMESPACE) if top_meta and isinstance(top_meta, dict) else None
 
 
-def _columns(entry: dict[str, Any]) -> dict[str, Column]:
-    """The columns that carry a privacy block (the only ones the checks read)."""
+def _columns(entry: dict[str, Any]) -> tuple[dict[str, Column], tuple[str, ...]]:
+    """The columns that carry a privacy block (the policy reads only those) and every documented column name."""
     columns: dict[str, Column] = {}
     raw = entry.get("columns") or {}
     if not isinstance(raw, dict):
-        return columns
+        return columns, ()
     for key, column in raw.items():
         if isinstance(column, dict) and (privacy := _privacy(column)) is not None:
             name = str(column.get("name") or key).lower()
             columns[name] = Column(name, privacy)
-    return columns
+    # dbt keys `columns` by the column's name: the keys are the documented names, kept as written
+    # (~250,000 columns on 20,000 models; the one rule that reads them lowercases them).
+    return columns, tuple(raw)
 
 
 def _node(unique_id: str, entry: dict[str, Any], path: Path) -> Node:
@@ -168,6 +178,8 @@ def _node(unique_id: str, entry: dict[str, Any], path: Path) -> Node:
     name = entry.get("name")
     if not isinstance(name, str):
         raise ArtifactError(f"manifest {path}: node {unique_id} has no name")
+    columns, documented = _columns(entry)
+    root_path = entry.get("root_path")
     return Node(
         unique_id=unique_id,
         name=name,
@@ -177,7 +189,7 @@ def _node(unique_id: str, entry: dict[str, Any], path: Path) -> Node:
         patch_path=entry.get("patch_path"),
         relation_name=entry.get("relation_name"),
         privacy=_privacy(entry),
-        columns=_columns(entry),
+        columns=columns,
         parents=tuple(depends_on.get("nodes") or ()),
         macros=tuple(depends_on.get("macros") or ()),
         # dbt < 1.3 (manifest < v7) called it compiled_sql.
@@ -187,6 +199,8 @@ def _node(unique_id: str, entry: dict[str, Any], path: Path) -> Node:
         database=entry.get("database"),
         schema=entry.get("schema"),
         identifier=entry.get("alias") or entry.get("identifier") or name,
+        documented_columns=documented,
+        root_path=root_path if isinstance(root_path, str) else None,
     )
 
 
@@ -199,7 +213,15 @@ def _test(unique_id: str, entry: dict[str, Any]) -> DataTest | None:
     if not attached:
         parents = (entry.get("depends_on") or {}).get("nodes") or []
         attached = parents[0] if parents else None
-    return DataTest(unique_id, str(metadata.get("name")), metadata.get("namespace"), attached)
+    arguments, config = metadata.get("kwargs"), entry.get("config")
+    return DataTest(
+        unique_id,
+        str(metadata.get("name")),
+        metadata.get("namespace"),
+        attached,
+        arguments if isinstance(arguments, dict) else {},
+        config if isinstance(config, dict) else {},
+    )
 
 
 def _manifest_version(document: dict[str, Any], path: Path) -> int:
@@ -379,17 +401,24 @@ def load_catalog(path: Path, manifest: Manifest) -> None:
             node.observed_columns = frozenset(str((column or {}).get("name") or key).lower() for key, column in columns.items())
 
 
+#: The status every result of a `dbt build --empty` run gets here: its tests ran on zero rows, so
+#: their "pass" proves nothing.
+EMPTY_RUN = "empty run"
+
+
 def load_run_results(path: Path) -> dict[str, str]:
-    """unique_id -> status ('pass', 'fail', 'error', 'skipped', ...) of the last run."""
+    """unique_id -> status ('pass', 'fail', 'error', 'skipped', ..., or EMPTY_RUN) of the last run."""
     what = "run_results"
     document = read_json(path, what)
     _schema_version(document, path, what, "run-results")
     results = document.get("results")
     if not isinstance(results, list):
         raise ArtifactError(f"{what} {path}: key results is missing or not a list")
+    args = document.get("args")
+    empty = isinstance(args, dict) and bool(args.get("empty"))
     statuses: dict[str, str] = {}
     for result in results:
         if not isinstance(result, dict) or not isinstance(result.get("unique_id"), str):
             raise ArtifactError(f"{what} {path}: every entry of results needs a unique_id")
-        statuses[result["unique_id"]] = str(result.get("status"))
+        statuses[result["unique_id"]] = EMPTY_RUN if empty else str(result.get("status"))
     return statuses

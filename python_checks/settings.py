@@ -47,6 +47,10 @@ class Settings:
     #: purpose -> column classes a model serving it may expose; None = no minimization policy.
     purposes: dict[str, frozenset[str]] | None = None
     rules: dict[str, RuleSetting] = field(default_factory=dict)
+    #: Strict mode (`enforce: true`): rules with an enforce severity report at it.
+    enforce: bool = False
+    #: Column-name patterns that look personal (`personal_column_patterns`, defaults from the contract).
+    personal_column_patterns: tuple[str, ...] = field(default_factory=lambda: tuple(_default("personal_column_patterns")))
 
     def rule(self, rule_id: str) -> RuleSetting:
         """The override for one rule (defaults when the project says nothing)."""
@@ -101,4 +105,6 @@ def load_settings(project_dir: Path, known_rules: frozenset[str]) -> Settings:
         agreements=agreements,
         purposes={name: frozenset(spec.get("allow") or ()) for name, spec in purposes.items()} if purposes is not None else None,
         rules={rule_id: RuleSetting(**spec) for rule_id, spec in (block.get("rules") or {}).items()},
+        enforce=block.get("enforce", _default("enforce")),
+        personal_column_patterns=tuple(block.get("personal_column_patterns", _default("personal_column_patterns"))),
     )

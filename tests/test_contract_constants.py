@@ -24,7 +24,7 @@ def _type_name(prop: dict[str, Any]) -> str:
     if "enum" in prop:
         return "string"
     if prop.get("type") == "array":
-        return "list_of_strings"
+        return "list_of_mappings" if "$ref" in prop["items"] and _type_name(prop["items"]) == "mapping" else "list_of_strings"
     return {"object": "mapping"}.get(prop["type"], prop["type"])
 
 
@@ -52,6 +52,10 @@ def test_keys_and_types(constants: dict[str, Any]) -> None:
     for block in ["retention", "risk"]:
         properties = contract.schema()["$defs"][block]["properties"]
         assert constants[f"{block}_keys"] == {key: _type_name(prop) for key, prop in properties.items()}
+    waiver = contract.schema()["$defs"]["waiver"]
+    assert constants["waiver_keys"] == {key: _type_name(prop) for key, prop in waiver["properties"].items()}
+    assert set(waiver["required"]) == set(constants["waiver_keys"])  # validate_meta requires every key
+    assert constants["date_pattern"] == waiver["properties"]["expires"]["pattern"]
 
 
 def test_purpose_pattern_and_bounds(constants: dict[str, Any]) -> None:
@@ -64,6 +68,10 @@ def test_purpose_pattern_and_bounds(constants: dict[str, Any]) -> None:
     assert constants["number_bounds"] == {
         key: {bound: value for bound, value in prop.items() if bound in bound_keys} for key, prop in schema_bounds.items()
     }
+
+
+def test_personal_column_patterns(constants: dict[str, Any]) -> None:
+    assert constants["personal_column_patterns"] == contract.definition("project")["properties"]["personal_column_patterns"]["default"]
 
 
 def test_defaults(constants: dict[str, Any]) -> None:

@@ -14,7 +14,8 @@ PATTERN = "^[a-z][a-z0-9_]*$"
 # Every planted problem of tests/fixtures/bad_meta, one line each, in the order reported
 # (nodes sorted by unique id, keys in YAML order).
 EXPECTED = [
-    "model.bad_meta.bad_node: privacy.departmnet is not a known key (allowed: agreement, consent, department, k, l, owner, purpose, rationale, retention, risk, sensitivity, t)",
+    f"exposure.bad_meta.bad_dashboard: privacy.purpose must be a purpose name matching {PATTERN} (got 'Ads team')",
+    "model.bad_meta.bad_node: privacy.departmnet is not a known key (allowed: agreement, consent, department, k, l, owner, purpose, rationale, retention, risk, sensitivity, t, waivers)",
     "model.bad_meta.bad_node: privacy.consent must be a list of strings (got 'marketing')",
     f"model.bad_meta.bad_node: privacy.purpose must be a purpose name matching {PATTERN} (got 'Marketing Team')",
     "model.bad_meta.bad_node: privacy.k must be >= 1 (got 0)",
@@ -29,6 +30,9 @@ EXPECTED = [
     "model.bad_meta.bad_retention: privacy.retention.days must be an integer (got 'thirty')",
     "model.bad_meta.bad_retention: privacy.retention.date_column must be a string (got 3)",
     "model.bad_meta.bad_retention: privacy.retention.keep is not a known key (allowed: date_column, days)",
+    "model.bad_meta.bad_retention: privacy.waivers.0.approved_by is required",
+    "model.bad_meta.bad_retention: privacy.waivers.0.expires must be a date YYYY-MM-DD (got 'soon')",
+    "model.bad_meta.bad_retention: privacy.waivers.0.approvd_by is not a known key (allowed: approved_by, expires, reason, rule)",
     "seed.bad_meta.bad_seed: privacy.k must be an integer (got True)",
     "seed.bad_meta.bad_seed: privacy.retention.days is required",
     "snapshot.bad_meta.bad_snapshot: privacy.k must be >= 1 (got -1)",

@@ -1,7 +1,7 @@
 {#-
   Checks every privacy block of the project (models, seeds, snapshots, sources and their columns,
-  and vars.privacy_guard's defaults) against privacy_guard._contract() and fails with one line per
-  problem, naming the node and the key. Run it with `dbt run-operation privacy_guard.validate_meta`
+  exposures, and vars.privacy_guard's defaults) against privacy_guard._contract() and fails with
+  one line per problem, naming the node and the key. Run it with `dbt run-operation privacy_guard.validate_meta`
   or as an `on-run-start` hook; it never runs by itself.
 -#}
 {% macro validate_meta() %}
@@ -14,7 +14,7 @@
   {%- endif -%}
   {%- set contract = privacy_guard._contract() -%}
   {%- set problems = [] -%}
-  {%- set nodes = (graph.nodes.values() | selectattr('resource_type', 'in', ['model', 'seed', 'snapshot']) | list) + (graph.sources.values() | list) -%}
+  {%- set nodes = (graph.nodes.values() | selectattr('resource_type', 'in', ['model', 'seed', 'snapshot']) | list) + (graph.sources.values() | list) + (graph.exposures.values() | list) -%}
   {%- set nodes = nodes | sort(attribute='unique_id') -%}
   {%- for node in nodes -%}
     {%- set node_problems = privacy_guard._block_problems(privacy_guard._privacy_of(node), contract.node_keys, {'sensitivity': contract.sensitivity_levels}, contract.meta_namespace) -%}
@@ -57,6 +57,7 @@
     'boolean': value is boolean,
     'list_of_strings': value is iterable and value is not string and value is not mapping and (value | reject('string') | list | length == 0),
     'mapping': value is mapping,
+    'list_of_mappings': value is iterable and value is not string and value is not mapping and (value | reject('mapping') | list | length == 0),
   }[type] -%}
   {%- set article = 'an' if type in ['integer'] else 'a' -%}
   {{ return('' if ok else 'must be ' ~ article ~ ' ' ~ type | replace('_', ' ') ~ ' (got ' ~ privacy_guard._shown(value) ~ ')') }}
@@ -86,6 +87,17 @@
       {%- do problems.extend(privacy_guard._block_problems(value, contract.retention_keys, {}, path)) -%}
     {%- elif key == 'risk' -%}
       {%- do problems.extend(privacy_guard._block_problems(value, contract.risk_keys, {}, path)) -%}
+    {%- elif key == 'waivers' -%}
+      {%- for waiver in value -%}
+        {%- set waiver_path = path ~ '.' ~ loop.index0 -%}
+        {%- for required in contract.waiver_keys if required not in waiver -%}
+          {%- do problems.append(waiver_path ~ '.' ~ required ~ ' is required') -%}
+        {%- endfor -%}
+        {%- if waiver.expires is string and not modules.re.match(contract.date_pattern, waiver.expires) -%}
+          {%- do problems.append(waiver_path ~ '.expires must be a date YYYY-MM-DD (got ' ~ privacy_guard._shown(waiver.expires) ~ ')') -%}
+        {%- endif -%}
+        {%- do problems.extend(privacy_guard._block_problems(waiver, contract.waiver_keys, {}, waiver_path)) -%}
+      {%- endfor -%}
     {%- elif key in ['purpose', 'consent'] -%}
       {%- for purpose in ([value] if value is string else value) if not modules.re.match(contract.purpose_pattern, purpose) -%}
         {%- do problems.append(path ~ (' must be a purpose name' if value is string else ' must hold purpose names') ~ ' matching ' ~ contract.purpose_pattern ~ ' (got ' ~ privacy_guard._shown(purpose) ~ ')') -%}

@@ -69,6 +69,9 @@ def _card(view: NodeView) -> list[str]:
         f"- **Effective k:** {e['k'] if e['k'] is not None else '—'}",
         f"- **Agreement:** {e['agreement'] or '—'}",
     ]
+    lines += [
+        f"- **Waiver:** {_cell(w['rule'])} until {_cell(w['expires'])}, approved by {_cell(w['approved_by'])}: {_cell(w['reason'])}" for w in e.get("waivers", ())
+    ]
     if e["columns"]:
         lines += ["", "| Column | Class | Protection |", "|---|---|---|"]
         lines += [f"| {_cell(name)} | {c['class'] or '—'} | {c['protection'] or '—'} |" for name, c in e["columns"].items()]

@@ -33,7 +33,7 @@ def document(report: CheckReport) -> dict[str, Any]:
     index = {rule.id: position for position, rule in enumerate(rules)}
     nodes = report.analysis.manifest.nodes
     results = []
-    for finding in report.findings:
+    for finding in [*report.findings, *report.analysis.waived]:
         node = nodes[finding.node]
         yaml_path = _yaml_path(node.patch_path)
         result: dict[str, Any] = {
@@ -50,6 +50,15 @@ def document(report: CheckReport) -> dict[str, Any]:
             "partialFingerprints": {"privacyGuard/v1": hashlib.sha256(finding.fingerprint()).hexdigest()},
             "properties": {"category": finding.category, "evidence": finding.evidence},
         }
+        if finding.waiver is not None:
+            waiver = finding.waiver
+            result["suppressions"] = [
+                {
+                    "kind": "inSource",
+                    "status": "accepted",
+                    "justification": f"{waiver['reason']} (approved by {waiver['approved_by']}, expires {waiver['expires']})",
+                }
+            ]
         if yaml_path and yaml_path != node.original_file_path:
             result["relatedLocations"] = [{"id": 1, **_location(yaml_path), "message": {"text": "privacy policy declared here"}}]
         results.append(result)
@@ -64,7 +73,7 @@ def document(report: CheckReport) -> dict[str, Any]:
                         "name": "".join(part.title() for part in rule.id.split("_")),
                         "shortDescription": {"text": rule.summary},
                         "help": {"text": rule.hint},
-                        "defaultConfiguration": {"level": LEVELS[report.analysis.settings.rule(rule.id).severity or rule.severity]},
+                        "defaultConfiguration": {"level": LEVELS[rule.severity_in(report.analysis.settings)]},
                         "properties": {"category": rule.category},
                     }
                     for rule in rules

@@ -42,11 +42,21 @@ def render(report: CheckReport, color: bool = False) -> str:
     for finding in report.findings:
         lines.append(f"{paint(f'{finding.severity:<8}', STYLES[finding.severity])} {finding.rule:<25} {manifest.nodes[finding.node].name}: {finding.message}")
         lines.append(paint(f"{'':<35}fix: {finding.hint}", "dim"))
-    lines += [paint(f"note: {note.node}: {note.message}", "dim") for note in report.analysis.notes]
+    for finding in report.analysis.waived:
+        waiver = finding.waiver or {}
+        lines.append(
+            paint(
+                f"{'waived':<8} {finding.rule:<25} {manifest.nodes[finding.node].name}: {finding.message} "
+                f"(waiver until {waiver.get('expires')}, approved by {waiver.get('approved_by')}: {waiver.get('reason')})",
+                "dim",
+            )
+        )
+    lines += [paint(f"note: {note.node + ': ' if note.node else ''}{note.message}", "dim") for note in report.analysis.notes]
     skipped = [f"{rule_id} ({status})" for rule_id, status in report.analysis.rule_status.items() if status != "ran"]
     if skipped:
         lines.append(paint(f"not run: {', '.join(skipped)}", "dim"))
     summary = report.summary()
     counts = ", ".join(f"{count} {severity}" for severity, count in summary["by_severity"].items())
-    lines.append(f"{summary['nodes']} nodes, {summary['personal_nodes']} personal, {summary['findings']} findings ({counts})")
+    waived = f", {summary['waived']} waived" if summary["waived"] else ""
+    lines.append(f"{summary['nodes']} nodes, {summary['personal_nodes']} personal, {summary['findings']} findings ({counts}){waived}")
     return "\n".join(lines) + "\n"

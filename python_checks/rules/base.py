@@ -24,6 +24,13 @@ K_ANONYMITY = "k_anonymity"
 GROUP_SIZE_TESTS = frozenset({K_ANONYMITY, "min_cell_size"})
 #: Resource types a model-level rule looks at (where SQL combines data).
 MODEL_TYPES = frozenset({"model", "snapshot"})
+#: Materializations that keep rows (a view or ephemeral model keeps nothing of its own).
+PERSISTED = frozenset({"table", "incremental", "snapshot"})
+
+
+def stores_data(node: Node) -> bool:
+    """Materialized as table, incremental, snapshot or seed (views and ephemeral models store nothing)."""
+    return node.resource_type in ("seed", "snapshot") or (node.materialized or "") in PERSISTED
 
 
 class Issue(NamedTuple):
@@ -36,9 +43,9 @@ class Issue(NamedTuple):
 
 @dataclass(slots=True)
 class Note:
-    """Something the check could not do on one node (SQL it cannot parse, a table it cannot query)."""
+    """Something the check could not do on one node (SQL it cannot parse, a table it cannot query), or on the whole run (node None)."""
 
-    node: str
+    node: str | None
     message: str
 
 
@@ -80,11 +87,20 @@ class Context:
         nodes = self.manifest.nodes
         return [(nodes[unique_id], self.policies[unique_id]) for unique_id in self.lineage.order if nodes[unique_id].resource_type in MODEL_TYPES]
 
+    def exposures(self) -> list[tuple[Node, NodePolicy]]:
+        """Exposures (dashboards, notebooks, apps: consumers of the models they depend on) with their effective policy."""
+        return self._exposures
+
+    @cached_property
+    def _exposures(self) -> list[tuple[Node, NodePolicy]]:
+        nodes = self.manifest.nodes
+        return [(nodes[unique_id], self.policies[unique_id]) for unique_id in self.lineage.order if nodes[unique_id].resource_type == "exposure"]
+
     @cached_property
     def meetings(self) -> dict[str, frozenset[str]]:
-        """unique_id -> departments that meet there, for the nodes where departments are combined."""
+        """unique_id -> departments that meet there, for the models and exposures where departments are combined."""
         found = {}
-        for node, policy in self.models():
+        for node, policy in self.models() + self.exposures():
             departments = meeting_departments(policy, self.parents(node.unique_id))
             if departments:
                 found[node.unique_id] = departments
@@ -115,6 +131,12 @@ class Rule:
     #: The input it needs beyond the manifest: "run_results", "database" or None.
     requires: str | None = None
     threshold: float | None = None
+    #: Severity under `vars.privacy_guard.enforce: true` (None: the same as without).
+    enforce_severity: str | None = None
+
+    def severity_in(self, settings: Settings) -> str:
+        """The severity this rule reports at under `settings`: the user's override, else enforce mode's, else its own."""
+        return settings.rule(self.id).severity or (self.enforce_severity if settings.enforce and self.enforce_severity else self.severity)
 
     @property
     def category(self) -> str:
@@ -126,14 +148,21 @@ REGISTRY: dict[str, Rule] = {}
 
 
 def rule(
-    rule_id: str, *, severity: str = "error", summary: str, hint: str, requires: str | None = None, threshold: float | None = None
+    rule_id: str,
+    *,
+    severity: str = "error",
+    summary: str,
+    hint: str,
+    requires: str | None = None,
+    threshold: float | None = None,
+    enforce_severity: str | None = None,
 ) -> Callable[[Check], Check]:
     """Register the decorated check function as rule `rule_id`."""
 
     def register(check: Check) -> Check:
         if rule_id in REGISTRY:
             raise ValueError(f"rule {rule_id} registered twice")
-        REGISTRY[rule_id] = Rule(rule_id, severity, summary, hint, check, requires, threshold)
+        REGISTRY[rule_id] = Rule(rule_id, severity, summary, hint, check, requires, threshold, enforce_severity)
         return check
 
     return register

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from python_checks.policy import QUASI_IDENTIFIER
-from python_checks.rules.base import K_ANONYMITY, Context, Issue, Note, node_label, rule
+from python_checks.rules.base import Context, Issue, Note, node_label, rule
+from python_checks.rules.testing import k_anonymity_clearance
 
 
 def _agreement_problem(context: Context, unique_id: str, departments: frozenset[str]) -> tuple[str, dict[str, object]] | None:
@@ -52,22 +53,15 @@ def cross_department_join(context: Context, threshold: float | None) -> Iterator
         yield Issue(unique_id, f"{node_label(context, unique_id)} combines {', '.join(sorted(departments))} but {reason}", evidence)
 
 
-def _guarded_by_k_test(context: Context, unique_id: str) -> bool:
-    """A k_anonymity test on the combined model makes the build enforce k (passed, when run results are given)."""
-    tests = [test for test in context.tests_by_node.get(unique_id, ()) if test.name == K_ANONYMITY]
-    if context.run_results is None:
-        return bool(tests)
-    return bool(tests) and all(context.run_results.get(test.unique_id) == "pass" for test in tests)
-
-
 @rule(
     "quasi_identifier_linkage",
     summary="Quasi-identifiers from two or more departments are brought together (default: 3 or more QIs).",
-    hint="Generalize or drop quasi-identifiers before the join and attach privacy_guard.k_anonymity to the combined model (a k_anonymity test that passes, or measured classes >= k with --database, clears this).",
+    hint="Generalize or drop quasi-identifiers before the join and attach privacy_guard.k_anonymity to the combined model (a k_anonymity test over every QI with at least the effective k that could fail -- and passed, with --run-results -- or measured classes >= k with --database, clears this).",
     threshold=3,
 )
 def quasi_identifier_linkage(context: Context, threshold: float | None) -> Iterator[Issue]:
-    """With a database, a combination whose classes are all >= k in the data is not reported."""
+    """A k_anonymity test clears the combination only when it proves what it claims (rules.testing);
+    with a database, a combination whose classes are all >= k in the data is not reported."""
     minimum = threshold if threshold is not None else 3
     for unique_id, departments in context.meetings.items():
         policy = context.policies[unique_id]
@@ -77,10 +71,17 @@ def quasi_identifier_linkage(context: Context, threshold: float | None) -> Itera
             for department in sorted(departments)
         }
         contributing = {department: names for department, names in by_department.items() if names}
-        if len(contributing) < 2 or len(quasi_identifiers) < minimum or _guarded_by_k_test(context, unique_id):
+        if len(contributing) < 2 or len(quasi_identifiers) < minimum:
+            continue
+        cleared, refused = k_anonymity_clearance(context, unique_id)
+        if cleared:
             continue
         evidence: dict[str, object] = {"quasi_identifiers": quasi_identifiers, "by_department": contributing, "threshold": minimum}
-        if context.warehouse is not None and policy.k is not None:
+        why = ""
+        if refused:
+            evidence["k_anonymity_tests_not_counted"] = refused
+            why = f"; its k_anonymity test does not count: {'; '.join(next(iter(refused.values())))}"
+        if context.warehouse is not None and policy.k is not None and context.node(unique_id).relation_name:
             measured = context.warehouse.small_classes(context.node(unique_id), quasi_identifiers, policy.k)
             if isinstance(measured, str):
                 context.notes.append(Note(unique_id, f"uniqueness not measured, reporting the static criterion: {measured}"))
@@ -90,7 +91,7 @@ def quasi_identifier_linkage(context: Context, threshold: float | None) -> Itera
                 evidence.update({"k": policy.k, "rows_in_small_classes": measured[0], "small_classes": measured[1]})
         yield Issue(
             unique_id,
-            f"{node_label(context, unique_id)} combines {len(quasi_identifiers)} quasi-identifiers from {', '.join(contributing)}",
+            f"{node_label(context, unique_id)} combines {len(quasi_identifiers)} quasi-identifiers from {', '.join(contributing)}{why}",
             evidence,
         )
 
@@ -121,7 +122,7 @@ def direct_identifier_join(context: Context, threshold: float | None) -> Iterato
                 for column in parent.raw_identifiers():
                     owners.setdefault(column, set()).update(parent.departments)
             linked = {column for column, owner_departments in owners.items() if len(owner_departments) >= 2}
-            basis = "shared column names (SQL not analysed)"
+            basis = "shared column names (an exposure has no SQL)" if context.node(unique_id).resource_type == "exposure" else "shared column names (SQL not analysed)"
         if linked:
             yield Issue(
                 unique_id,

@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from python_checks.policy import POLICY_TYPES
-from python_checks.rules.base import Context, Issue, Note, node_label, rule
-
-#: Materializations that keep rows (a view or ephemeral model keeps nothing of its own).
-PERSISTED = frozenset({"table", "incremental", "snapshot"})
+from python_checks.rules.base import PERSISTED, Context, Issue, Note, node_label, rule
 
 
 @rule(
@@ -30,8 +27,29 @@ def retention_conflict(context: Context, threshold: float | None) -> Iterator[Is
         evidence = {"declared_days": declared, "upstream_days": limit, "limited_by": limited_by}
         if declared is not None and declared > limit:
             yield Issue(node.unique_id, f"{node_label(context, node.unique_id)} declares {declared} days of retention but its upstream allows {limit}", evidence)
-        elif declared is None and (node.materialized or "") in PERSISTED:
+        elif declared is None and (node.materialized or "") in PERSISTED and node.resource_type != "snapshot":  # snapshot_without_retention
             yield Issue(node.unique_id, f"{node_label(context, node.unique_id)} stores data with a {limit}-day upstream retention but declares none", evidence)
+
+
+@rule(
+    "snapshot_without_retention",
+    summary="A snapshot of personal data declares no retention with a date_column: its history outlives every upstream retention.",
+    hint="Declare config.meta.privacy.retention {days, date_column} on the snapshot (e.g. date_column: dbt_valid_to) and purge or filter rows past it.",
+)
+def snapshot_without_retention(context: Context, threshold: float | None) -> Iterator[Issue]:
+    """Static: a snapshot keeps every version of a row, so an inherited retention enforces nothing there."""
+    for node, policy in context.models():
+        if node.resource_type != "snapshot" or not policy.personal:
+            continue
+        retention = policy.declared.get("retention")
+        if retention and retention.get("date_column"):
+            continue
+        missing = "date_column for its retention" if retention else "retention"
+        yield Issue(
+            node.unique_id,
+            f"{node_label(context, node.unique_id)} keeps the history of personal data but declares no {missing}",
+            {"declared_retention": retention, "upstream_days": policy.retention_days},
+        )
 
 
 @rule(

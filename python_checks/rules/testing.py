@@ -1,11 +1,171 @@
-"""Rules about privacy tests: present where QIs are exposed, and passing before data is combined."""
+"""Rules about privacy tests: present where QIs are exposed, strong enough to fail, and passing before data is combined.
+
+A privacy test counts for a verdict only when it could have failed: `strength_of` resolves a
+test's k and quasi-identifiers the way the Jinja helpers do (`macros/_internal/_arguments.sql`:
+argument, else the tested node's effective policy -- k and QIs inherited through the lineage --,
+else vars.privacy_guard) and lists why it proves less than the checker needs. `weaknesses` are configurations under which the test cannot fail at all
+(reported as weak_privacy_test); `limits` only keep it from clearing a finding.
+"""
 
 from __future__ import annotations
 
+import operator
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
 
-from python_checks.policy import QUASI_IDENTIFIER
-from python_checks.rules.base import GROUP_SIZE_TESTS, Context, Issue, node_label, rule
+import sqlglot
+from sqlglot import exp
+from sqlglot.optimizer.simplify import simplify
+
+from python_checks.loader import DataTest
+from python_checks.policy import DIRECT_IDENTIFIER, QUASI_IDENTIFIER, NodePolicy
+from python_checks.rules.base import GROUP_SIZE_TESTS, K_ANONYMITY, Context, Issue, node_label, rule
+
+_CONDITION = re.compile(r"^\s*(==|=|!=|<>|>=|<=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")
+_COMPARE = {"==": operator.eq, "=": operator.eq, "!=": operator.ne, "<>": operator.ne, ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
+#: What dbt counts by default; any other fail_calc replaces the number of failing rows.
+DEFAULT_FAIL_CALC = "count(*)"
+
+
+@dataclass(slots=True)
+class Strength:
+    """What one privacy test proves about its node."""
+
+    test: DataTest
+    k: int | None = None
+    quasi_identifiers: list[str] | None = None
+    #: Why the test cannot fail (it is reported as weak_privacy_test and clears nothing).
+    weaknesses: list[str] = field(default_factory=list)
+    #: Why it proves less than the verdict needs (it clears nothing, but may be a fine test).
+    limits: list[str] = field(default_factory=list)
+
+    @property
+    def reasons(self) -> list[str]:
+        """Everything that keeps it from clearing a finding."""
+        return self.weaknesses + self.limits
+
+
+@lru_cache(maxsize=256)
+def _triggers_on_one(condition: str) -> bool | None:
+    """Whether dbt's warn_if/error_if condition is true for one failing row; None when it cannot be read."""
+    match = _CONDITION.match(condition)
+    if match is None:
+        return None
+    return _COMPARE[match.group(1)](1, float(match.group(2)))
+
+
+@lru_cache(maxsize=1024)
+def _where_keeps(where: str) -> bool | None:
+    """What a `where:` condition keeps: True every row, False none (false or NULL), None some or unknown."""
+    try:
+        condition = sqlglot.parse_one(f"select 1 where {where}").args["where"].this
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, KeyError, AttributeError):
+        return None
+    simplified = simplify(condition)
+    if isinstance(simplified, exp.Null):
+        return False
+    return bool(simplified.this) if isinstance(simplified, exp.Boolean) else None
+
+
+def is_release(context: Context, unique_id: str) -> bool:
+    """Departments meet here, or an exposure reads it: a test here must stop the build, not warn."""
+    nodes = context.manifest.nodes
+    return unique_id in context.meetings or any(nodes[child].resource_type == "exposure" for child in context.lineage.children[unique_id])
+
+
+def _resolved_k(context: Context, test: DataTest, policy: NodePolicy) -> int | None:
+    # As _resolve_threshold: the argument, else the tested node's effective k (the maximum along its
+    # lineage, with or without a `where:`), else default_k.
+    value = test.arguments.get("k")
+    if value is None:
+        value = policy.k if policy.k is not None else context.settings.default_k
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _resolved_quasi_identifiers(test: DataTest, policy: NodePolicy) -> list[str] | None:
+    value = test.arguments.get("quasi_identifiers")
+    if value is None:
+        return policy.columns_of(QUASI_IDENTIFIER)
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        return None
+    return sorted({name.strip('"').lower() for name in names})
+
+
+def _config_weaknesses(context: Context, test: DataTest, strength: Strength) -> None:
+    config = test.config
+    where = config.get("where")
+    if where:
+        keeps = _where_keeps(str(where))
+        if keeps is False:
+            strength.weaknesses.append(f"where: {where!r} filters out every row")
+        elif keeps is None:
+            strength.limits.append(f"where: {where!r} tests only part of the rows")
+    if config.get("limit") == 0:
+        strength.weaknesses.append("limit: 0 returns no failing row")
+    fail_calc = str(config.get("fail_calc") or DEFAULT_FAIL_CALC)
+    if fail_calc.replace(" ", "").lower() != DEFAULT_FAIL_CALC:
+        strength.weaknesses.append(f"fail_calc: {fail_calc!r} replaces the count of failing rows")
+    severity = str(config.get("severity") or "error").lower()
+    key = "error_if" if severity == "error" else "warn_if"
+    condition = config.get(key) or "!= 0"
+    triggers = _triggers_on_one(str(condition))
+    if triggers is False:
+        strength.weaknesses.append(f"{key}: {condition!r} lets failing rows through")
+    elif triggers is None:
+        strength.limits.append(f"{key}: {condition!r} cannot be evaluated")
+    if severity != "error" and test.attached_node is not None and is_release(context, test.attached_node):
+        strength.weaknesses.append("severity: warn on a combined or exposed model, where a failure must stop the build")
+
+
+def strength_of(context: Context, test: DataTest) -> Strength:
+    """Resolve what `test` checks on its node and why it would not count."""
+    strength = Strength(test)
+    policy = context.policies.get(test.attached_node or "")
+    if policy is None:
+        return strength
+    _config_weaknesses(context, test, strength)
+    if test.name in GROUP_SIZE_TESTS:
+        strength.k = _resolved_k(context, test, policy)
+        if strength.k is None:
+            strength.limits.append(f"k {test.arguments.get('k')!r} cannot be evaluated")
+        elif strength.k < 2:
+            strength.weaknesses.append(f"k: {strength.k} holds for every table")
+        elif policy.k is not None and strength.k < policy.k:
+            strength.weaknesses.append(f"k {strength.k} is below the effective k {policy.k}")
+    if test.name == K_ANONYMITY:
+        strength.quasi_identifiers = _resolved_quasi_identifiers(test, policy)
+        if strength.quasi_identifiers is None:
+            strength.limits.append("quasi_identifiers cannot be evaluated")
+        else:
+            missing = sorted(set(policy.columns_of(QUASI_IDENTIFIER)) - set(strength.quasi_identifiers))
+            if missing:
+                strength.weaknesses.append(f"quasi_identifiers leave out {', '.join(missing)}")
+    if context.run_results is not None:
+        status = context.run_results.get(test.unique_id, "not run")
+        if status != "pass":
+            strength.limits.append(f"did not pass ({status})")
+    return strength
+
+
+def k_anonymity_clearance(context: Context, unique_id: str) -> tuple[bool, dict[str, list[str]]]:
+    """Whether a k_anonymity test on the node proves k over every QI the checker sees, and why each other one does not."""
+    refused: dict[str, list[str]] = {}
+    for test in context.tests_by_node.get(unique_id, ()):
+        if test.name != K_ANONYMITY:
+            continue
+        reasons = strength_of(context, test).reasons
+        if not reasons:
+            return True, {}
+        refused[test.unique_id] = reasons
+    return False, refused
+
+
+def _staging(context: Context, unique_id: str, policy: NodePolicy) -> bool:
+    """Keyed on pseudonyms only and released nowhere: the release below it carries the test."""
+    return bool(policy.columns_of(DIRECT_IDENTIFIER)) and not is_release(context, unique_id)
 
 
 @rule(
@@ -19,11 +179,13 @@ def missing_privacy_test(context: Context, threshold: float | None) -> Iterator[
 
     A model that still holds raw direct identifiers is identified data, not a release: group sizes
     over its quasi-identifiers protect nobody there, and unprotected_identifier /
-    direct_identifier_join already report it.
+    direct_identifier_join already report it. A model keyed on pseudonyms that is neither a
+    meeting point nor read by an exposure is a staging step: the release below it is asked.
+    A test that exists but cannot fail is weak_privacy_test's finding, not this one's.
     """
     for node, policy in context.models():
         quasi_identifiers = policy.columns_of(QUASI_IDENTIFIER)
-        if not quasi_identifiers or policy.raw_identifiers():
+        if not quasi_identifiers or policy.raw_identifiers() or _staging(context, node.unique_id, policy):
             continue
         tested = any(test.name in GROUP_SIZE_TESTS for test in context.tests_by_node.get(node.unique_id, ()))
         if not tested:
@@ -32,6 +194,24 @@ def missing_privacy_test(context: Context, threshold: float | None) -> Iterator[
                 f"{node_label(context, node.unique_id)} exposes quasi-identifiers {', '.join(quasi_identifiers)} without a k_anonymity test",
                 {"quasi_identifiers": quasi_identifiers},
             )
+
+
+@rule(
+    "weak_privacy_test",
+    summary="A privacy test is configured so that it cannot fail (where that filters every row, thresholds that let failures through, k below the node's, a QI subset, severity warn where a failure must stop the build).",
+    hint="Remove the `where:`/`limit`/`fail_calc`/`warn_if`/`error_if` override, raise k to the node's effective k, test every quasi-identifier, keep severity error on combined or exposed models.",
+)
+def weak_privacy_test(context: Context, threshold: float | None) -> Iterator[Issue]:
+    """One finding per weak test, on the node it tests; the test clears nothing."""
+    for unique_id in context.lineage.order:
+        for test in context.tests_by_node.get(unique_id, ()):
+            weaknesses = strength_of(context, test).weaknesses
+            if weaknesses:
+                yield Issue(
+                    unique_id,
+                    f"{node_label(context, unique_id)}: its {test.name} test cannot fail: {'; '.join(weaknesses)}",
+                    {"test": test.unique_id, "test_name": test.name, "weaknesses": weaknesses},
+                )
 
 
 @rule(

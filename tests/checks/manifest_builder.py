@@ -22,6 +22,7 @@ class ManifestBuilder:
         self.adapter = adapter
         self.nodes: dict[str, dict[str, Any]] = {}
         self.sources: dict[str, dict[str, Any]] = {}
+        self.exposures: dict[str, dict[str, Any]] = {}
 
     def node(
         self,
@@ -59,14 +60,37 @@ class ManifestBuilder:
         (self.sources if resource_type == "source" else self.nodes)[unique_id] = entry
         return unique_id
 
-    def test(self, name: str, attached: str, namespace: str | None = "privacy_guard") -> str:
-        """Attach a generic test `namespace.name` to a node."""
-        unique_id = f"test.{self.project}.{name}_{attached.rsplit('.', 1)[-1]}"
+    def exposure(self, name: str, parents: tuple[str, ...], privacy: Any = None) -> str:
+        """Add an exposure reading `parents` (privacy in `config.meta`, as dbt >= 1.10 writes it)."""
+        unique_id = f"exposure.{self.project}.{name}"
+        self.exposures[unique_id] = {
+            "unique_id": unique_id,
+            "name": name,
+            "resource_type": "exposure",
+            "package_name": self.project,
+            "original_file_path": "models/exposures.yml",
+            "config": {"meta": {"privacy": privacy} if privacy is not None else {}},
+            "depends_on": {"nodes": list(parents), "macros": []},
+        }
+        return unique_id
+
+    def test(
+        self,
+        name: str,
+        attached: str,
+        namespace: str | None = "privacy_guard",
+        arguments: dict[str, Any] | None = None,
+        config: dict[str, Any] | None = None,
+        suffix: str = "",
+    ) -> str:
+        """Attach a generic test `namespace.name` (with dbt's kwargs and config) to a node."""
+        unique_id = f"test.{self.project}.{name}_{attached.rsplit('.', 1)[-1]}{suffix}"
         self.nodes[unique_id] = {
             "unique_id": unique_id,
-            "name": f"{name}_{attached}",
+            "name": f"{name}_{attached}{suffix}",
             "resource_type": "test",
-            "test_metadata": {"name": name, "namespace": namespace, "kwargs": {}},
+            "test_metadata": {"name": name, "namespace": namespace, "kwargs": arguments or {}},
+            "config": {"severity": "ERROR", "warn_if": "!= 0", "error_if": "!= 0", "fail_calc": "count(*)", "where": None, "limit": None, **(config or {})},
             "attached_node": attached,
             "depends_on": {"nodes": [attached], "macros": []},
         }
@@ -83,7 +107,7 @@ class ManifestBuilder:
             },
             "nodes": self.nodes,
             "sources": self.sources,
-            "exposures": {},
+            "exposures": self.exposures,
         }
 
     def write(self, directory: Path, settings: dict[str, Any] | None = None) -> Path:

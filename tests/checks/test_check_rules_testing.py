@@ -28,14 +28,31 @@ def test_model_with_quasi_identifiers_needs_a_k_anonymity_test(tmp_path: Path) -
     assert report.exit_code("error") == 0 and report.exit_code("warning") == 1
 
 
+PSEUDONYM = {"class": "direct_identifier", "protection": "pseudonymized"}
+
+
 def test_identified_model_is_left_to_the_identifier_rules(tmp_path: Path) -> None:
     builder = ManifestBuilder()
     seed = builder.node("raw", "seed", {"department": "a", "consent": ["x"], "retention": {"days": 1}}, {"zip": QI})
     builder.node("identified", columns={"email": {"class": "direct_identifier"}}, parents=(seed,))
-    builder.node("pseudonymized", columns={"email": {"class": "direct_identifier", "protection": "pseudonymized"}}, parents=(seed,))
+    builder.node("deidentified", columns={"email": {"class": "none"}}, parents=(seed,))
     report = builder.check(tmp_path)
-    assert {f.node for f in findings(report, "missing_privacy_test")} == {"model.demo.pseudonymized"}
+    assert {f.node for f in findings(report, "missing_privacy_test")} == {"model.demo.deidentified"}
     assert "model.demo.identified" in {f.node for f in findings(report, "unprotected_identifier")}
+
+
+def test_pseudonymized_staging_is_not_asked_but_its_releases_are(tmp_path: Path) -> None:
+    """Issue 7.10: a model keyed on pseudonyms only that no exposure reads and where no departments
+    meet is a staging step; the same model read by an exposure, or combining departments, is a release."""
+    builder = ManifestBuilder()
+    seed_a = builder.node("raw_a", "seed", {"department": "a", "consent": ["x"], "retention": {"days": 1}}, {"zip": QI, "key": PSEUDONYM})
+    seed_b = builder.node("raw_b", "seed", {"department": "b", "consent": ["x"], "retention": {"days": 1}}, {"age": QI, "key": PSEUDONYM})
+    builder.node("staging", parents=(seed_a,))
+    exposed = builder.node("exposed", parents=(seed_a,))
+    builder.exposure("dashboard", (exposed,), {"purpose": "x"})
+    builder.node("combined", privacy={"purpose": "x"}, parents=(seed_a, seed_b))
+    report = builder.check(tmp_path)
+    assert {f.node for f in findings(report, "missing_privacy_test")} == {"model.demo.exposed", "model.demo.combined"}
 
 
 def run_results(directory: Path, statuses: dict[str, str]) -> Path:

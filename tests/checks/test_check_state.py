@@ -31,6 +31,7 @@ def test_only_new_findings_and_changes_are_reported(tmp_path: Path) -> None:
     report = run_check(current, state=base, as_of=AS_OF)
     assert {(f.rule, f.node) for f in report.findings} == {
         ("cross_department_join", "model.demo.combined"),
+        ("missing_purpose", "model.demo.combined"),  # departments meet without a purpose (issue 7.6)
         ("retention_conflict", "model.demo.hr_report"),
     }
     state = report.to_document()["state"]

@@ -1,0 +1,140 @@
+"""weak_privacy_test, and the clearance of quasi_identifier_linkage by a k_anonymity test that proves what it claims (issue 7.5, 9.5)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from manifest_builder import ManifestBuilder, findings
+
+QI = {"class": "quasi_identifier"}
+SEED = {"consent": ["research"], "retention": {"days": 365}, "k": 4}
+AGREEMENT = [{"id": "ab", "departments": ["a", "b"], "purposes": ["research"]}]
+
+
+def combined(arguments: dict[str, Any] | None = None, config: dict[str, Any] | None = None, k: int | None = None) -> tuple[ManifestBuilder, str, str]:
+    """Departments a (zip, sex) and b (age) meet in `combined` (3 QIs), which has one k_anonymity test."""
+    builder = ManifestBuilder()
+    a = builder.node("a", "seed", {"department": "a", **SEED}, {"zip": QI, "sex": QI})
+    b = builder.node("b", "seed", {"department": "b", **SEED}, {"age": QI})
+    privacy = {"purpose": "research", "agreement": "ab"} | ({"k": k} if k is not None else {})
+    model = builder.node("combined", privacy=privacy, parents=(a, b))
+    test = builder.test("k_anonymity", model, arguments=arguments, config=config)
+    return builder, model, test
+
+
+#: (arguments, config, model k) -> the weakness the finding must name; every one leaves the linkage standing.
+WEAK = [
+    ({"k": 1}, None, None, "k: 1 holds for every table"),
+    ({"k": 3}, None, None, "k 3 is below the effective k 4"),
+    ({"quasi_identifiers": ["zip", "sex"]}, None, None, "quasi_identifiers leave out age"),
+    (None, {"where": "1=0"}, None, "where: '1=0' filters out every row"),
+    (None, {"where": "false"}, None, "where: 'false' filters out every row"),
+    (None, {"where": "1 = 2 and zip is not null"}, None, "filters out every row"),
+    (None, {"error_if": ">1000"}, None, "error_if: '>1000' lets failing rows through"),
+    (None, {"error_if": "<0"}, None, "error_if: '<0' lets failing rows through"),
+    (None, {"severity": "WARN"}, None, "severity: warn on a combined or exposed model"),
+    (None, {"limit": 0}, None, "limit: 0 returns no failing row"),
+    (None, {"fail_calc": "0"}, None, "fail_calc: '0' replaces the count"),
+    # An explicit k below the node's own declared k.
+    ({"k": 5}, None, 6, "k 5 is below the effective k 6"),
+]
+
+
+@pytest.mark.parametrize(("arguments", "config", "k", "weakness"), WEAK)
+def test_a_test_that_cannot_fail_is_reported_and_clears_nothing(
+    tmp_path: Path, arguments: dict[str, Any] | None, config: dict[str, Any] | None, k: int | None, weakness: str
+) -> None:
+    builder, model, test = combined(arguments, config, k)
+    report = builder.check(tmp_path, {"agreements": AGREEMENT})
+    [weak] = findings(report, "weak_privacy_test")
+    assert (weak.node, weak.evidence["test"], weak.severity) == (model, test, "error")
+    assert any(weakness in reason for reason in weak.evidence["weaknesses"]), weak.evidence
+    [linkage] = findings(report, "quasi_identifier_linkage")
+    assert linkage.node == model
+    assert linkage.evidence["k_anonymity_tests_not_counted"] == {test: weak.evidence["weaknesses"]}
+    assert "its k_anonymity test does not count" in linkage.message
+
+
+def test_a_test_over_every_qi_at_the_effective_k_clears_the_linkage(tmp_path: Path) -> None:
+    builder, _, _ = combined({"k": 4, "quasi_identifiers": ["age", "sex", "zip"]}, {"error_if": "> 0"})
+    report = builder.check(tmp_path, {"agreements": AGREEMENT})
+    assert findings(report, "quasi_identifier_linkage") == [] and findings(report, "weak_privacy_test") == []
+
+
+def test_no_argument_test_uses_the_effective_k_and_qis(tmp_path: Path) -> None:
+    """As the Jinja helpers: no k argument means the node's effective k (here the parents' 4, above
+    the model's own 3), no quasi_identifiers argument the QIs inherited through the lineage."""
+    builder, _, _ = combined(k=3)
+    report = builder.check(tmp_path, {"agreements": AGREEMENT})
+    assert findings(report, "quasi_identifier_linkage") == [] and findings(report, "weak_privacy_test") == []
+
+
+def test_no_argument_test_uses_the_effective_qis_and_default_k_when_nothing_is_declared(tmp_path: Path) -> None:
+    builder, _, _ = combined()
+    for seed in ("seed.demo.a", "seed.demo.b"):
+        builder.nodes[seed]["config"]["meta"]["privacy"].pop("k")
+    report = builder.check(tmp_path, {"agreements": AGREEMENT})
+    assert findings(report, "quasi_identifier_linkage") == [] and findings(report, "weak_privacy_test") == []
+
+
+@pytest.mark.parametrize("where", ["1=1", "true", "1 = 1 or zip is null"])
+def test_a_where_that_keeps_every_row_still_clears(tmp_path: Path, where: str) -> None:
+    builder, _, _ = combined({"k": 4}, {"where": where})
+    report = builder.check(tmp_path, {"agreements": AGREEMENT})
+    assert findings(report, "quasi_identifier_linkage") == [] and findings(report, "weak_privacy_test") == []
+
+
+@pytest.mark.parametrize("where", ["null", "1 <> 1", "'a' = 'b'"])
+def test_more_conditions_that_filter_every_row(tmp_path: Path, where: str) -> None:
+    builder, _, _ = combined({"k": 4}, {"where": where})
+    [weak] = findings(builder.check(tmp_path, {"agreements": AGREEMENT}), "weak_privacy_test")
+    assert weak.evidence["weaknesses"] == [f"where: {where!r} filters out every row"]
+
+
+def test_a_partial_where_does_not_clear_but_is_not_weak(tmp_path: Path) -> None:
+    builder, model, test = combined({"k": 4}, {"where": "zip like '1%'"})
+    report = builder.check(tmp_path, {"agreements": AGREEMENT})
+    assert findings(report, "weak_privacy_test") == []
+    [linkage] = findings(report, "quasi_identifier_linkage")
+    assert linkage.evidence["k_anonymity_tests_not_counted"] == {test: ["where: \"zip like '1%'\" tests only part of the rows"]}
+
+
+def test_severity_warn_on_a_staging_model_is_a_monitoring_choice(tmp_path: Path) -> None:
+    builder = ManifestBuilder()
+    seed = builder.node("a", "seed", {"department": "a", **SEED}, {"zip": QI})
+    builder.test("k_anonymity", seed, config={"severity": "WARN"})
+    assert findings(builder.check(tmp_path), "weak_privacy_test") == []
+
+
+def run_results(directory: Path, statuses: dict[str, str], empty: bool = False) -> Path:
+    path = directory / "run_results.json"
+    document = {
+        "metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/run-results/v6.json"},
+        "args": {"which": "build", "empty": empty},
+        "results": [{"unique_id": unique_id, "status": status} for unique_id, status in statuses.items()],
+    }
+    path.write_text(json.dumps(document))
+    return path
+
+
+@pytest.mark.parametrize(("status", "empty", "cleared"), [("pass", False, True), ("fail", False, False), ("pass", True, False)])
+def test_with_run_results_only_a_real_pass_clears(tmp_path: Path, status: str, empty: bool, cleared: bool) -> None:
+    builder, _, test = combined({"k": 4})
+    report = builder.check(tmp_path, {"agreements": AGREEMENT}, run_results=run_results(tmp_path, {test: status}, empty))
+    linkage = findings(report, "quasi_identifier_linkage")
+    assert (linkage == []) is cleared
+    if not cleared:
+        assert linkage[0].evidence["k_anonymity_tests_not_counted"] == {test: [f"did not pass ({'empty run' if empty else status})"]}
+    notes = [(note.node, note.message) for note in report.analysis.notes]
+    assert notes == ([(None, "run_results come from `dbt build --empty`: tests ran on no rows, so none counts as passed")] if empty else [])
+
+
+def test_a_strong_test_clears_next_to_a_weak_one_which_is_still_reported(tmp_path: Path) -> None:
+    builder, model, _ = combined()
+    weak = builder.test("k_anonymity", model, arguments={"k": 1}, suffix="_k1")
+    report = builder.check(tmp_path, {"agreements": AGREEMENT})
+    assert findings(report, "quasi_identifier_linkage") == []
+    assert [(f.node, f.evidence["test"]) for f in findings(report, "weak_privacy_test")] == [(model, weak)]
