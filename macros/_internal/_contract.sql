@@ -22,6 +22,7 @@
       'l': 'number',
       't': 'number',
       'risk': 'mapping',
+      'privacy_unit': 'string',
       'agreement': 'string',
       'sensitivity': 'string',
       'rationale': 'string',
