@@ -61,6 +61,7 @@
       'default_l': 2,
       'default_t': 0.2,
       'key_env_var': 'PRIVACY_GUARD_KEY',
+      'explain_failures': true,
     },
   }) }}
 {% endmacro %}
