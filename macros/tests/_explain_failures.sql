@@ -19,6 +19,7 @@
     {{ return(none) }}
   {%- endif -%}
   {%- set counted = 'people' if facts.unit else 'rows' -%}
+  {%- set one = 'person' if facts.unit else 'row' -%}
   {%- set parts = [
     'privacy_guard.' ~ target.name ~ ' failed on ' ~ target.subject ~ ': ' ~ facts.measure,
     'quasi-identifiers ' ~ (facts.quasi_identifiers | join(', ')),
@@ -27,17 +28,17 @@
     {%- do parts.append('sensitive ' ~ (facts.sensitive_columns | join(', '))) -%}
   {%- endif -%}
   {%- do parts.append('counting ' ~ ('people (privacy_unit ' ~ facts.unit ~ ')' if facts.unit else 'rows')) -%}
-  {%- set sizes = failing_size ~ ' ' ~ counted ~ ((' in ' ~ failing_rows ~ ' rows') if facts.unit else '') -%}
-  {%- do parts.append(failing ~ ' classes ' ~ facts.below ~ ' holding ' ~ sizes) -%}
-  {%- do parts.append('smallest class ' ~ smallest ~ ' ' ~ counted) -%}
+  {%- set sizes = privacy_guard._counted(failing_size, one, counted) ~ ((' in ' ~ privacy_guard._counted(failing_rows, 'row', 'rows')) if facts.unit else '') -%}
+  {%- do parts.append(privacy_guard._counted(failing, 'class', 'classes') ~ ' ' ~ facts.below ~ ' holding ' ~ sizes) -%}
+  {%- do parts.append('smallest class ' ~ privacy_guard._counted(smallest, one, counted)) -%}
   {%- if facts.get('drop_one') -%}
-    {%- do parts.append(privacy_guard._best_qi_to_drop(facts.quasi_identifiers, facts.drop_one, counted)) -%}
+    {%- do parts.append(privacy_guard._best_qi_to_drop(facts.quasi_identifiers, facts.drop_one, one, counted)) -%}
   {%- endif -%}
   {%- do log(parts | join('; '), info=true) -%}
 {% endmacro %}
 
 {#- For k: the QI whose removal leaves the fewest people/rows in classes below k (one GROUP BY per QI, one query). -#}
-{% macro _best_qi_to_drop(quasi_identifiers, drop_one, counted) %}
+{% macro _best_qi_to_drop(quasi_identifiers, drop_one, one, counted) %}
   {%- set branches = [] -%}
   {%- for dropped in quasi_identifiers -%}
     {%- set kept = quasi_identifiers | reject('equalto', dropped) | list -%}
@@ -48,5 +49,11 @@
     ) -%}
   {%- endfor -%}
   {%- set best = run_query(branches | join(' union all ') ~ ' order by below, classes, dropped limit 1').rows[0] -%}
-  {{ return('dropping or generalizing ' ~ quasi_identifiers[best[0]] ~ ' helps most: without it ' ~ best[1] ~ ' classes below k holding ' ~ best[2] ~ ' ' ~ counted) }}
+  {{ return('dropping or generalizing ' ~ quasi_identifiers[best[0]] ~ ' helps most: without it '
+    ~ privacy_guard._counted(best[1], 'class', 'classes') ~ ' below k holding ' ~ privacy_guard._counted(best[2], one, counted)) }}
+{% endmacro %}
+
+{#- "1 class", "2 classes". -#}
+{% macro _counted(number, singular, plural) %}
+  {{ return(number ~ ' ' ~ (singular if number == 1 else plural)) }}
 {% endmacro %}
