@@ -19,7 +19,7 @@
   case when privacy_guard_class_size < {{ k }} then null else {{ column }} end
 {% endmacro %}
 
-{% macro default__local_suppression(relation, quasi_identifiers, k, columns, privacy_unit) %}
+{% macro default__local_suppression(relation, quasi_identifiers, k, columns, privacy_unit=none) %}
   {%- set arguments = privacy_guard._suppression_arguments('local_suppression', relation, quasi_identifiers, k, privacy_unit) -%}
   {%- set blanked = privacy_guard._blanked_columns(arguments, columns) -%}
   {%- set select_list = [] -%}
@@ -32,7 +32,7 @@
 {% endmacro %}
 
 {#- * exclude/replace need no column list, so a CTE name works too. -#}
-{% macro duckdb__local_suppression(relation, quasi_identifiers, k, columns, privacy_unit) %}
+{% macro duckdb__local_suppression(relation, quasi_identifiers, k, columns, privacy_unit=none) %}
   {%- set arguments = privacy_guard._suppression_arguments('local_suppression', relation, quasi_identifiers, k, privacy_unit) -%}
   {%- set replacements = [] -%}
   {%- for name in privacy_guard._blanked_columns(arguments, columns) -%}

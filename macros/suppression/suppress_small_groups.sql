@@ -6,7 +6,7 @@
   {{ return(adapter.dispatch('suppress_small_groups', 'privacy_guard')(relation, quasi_identifiers, k, privacy_unit)) }}
 {% endmacro %}
 
-{% macro default__suppress_small_groups(relation, quasi_identifiers, k, privacy_unit) %}
+{% macro default__suppress_small_groups(relation, quasi_identifiers, k, privacy_unit=none) %}
   {%- set arguments = privacy_guard._suppression_arguments('suppress_small_groups', relation, quasi_identifiers, k, privacy_unit) -%}
   {%- set select_list = [] -%}
   {%- for name in privacy_guard._suppression_columns('suppress_small_groups', relation) -%}
@@ -18,7 +18,7 @@
 {% endmacro %}
 
 {#- qualify needs no column list, so a CTE name works too. -#}
-{% macro duckdb__suppress_small_groups(relation, quasi_identifiers, k, privacy_unit) %}
+{% macro duckdb__suppress_small_groups(relation, quasi_identifiers, k, privacy_unit=none) %}
   {%- set arguments = privacy_guard._suppression_arguments('suppress_small_groups', relation, quasi_identifiers, k, privacy_unit) -%}
   select * from {{ relation }}
   qualify {{ privacy_guard._class_size_window(arguments.quasi_identifiers, arguments.privacy_unit) }} >= {{ arguments.k }}
