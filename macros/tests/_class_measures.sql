@@ -11,21 +11,35 @@
 
 {#-
   One CTE `<prefix>_cells` over `model`, grouped directly by the quasi-identifiers (no sort of the
-  table): a row per (class, sensitive value) with is_class = 0 and the cell's size, plus a row per
-  class with is_class = 1, its size (people or rows) and its rows. The QI and sensitive values stay
-  inside the test's CTEs; `sensitive_value` is only ever joined on, never returned.
+  table): a row per (class, sensitive value) with is_class = 0, the cell's size (distinct people
+  or rows) and rows. With a privacy unit a person with two values is in two cells, so the class's
+  people are counted in the same scan (GROUPING SETS): one more row per class, is_class = 1.
+  The QI and sensitive values stay inside the test's CTEs; `sensitive_value` is only joined on.
 -#}
 {% macro _class_cells_cte(model, quasi_identifiers, sensitive_column, unit, prefix) %}
   {%- set qis = privacy_guard._columns_sql(quasi_identifiers) -%}
+  {%- set value = privacy_guard._column_sql(sensitive_column) -%}
   {{ prefix }}_cells as (
-    select {{ privacy_guard._qi_aliases(quasi_identifiers) }},
-      {{ privacy_guard._column_sql(sensitive_column) }} as sensitive_value,
-      grouping({{ privacy_guard._column_sql(sensitive_column) }}) as is_class,
-      {{ privacy_guard._class_size_sql(unit) }} as cell_size,
-      count(*) as cell_rows
+    select {{ privacy_guard._qi_aliases(quasi_identifiers) }}, {{ value }} as sensitive_value,
+    {%- if unit %}
+      grouping({{ value }}) as is_class, {{ privacy_guard._class_size_sql(unit) }} as cell_size, count(*) as cell_rows
     from {{ model }}
-    group by grouping sets (({{ qis }}, {{ privacy_guard._column_sql(sensitive_column) }}), ({{ qis }}))
+    group by grouping sets (({{ qis }}, {{ value }}), ({{ qis }}))
+    {%- else %}
+      0 as is_class, count(*) as cell_size, count(*) as cell_rows
+    from {{ model }}
+    group by {{ qis }}, {{ value }}
+    {%- endif %}
   )
+{% endmacro %}
+
+{#- Aggregates over a class's rows of <prefix>_cells: its size (people: its is_class row; rows: the sum of its cells) and rows. -#}
+{% macro _cells_class_size(unit) %}
+  {{ return('max(case when is_class = 1 then cell_size end)' if unit else 'sum(cell_size)') }}
+{% endmacro %}
+
+{% macro _cells_class_rows() %}
+  {{ return('sum(case when is_class = 0 then cell_rows end)') }}
 {% endmacro %}
 
 {#- The QIs renamed qi_1..qi_n: later CTEs name them without quoting, whatever the columns are called. -#}

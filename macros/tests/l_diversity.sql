@@ -33,10 +33,15 @@ with
   {%- set value = privacy_guard._column_sql(column) %}
   {%- if variant == 'distinct' %}
   {{ s }}_classes as (
-    select {{ privacy_guard._class_size_sql(unit) }} as class_size, count(*) as class_rows,
-      count(distinct {{ value }}) + max(case when {{ value }} is null then 1 else 0 end) as measured
-    from {{ model }}
-    group by {{ privacy_guard._columns_sql(quasi_identifiers) }}
+    {#- Only classes with < l non-NULL values can fail; NULL, one more value, is added to those alone. -#}
+    select class_size, class_rows, distinct_values + case when non_null_rows < class_rows then 1 else 0 end as measured
+    from (
+      select {{ privacy_guard._class_size_sql(unit) }} as class_size, count(*) as class_rows,
+        count({{ value }}) as non_null_rows, count(distinct {{ value }}) as distinct_values
+      from {{ model }}
+      group by {{ privacy_guard._columns_sql(quasi_identifiers) }}
+      having count(distinct {{ value }}) < {{ l }}
+    ) as candidates
   ),
   {%- else %}
   {{ privacy_guard._class_cells_cte(model, quasi_identifiers, column, unit, s) }},
@@ -49,8 +54,8 @@ with
   {%- endif %}
   {{ s }}_classes as (
     select
-      max(case when is_class = 1 then cell_size end) as class_size,
-      max(case when is_class = 1 then cell_rows end) as class_rows,
+      {{ privacy_guard._cells_class_size(unit) }} as class_size,
+      {{ privacy_guard._cells_class_rows() }} as class_rows,
     {%- if variant == 'entropy' %}
       {#- exp(H) with H = ln(N) - sum(n ln n) / N over the class's cells; a class of no person measures 0. -#}
       coalesce(exp(

@@ -39,6 +39,7 @@ with
   {%- for column in sensitive_columns %}
   {%- set s = 's' ~ loop.index %}
   {{ privacy_guard._class_cells_cte(model, quasi_identifiers, column, unit, s) }},
+  {#- Each cell with its class's total (the denominator of p): one partitioned window, no join on the QIs. -#}
   {{ s }}_shares as (
     select {{ qis }}, is_class, sensitive_value, cell_size, cell_rows,
       cast(cell_size as double precision)
@@ -54,12 +55,12 @@ with
     where is_class = 0
     group by sensitive_value
   ),
-  {#- The class's values with their position and table share; the class rows carry its size. -#}
+  {#- Cells with their value's position and table share (a join on the small value table only). -#}
   {{ s }}_present as (
-    select {{ qis }}, whole.value_position, class_share, whole.table_share
+    select shares.*, whole.value_position, whole.table_share
     from {{ s }}_shares as shares
-    inner join {{ s }}_table as whole on shares.sensitive_value is not distinct from whole.sensitive_value
-    where shares.is_class = 0
+    left join {{ s }}_table as whole
+      on shares.is_class = 0 and shares.sensitive_value is not distinct from whole.sensitive_value
   ),
   {% if privacy_guard._t_closeness_distance(target, built, column, distance) == 'ordered' %}
   {#- Every class at every value (p = 0 where it lacks it): the cumulative difference runs over all m values. -#}
@@ -67,14 +68,18 @@ with
     select {{ qis }}, value_position, max(class_size) as class_size, max(class_rows) as class_rows,
       coalesce(sum(class_share), 0) - max(table_share) as difference
     from (
-      select {{ qis }}, whole.value_position, cell_size as class_size, cell_rows as class_rows,
+      select {{ qis }}, whole.value_position, class_size, class_rows,
         cast(null as double precision) as class_share, whole.table_share
-      from {{ s }}_shares as classes
+      from (
+        select {{ qis }}, {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows() }} as class_rows
+        from {{ s }}_cells
+        group by {{ qis }}
+      ) as classes
       cross join {{ s }}_table as whole
-      where classes.is_class = 1
       union all
       select {{ qis }}, value_position, null, null, class_share, table_share
       from {{ s }}_present
+      where is_class = 0
     ) as points
     group by {{ qis }}, value_position
   ),
@@ -91,17 +96,9 @@ with
   {%- else %}
   {#- Values absent from a class add their table share: 1/2 (sum over present |p-q| + 1 - sum present q). -#}
   {{ s }}_distances as (
-    select max(class_size) as class_size, max(class_rows) as class_rows,
+    select {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows() }} as class_rows,
       0.5 * (coalesce(sum(abs(class_share - table_share)), 0) + 1 - coalesce(sum(table_share), 0)) as distance
-    from (
-      select {{ qis }}, cell_size as class_size, cell_rows as class_rows,
-        cast(null as double precision) as class_share, cast(null as double precision) as table_share
-      from {{ s }}_shares
-      where is_class = 1
-      union all
-      select {{ qis }}, null, null, class_share, table_share
-      from {{ s }}_present
-    ) as points
+    from {{ s }}_present
     group by {{ qis }}
   ),
   {%- endif %}
