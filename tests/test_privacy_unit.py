@@ -219,3 +219,17 @@ def test_the_console_says_people_were_counted(failing: DbtResult, visits: list[d
         f"smallest class {smallest} person; dropping or generalizing sex helps most: without it 0 classes below k holding 0 people"
     )
     assert line in failing.stdout
+
+
+def test_a_unit_cannot_be_dropped_or_swapped(failing: DbtResult) -> None:
+    """Counting rows (unit column dropped) or another column (a visit id is "unique people" too) would weaken the test."""
+    assert _outcome(failing, "inherited_k_anonymity_without_unit") == ("error", None)
+    assert _outcome(failing, "inherited_k_anonymity_other_unit") == ("error", None)
+    assert (
+        'privacy_guard.k_anonymity: model.privacy_tests_failing.visits_without_unit: privacy unit "person_id" is not a column '
+        "of the relation; keep it in the model, or set privacy.privacy_unit to the column that names the person"
+    ) in failing.stdout
+    assert (
+        'privacy_guard.k_anonymity: model.privacy_tests_failing.visits_downstream: privacy_unit argument "age_band" differs '
+        "from the model's privacy.privacy_unit \"person_id\"; change the meta, not the test"
+    ) in failing.stdout

@@ -149,7 +149,12 @@
   (in_relation=false: the unit is counted in another relation, e.g. the input of an aggregate).
 -#}
 {% macro _resolve_privacy_unit(target, value, in_relation=true) %}
-  {%- set unit = privacy_guard._effective_of(target).privacy_unit if value is none and target.found else value -%}
+  {%- set declared = privacy_guard._effective_of(target).privacy_unit if target.found else none -%}
+  {%- set unit = declared if value is none else value -%}
+  {#- Another column than the model's unit (a visit id is "unique people" too) would weaken the test. -#}
+  {%- if execute and declared is not none and value is not none and (value | string | lower) != (declared | lower) -%}
+    {{ privacy_guard._raise_for_target(target, 'privacy_unit argument ' ~ (value | tojson) ~ " differs from the model's privacy.privacy_unit " ~ (declared | tojson) ~ '; change the meta, not the test') }}
+  {%- endif -%}
   {%- if execute and unit is not none -%}
     {%- if unit is not string or not unit -%}
       {{ privacy_guard._raise_for_target(target, 'privacy_unit must be a column name (got ' ~ (unit | tojson) ~ ')') }}

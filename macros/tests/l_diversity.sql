@@ -5,7 +5,7 @@
     distinct:  number of distinct sensitive values (NULL counts as one)       >= l
     entropy:   exp(H), H the natural-log entropy of the class's values         >= l (- tolerance)
     recursive: r1 / (r_l + ... + r_m) over the counts sorted descending       <  c
-  GROUP BY the QIs directly (distinct: one GROUP BY; entropy, recursive: cells, then classes).
+  GROUP BY the QIs directly: (QI, value) cells, then classes (the plan of a bare count(distinct)).
 -#}
 {% test l_diversity(model, l=none, variant='distinct', c=none, quasi_identifiers=none, sensitive_column=none, privacy_unit=none) %}
   {{ return(adapter.dispatch('test_l_diversity', 'privacy_guard')(model, l, variant, c, quasi_identifiers, sensitive_column, privacy_unit)) }}
@@ -30,20 +30,6 @@
 with
   {%- for column in sensitive_columns %}
   {%- set s = 's' ~ loop.index %}
-  {%- set value = privacy_guard._column_sql(column) %}
-  {%- if variant == 'distinct' %}
-  {{ s }}_classes as (
-    {#- Only classes with < l non-NULL values can fail; NULL, one more value, is added to those alone. -#}
-    select class_size, class_rows, distinct_values + case when non_null_rows < class_rows then 1 else 0 end as measured
-    from (
-      select {{ privacy_guard._class_size_sql(unit) }} as class_size, count(*) as class_rows,
-        count({{ value }}) as non_null_rows, count(distinct {{ value }}) as distinct_values
-      from {{ model }}
-      group by {{ privacy_guard._columns_sql(quasi_identifiers) }}
-      having count(distinct {{ value }}) < {{ l }}
-    ) as candidates
-  ),
-  {%- else %}
   {{ privacy_guard._class_cells_cte(model, quasi_identifiers, column, unit, s) }},
   {%- if variant == 'recursive' %}
   {{ s }}_ranked as (
@@ -56,7 +42,11 @@ with
     select
       {{ privacy_guard._cells_class_size(unit) }} as class_size,
       {{ privacy_guard._cells_class_rows() }} as class_rows,
-    {%- if variant == 'entropy' %}
+    {%- if variant == 'distinct' %}
+      {#- A NULL value is a cell like any other: one more value. -#}
+      count(case when is_class = 0 and cell_size > 0 then 1 end) as measured
+    from {{ s }}_cells
+    {%- elif variant == 'entropy' %}
       {#- exp(H) with H = ln(N) - sum(n ln n) / N over the class's cells; a class of no person measures 0. -#}
       coalesce(exp(
         ln(sum(case when is_class = 0 and cell_size > 0 then cell_size end))
@@ -71,7 +61,6 @@ with
     {%- endif %}
     group by {{ qis }}
   ),
-  {%- endif %}
   {%- endfor %}
   violations as (
   {%- for column in sensitive_columns %}
