@@ -124,14 +124,31 @@
   built relation (in its order), or every inherited name (sorted) when it cannot be introspected.
 -#}
 {% macro _inherited_columns(target, column_class, declared) %}
-  {%- set inherited = [] -%}
   {%- set effective = privacy_guard._effective_of(target).columns -%}
-  {%- set built = privacy_guard._relation_columns(privacy_guard._target_relation(target)) -%}
-  {%- set candidates = built.values() | map(attribute='name') | list if built else effective.keys() | sort -%}
-  {%- for name in candidates if effective.get(name | lower) == column_class and name | lower not in declared -%}
-    {%- do inherited.append(name) -%}
+  {%- set names = [] -%}
+  {%- for name, effective_class in effective.items() if effective_class == column_class and name not in declared -%}
+    {%- do names.append(name) -%}
+  {%- endfor -%}
+  {%- if not names -%}
+    {{ return([]) }}  {#- nothing inherited: no need to introspect the relation -#}
+  {%- endif -%}
+  {%- set built = privacy_guard._built_columns(target) -%}
+  {%- if not built -%}
+    {{ return(names | sort) }}
+  {%- endif -%}
+  {%- set inherited = [] -%}
+  {%- for column in built.values() if column.name | lower in names -%}
+    {%- do inherited.append(column.name) -%}
   {%- endfor -%}
   {{ return(inherited) }}
+{% endmacro %}
+
+{#- lower-case name -> Column of the target's built relation, introspected once per target. -#}
+{% macro _built_columns(target) %}
+  {%- if 'built_columns' not in target -%}
+    {%- do target.update({'built_columns': privacy_guard._relation_columns(privacy_guard._target_relation(target))}) -%}
+  {%- endif -%}
+  {{ return(target.built_columns) }}
 {% endmacro %}
 
 {% macro _resolve_quasi_identifiers(target, value) %}
@@ -159,7 +176,7 @@
     {%- if unit is not string or not unit -%}
       {{ privacy_guard._raise_for_target(target, 'privacy_unit must be a column name (got ' ~ (unit | tojson) ~ ')') }}
     {%- endif -%}
-    {%- set built = privacy_guard._relation_columns(privacy_guard._target_relation(target)) if in_relation else {} -%}
+    {%- set built = privacy_guard._built_columns(target) if in_relation else {} -%}
     {%- if built and unit | lower not in built -%}
       {{ privacy_guard._raise_for_target(target, 'privacy unit ' ~ (unit | tojson) ~ ' is not a column of the relation; keep it in the model, or set privacy.privacy_unit to the column that names the person') }}
     {%- endif -%}

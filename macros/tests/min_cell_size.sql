@@ -28,7 +28,7 @@ having {{ size }} > 0 and {{ size }} < {{ k }}
   {%- else -%}
   {%- if count_column is none -%}
     {%- set count_columns = [] -%}
-    {%- for name, column in privacy_guard._relation_columns(privacy_guard._target_relation(target)).items() if privacy_guard._is_count_column(column.name) -%}
+    {%- for name, column in privacy_guard._built_columns(target).items() if privacy_guard._is_count_column(column.name) -%}
       {%- do count_columns.append(column.name) -%}
     {%- endfor -%}
     {%- if execute and not count_columns -%}

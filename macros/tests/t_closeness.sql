@@ -32,7 +32,7 @@
   {%- set sensitive_columns = privacy_guard._resolve_sensitive_columns(target, sensitive_column) -%}
   {%- set t = privacy_guard._resolve_threshold(target, 't', t) -%}
   {%- set unit = privacy_guard._resolve_privacy_unit(target, privacy_unit) -%}
-  {%- set built = privacy_guard._relation_columns(privacy_guard._target_relation(target)) if distance is none else {} -%}
+  {%- set built = privacy_guard._built_columns(target) if distance is none else {} -%}
   {%- set qis = privacy_guard._qi_names(quasi_identifiers) -%}
   {%- set test_sql -%}
 with
