@@ -15,7 +15,8 @@
 -#}
 {% macro _resolve_target(relation, name, kind) %}
   {%- set node = privacy_guard._node_for_relation(relation) -%}
-  {%- if node is none and kind == 'test' and relation is string -%}
+  {#- A `where:` subquery string, or an ephemeral model's CTE name: the test node says which model it is. -#}
+  {%- if node is none and kind == 'test' -%}
     {%- set node = privacy_guard._tested_node() -%}
   {%- endif -%}
   {{ return(privacy_guard._target_of(node, relation, name, kind)) }}
@@ -23,7 +24,8 @@
 
 {#-
   The node a generic test is attached to, read from the test node itself (the context's `model`):
-  with a `where:` config the test gets a subquery string, and the meta must still be the model's.
+  with a `where:` config the test gets a subquery string, on an ephemeral model a CTE name, and the
+  meta must still be the model's.
 -#}
 {% macro _tested_node() %}
   {%- set test_node = model if model is mapping else {} -%}

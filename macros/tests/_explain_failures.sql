@@ -13,6 +13,10 @@
   {%- if not execute or flags.WHICH not in ['build', 'test', 'retry'] or not privacy_guard._settings().explain_failures -%}
     {{ return(none) }}
   {%- endif -%}
+  {#- An ephemeral model is a CTE dbt injects after rendering: the test's SQL cannot run on its own here. -#}
+  {%- if target.found and (target.node.get('config') or {}).get('materialized') == 'ephemeral' -%}
+    {{ return(none) }}
+  {%- endif -%}
   {%- set summary = run_query('select count(*) as failing, coalesce(sum(class_size), 0) as failing_size, coalesce(sum(class_rows), 0) as failing_rows, min(class_size) as smallest from (' ~ test_sql ~ ') as failing') -%}
   {%- set failing, failing_size, failing_rows, smallest = summary.rows[0].values() -%}
   {%- if failing == 0 -%}
