@@ -10,9 +10,15 @@
   tests/test_policy_agreement.py renders this and the Python side on one fixture and compares.
 -#}
 
-{#- Ancestors of `node` (itself included) in an order where every parent comes before its children. -#}
+{#-
+  Ancestors of `node` (itself included) in an order where every parent comes before its children,
+  with each one's parents among them: {nodes, order, parents}.
+-#}
 {% macro _lineage_order(node) %}
   {%- set found = {node.unique_id: node} -%}
+  {%- if not (node.get('depends_on') or {}).get('nodes') -%}
+    {{ return({'nodes': found, 'order': [node.unique_id], 'parents': {node.unique_id: []}}) }}  {#- a root: nothing to walk -#}
+  {%- endif -%}
   {%- set queue = [node] -%}
   {#- Jinja loops over a list see the items appended while looping: a breadth-first walk without recursion. -#}
   {%- for current in queue -%}
@@ -28,8 +34,10 @@
   {%- set waiting = {} -%}
   {%- set children = {} -%}
   {%- set ordered = [] -%}
+  {%- set parents_of = {} -%}
   {%- for unique_id, current in found.items() -%}
     {%- set parents = privacy_guard._known_parents(current, found) -%}
+    {%- do parents_of.update({unique_id: parents}) -%}
     {%- do waiting.update({unique_id: parents | length}) -%}
     {%- for parent_id in parents -%}
       {%- do children.setdefault(parent_id, []).append(unique_id) -%}
@@ -46,7 +54,7 @@
       {%- endif -%}
     {%- endfor -%}
   {%- endfor -%}
-  {{ return({'nodes': found, 'order': ordered}) }}
+  {{ return({'nodes': found, 'order': ordered, 'parents': parents_of}) }}
 {% endmacro %}
 
 {#- The parent ids of a node that are among `found`, without repeats. -#}
@@ -75,7 +83,7 @@
     {%- set current = lineage.nodes[unique_id] -%}
     {%- set declared = privacy_guard._privacy_of(current) -%}
     {%- set parents = [] -%}
-    {%- for parent_id in privacy_guard._known_parents(current, lineage.nodes) -%}
+    {%- for parent_id in lineage.parents[unique_id] -%}
       {%- do parents.append(effective[parent_id]) -%}
     {%- endfor -%}
     {%- set ks = parents | map(attribute='k') | reject('none') | list -%}
