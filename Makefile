@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DEMO_DIR := examples/demo
 
-.PHONY: setup system-deps demo test lint bench clean
+.PHONY: setup system-deps demo test lint bench bench-tests clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found" >&2; exit 2; }
@@ -34,11 +34,16 @@ lint: setup
 	$(BIN)/python -m pytest tests/test_sqlfluff.py
 
 # Each benchmark prints ratios against a baseline measured in the same invocation.
-bench: setup
+bench: setup bench-tests
 	$(BIN)/python bench/bench_check.py
 	$(BIN)/python bench/bench_compile.py
 	$(BIN)/python bench/bench_pseudonymize.py --rows 300000
 	$(BIN)/python bench/bench_anonymize.py
+
+# The privacy tests' compiled SQL vs the bare GROUP BY (1M and 10M rows) and vs pycanon (1M);
+# writes bench/results/privacy_tests.md. Minutes, not part of `make test`.
+bench-tests: setup
+	$(BIN)/python bench/bench_privacy_tests.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR)/target $(DEMO_DIR)/dbt_packages $(DEMO_DIR)/logs $(DEMO_DIR)/demo.duckdb $(DEMO_DIR)/seeds/*.csv bench/out

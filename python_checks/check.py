@@ -213,6 +213,7 @@ class CheckReport:
             "retention_days": policy.retention_days,
             "declared_retention_days": policy.declared_retention_days,
             "k": policy.k,
+            "privacy_unit": policy.privacy_unit,
             "sensitivity": policy.sensitivity,
             "agreement": policy.declared.get("agreement"),
             "waivers": policy.declared.get("waivers") or [],

@@ -74,6 +74,8 @@ class NodePolicy:
     purpose: str | None = None
     retention_days: int | None = None
     k: int | None = None
+    #: Column naming the person a row is about: privacy measurements count its distinct values.
+    privacy_unit: str | None = None
     sensitivity: str | None = None
     personal: bool = False
     columns: dict[str, ColumnPolicy] = field(default_factory=dict)
@@ -239,6 +241,8 @@ def _inherit(policy: NodePolicy, parents: list[NodePolicy]) -> None:
     policy.consent = frozenset.intersection(*consents) if consents else None
     upstream_purposes = {p.purpose for p in parents if p.purpose}
     policy.purpose = declared.get("purpose") or (upstream_purposes.pop() if len(upstream_purposes) == 1 else None)
+    upstream_units = {p.privacy_unit for p in parents if p.privacy_unit}
+    policy.privacy_unit = declared.get("privacy_unit") or (upstream_units.pop() if len(upstream_units) == 1 else None)
     retentions = [p.retention_days for p in parents if p.retention_days is not None]
     if policy.declared_retention_days is not None:
         retentions.append(policy.declared_retention_days)

@@ -77,4 +77,4 @@ def test_personal_column_patterns(constants: dict[str, Any]) -> None:
 def test_defaults(constants: dict[str, Any]) -> None:
     project = contract.definition("project")["properties"]
     assert constants["defaults"] == {key: project[key]["default"] for key in constants["defaults"]}
-    assert set(constants["defaults"]) == {"default_k", "default_l", "default_t", "key_env_var"}
+    assert set(constants["defaults"]) == {"default_k", "default_l", "default_t", "key_env_var", "explain_failures"}

@@ -22,6 +22,7 @@
       'l': 'number',
       't': 'number',
       'risk': 'mapping',
+      'privacy_unit': 'string',
       'agreement': 'string',
       'sensitivity': 'string',
       'rationale': 'string',
@@ -60,6 +61,7 @@
       'default_l': 2,
       'default_t': 0.2,
       'key_env_var': 'PRIVACY_GUARD_KEY',
+      'explain_failures': true,
     },
   }) }}
 {% endmacro %}

@@ -18,7 +18,7 @@
   {%- set dropped = privacy_guard._columns_of_class(target.column_policies, 'direct_identifier') | reject('in', kept) | list -%}
   {%- set select_list = [] -%}
   {%- for column in privacy_guard._relation_columns(relation).values() if column.name | lower not in dropped -%}
-    {%- do select_list.append(adapter.quote(column.name)) -%}
+    {%- do select_list.append(privacy_guard._quote_identifier(column.name)) -%}
   {%- endfor -%}
   {%- if not select_list -%}
     {{ exceptions.raise_compiler_error('privacy_guard.drop_direct_identifiers(' ~ relation ~ '): no column would remain') }}

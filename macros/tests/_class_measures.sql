@@ -1,6 +1,6 @@
 {#-
-  Helpers of the class-distribution tests (l_diversity, t_closeness). Argument resolution and
-  column SQL shared with the macros live in macros/_internal/.
+  Helpers of the privacy tests (k_anonymity, l_diversity, t_closeness, min_cell_size). Argument
+  resolution and column SQL shared with the macros live in macros/_internal/.
 -#}
 
 {#- Absolute slack on real-valued measures (entropy-l, t): SQL and Python sum floats in different
@@ -10,21 +10,51 @@
 {% endmacro %}
 
 {#-
-  Two CTEs over `model`, named <prefix>_labelled and <prefix>_cells: every row labelled with an
-  integer class id (dense rank over the quasi-identifiers: NULL is one value, like GROUP BY) and the
-  position of its sensitive value among the sorted distinct values (NULL last); then the count of
-  rows per (class_id, position). The QI values themselves never leave the first CTE.
+  One CTE `<prefix>_cells` over `model`, grouped directly by the quasi-identifiers (no sort of the
+  table): a row per (class, sensitive value) with is_class = 0, the cell's size (distinct people
+  or rows) and rows. With a privacy unit a person with two values is in two cells, so the class's
+  people are counted in the same scan (GROUPING SETS): one more row per class, is_class = 1.
+  The QI and sensitive values stay inside the test's CTEs; `sensitive_value` is only joined on.
 -#}
-{% macro _class_cells_ctes(model, quasi_identifiers, sensitive_column, prefix) %}
-  {{ prefix }}_labelled as (
-    select
-      dense_rank() over (order by {{ privacy_guard._columns_sql(quasi_identifiers) }}) as class_id,
-      dense_rank() over (order by {{ privacy_guard._column_sql(sensitive_column) }} nulls last) as value_position
-    from {{ model }}
-  ),
+{% macro _class_cells_cte(model, quasi_identifiers, sensitive_column, unit, prefix) %}
+  {%- set qis = privacy_guard._columns_sql(quasi_identifiers) -%}
+  {%- set value = privacy_guard._column_sql(sensitive_column) -%}
   {{ prefix }}_cells as (
-    select class_id, value_position, count(*) as cell_size
-    from {{ prefix }}_labelled
-    group by class_id, value_position
+    select {{ privacy_guard._qi_aliases(quasi_identifiers) }}, {{ value }} as sensitive_value,
+    {%- if unit %}
+      grouping({{ value }}) as is_class, {{ privacy_guard._class_size_sql(unit) }} as cell_size, count(*) as cell_rows
+    from {{ model }}
+    group by grouping sets (({{ qis }}, {{ value }}), ({{ qis }}))
+    {%- else %}
+      0 as is_class, count(*) as cell_size, count(*) as cell_rows
+    from {{ model }}
+    group by {{ qis }}, {{ value }}
+    {%- endif %}
   )
+{% endmacro %}
+
+{#- Aggregates over a class's rows of <prefix>_cells: its size (people: its is_class row; rows: the sum of its cells) and rows. -#}
+{% macro _cells_class_size(unit) %}
+  {{ return('max(case when is_class = 1 then cell_size end)' if unit else 'sum(cell_size)') }}
+{% endmacro %}
+
+{% macro _cells_class_rows() %}
+  {{ return('sum(case when is_class = 0 then cell_rows end)') }}
+{% endmacro %}
+
+{#- The QIs renamed qi_1..qi_n: later CTEs name them without quoting, whatever the columns are called. -#}
+{% macro _qi_aliases(quasi_identifiers) %}
+  {%- set parts = [] -%}
+  {%- for name in quasi_identifiers -%}
+    {%- do parts.append(privacy_guard._column_sql(name) ~ ' as qi_' ~ loop.index) -%}
+  {%- endfor -%}
+  {{ return(parts | join(', ')) }}
+{% endmacro %}
+
+{% macro _qi_names(quasi_identifiers) %}
+  {%- set parts = [] -%}
+  {%- for name in quasi_identifiers -%}
+    {%- do parts.append('qi_' ~ loop.index) -%}
+  {%- endfor -%}
+  {{ return(parts | join(', ')) }}
 {% endmacro %}

@@ -1,57 +1,77 @@
 {#-
-  One row per (sensitive column, equivalence class) that is not l-diverse: the class size and the
-  measured value, never the QI or sensitive values.
+  One row per (sensitive column, equivalence class) that is not l-diverse: the measure, its
+  threshold, the class's size (people when a privacy unit is set, else rows), rows and measured
+  value, never the QI or sensitive values. Each person's value counts once per value.
     distinct:  number of distinct sensitive values (NULL counts as one)       >= l
     entropy:   exp(H), H the natural-log entropy of the class's values         >= l (- tolerance)
     recursive: r1 / (r_l + ... + r_m) over the counts sorted descending       <  c
+  GROUP BY the QIs directly: (QI, value) cells, then classes (the plan of a bare count(distinct)).
 -#}
-{% test l_diversity(model, l=none, variant='distinct', c=none, quasi_identifiers=none, sensitive_column=none) %}
-  {{ return(adapter.dispatch('test_l_diversity', 'privacy_guard')(model, l, variant, c, quasi_identifiers, sensitive_column)) }}
+{% test l_diversity(model, l=none, variant='distinct', c=none, quasi_identifiers=none, sensitive_column=none, privacy_unit=none) %}
+  {{ return(adapter.dispatch('test_l_diversity', 'privacy_guard')(model, l, variant, c, quasi_identifiers, sensitive_column, privacy_unit)) }}
 {% endtest %}
 
-{% macro default__test_l_diversity(model, l, variant, c, quasi_identifiers, sensitive_column) %}
+{% macro default__test_l_diversity(model, l, variant, c, quasi_identifiers, sensitive_column, privacy_unit) %}
   {%- set target = privacy_guard._resolve_target(model, 'l_diversity', 'test') -%}
   {%- set quasi_identifiers = privacy_guard._resolve_quasi_identifiers(target, quasi_identifiers) -%}
   {%- set sensitive_columns = privacy_guard._resolve_sensitive_columns(target, sensitive_column) -%}
   {%- set l = privacy_guard._resolve_threshold(target, 'l', l) -%}
+  {%- set unit = privacy_guard._resolve_privacy_unit(target, privacy_unit) -%}
   {%- if variant not in ['distinct', 'entropy', 'recursive'] -%}
     {{ privacy_guard._raise_for_target(target, 'variant must be one of distinct, entropy, recursive (got ' ~ (variant | tojson) ~ ')') }}
   {%- endif -%}
   {%- if execute and variant == 'recursive' and (c is not number or c is boolean or l is not integer) -%}
     {{ privacy_guard._raise_for_target(target, 'variant recursive needs a number `c` and an integer `l` (got c=' ~ (c | tojson) ~ ', l=' ~ (l | tojson) ~ ')') }}
   {%- endif -%}
+  {%- set measure = 'recursive c (l=' ~ l ~ ')' if variant == 'recursive' else variant ~ ' l' -%}
+  {%- set threshold = c if variant == 'recursive' else l -%}
+  {%- set qis = privacy_guard._qi_names(quasi_identifiers) -%}
+  {%- set test_sql -%}
 with
   {%- for column in sensitive_columns %}
-  {{ privacy_guard._class_cells_ctes(model, quasi_identifiers, column, 's' ~ loop.index) }},
-  s{{ loop.index }}_classes as (
+  {%- set s = 's' ~ loop.index %}
+  {{ privacy_guard._class_cells_cte(model, quasi_identifiers, column, unit, s) }},
+  {%- if variant == 'recursive' %}
+  {{ s }}_ranked as (
+    select {{ qis }}, is_class, cell_size, cell_rows,
+      row_number() over (partition by {{ qis }}, is_class order by cell_size desc) as value_rank
+    from {{ s }}_cells
+  ),
+  {%- endif %}
+  {{ s }}_classes as (
     select
-      class_id,
-      sum(cell_size) as class_size,
+      {{ privacy_guard._cells_class_size(unit) }} as class_size,
+      {{ privacy_guard._cells_class_rows() }} as class_rows,
     {%- if variant == 'distinct' %}
-      count(*) as measured
+      {#- A NULL value is a cell like any other: one more value. -#}
+      count(case when is_class = 0 and cell_size > 0 then 1 end) as measured
+    from {{ s }}_cells
     {%- elif variant == 'entropy' %}
-      {#- exp(H) with H = ln(N) - sum(n ln n) / N: one pass over the cells. -#}
-      exp(ln(sum(cell_size)) - sum(cell_size * ln(cell_size)) / sum(cell_size)) as measured
+      {#- exp(H) with H = ln(N) - sum(n ln n) / N over the class's cells; a class of no person measures 0. -#}
+      coalesce(exp(
+        ln(sum(case when is_class = 0 and cell_size > 0 then cell_size end))
+        - sum(case when is_class = 0 and cell_size > 0 then cell_size * ln(cell_size) end)
+          / sum(case when is_class = 0 and cell_size > 0 then cell_size end)
+      ), 0) as measured
+    from {{ s }}_cells
     {%- else %}
-      max(cell_size) as top_count,
-      sum(case when value_rank >= {{ l }} then cell_size else 0 end) as tail_count
+      max(case when is_class = 0 then cell_size end) as top_count,
+      sum(case when is_class = 0 and value_rank >= {{ l }} then cell_size else 0 end) as tail_count
+    from {{ s }}_ranked
     {%- endif %}
-    from (
-      select class_id, cell_size, row_number() over (partition by class_id order by cell_size desc) as value_rank
-      from s{{ loop.index }}_cells
-    ) as ranked
-    group by class_id
+    group by {{ qis }}
   ),
   {%- endfor %}
   violations as (
   {%- for column in sensitive_columns %}
+    select '{{ measure }}' as measure, {{ threshold }} as threshold, {{ privacy_guard._string_literal(column) }} as sensitive_column,
+      class_size, class_rows,
     {%- if variant == 'recursive' %}
-    select '{{ column }}' as sensitive_column, class_size,
       cast(top_count as double precision) / nullif(tail_count, 0) as measured
     from s{{ loop.index }}_classes
     where tail_count = 0 or cast(top_count as double precision) / tail_count >= cast({{ c }} as double precision)
     {%- else %}
-    select '{{ column }}' as sensitive_column, class_size, cast(measured as double precision) as measured
+      cast(measured as double precision) as measured
     from s{{ loop.index }}_classes
     where measured < cast({{ l }} as double precision){% if variant == 'entropy' %} - {{ privacy_guard._measure_tolerance() }}{% endif %}
     {%- endif %}
@@ -59,4 +79,10 @@ with
   {%- endfor %}
   )
 select * from violations
+  {%- endset -%}
+  {%- do privacy_guard._explain_failures(target, test_sql, {
+    'measure': ('recursive l=' ~ l ~ ', c=' ~ c) if variant == 'recursive' else measure ~ '=' ~ threshold, 'quasi_identifiers': quasi_identifiers, 'unit': unit,
+    'sensitive_columns': sensitive_columns, 'below': 'not ' ~ variant ~ ' l-diverse',
+  }) -%}
+  {{ test_sql }}
 {% endmacro %}

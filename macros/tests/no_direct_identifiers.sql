@@ -37,7 +37,7 @@
   {%- endfor -%}
 with checks as (
   {%- for name, problem, condition in checks %}
-  select '{{ name }}' as column_name, '{{ problem }}' as problem, count(*) as offending_rows
+  select {{ privacy_guard._string_literal(name) }} as column_name, '{{ problem }}' as problem, count(*) as offending_rows
   from {{ model }}
   where {{ condition }}
   {% if not loop.last %}union all{% endif %}

@@ -1,13 +1,15 @@
 {#-
   One row per (sensitive column, equivalence class) whose value distribution is farther than t from
-  the whole table's (Earth Mover's Distance; Li, Li & Venkatasubramanian 2007): the class size and
-  the distance, never the values.
+  the whole table's (Earth Mover's Distance; Li, Li & Venkatasubramanian 2007): the measure, t, the
+  class's size (people when a privacy unit is set, else rows), rows and distance, never the values.
+  Distributions count each person's value once per value. GROUP BY the QIs directly: the only sort
+  is over the distinct sensitive values; ordered distances visit every class at every value.
     equal   (categorical): 1/2 * sum_i |p_i - q_i|
     ordered (numeric):     sum_i |sum_{j<=i} (p_j - q_j)| / (m - 1) over the m sorted distinct values
   `distance` defaults to ordered for numeric columns of the built relation, else equal.
 -#}
-{% test t_closeness(model, t=none, distance=none, quasi_identifiers=none, sensitive_column=none) %}
-  {{ return(adapter.dispatch('test_t_closeness', 'privacy_guard')(model, t, distance, quasi_identifiers, sensitive_column)) }}
+{% test t_closeness(model, t=none, distance=none, quasi_identifiers=none, sensitive_column=none, privacy_unit=none) %}
+  {{ return(adapter.dispatch('test_t_closeness', 'privacy_guard')(model, t, distance, quasi_identifiers, sensitive_column, privacy_unit)) }}
 {% endtest %}
 
 {#- equal | ordered for one sensitive column: the argument, else from the built column's type
@@ -24,66 +26,97 @@
   {{ return('ordered' if numeric else 'equal') }}
 {% endmacro %}
 
-{% macro default__test_t_closeness(model, t, distance, quasi_identifiers, sensitive_column) %}
+{% macro default__test_t_closeness(model, t, distance, quasi_identifiers, sensitive_column, privacy_unit) %}
   {%- set target = privacy_guard._resolve_target(model, 't_closeness', 'test') -%}
   {%- set quasi_identifiers = privacy_guard._resolve_quasi_identifiers(target, quasi_identifiers) -%}
   {%- set sensitive_columns = privacy_guard._resolve_sensitive_columns(target, sensitive_column) -%}
   {%- set t = privacy_guard._resolve_threshold(target, 't', t) -%}
-  {%- set built = privacy_guard._relation_columns(model) if distance is none else {} -%}
+  {%- set unit = privacy_guard._resolve_privacy_unit(target, privacy_unit) -%}
+  {%- set built = privacy_guard._built_columns(target) if distance is none else {} -%}
+  {%- set qis = privacy_guard._qi_names(quasi_identifiers) -%}
+  {%- set test_sql -%}
 with
   {%- for column in sensitive_columns %}
   {%- set s = 's' ~ loop.index %}
-  {{ privacy_guard._class_cells_ctes(model, quasi_identifiers, column, s) }},
-  {{ s }}_classes as (
-    select class_id, sum(cell_size) as class_size from {{ s }}_cells group by class_id
-  ),
-  {{ s }}_table as (
-    select value_position, cast(sum(cell_size) as double precision) / (select sum(cell_size) from {{ s }}_cells) as table_share
-    from {{ s }}_cells
-    group by value_position
-  ),
+  {{ privacy_guard._class_cells_cte(model, quasi_identifiers, column, unit, s) }},
+  {#- Each cell with its class's total (the denominator of p): one partitioned window, no join on the QIs. -#}
   {{ s }}_shares as (
-    select cells.class_id, cells.value_position,
-      cast(cells.cell_size as double precision) / classes.class_size as class_share
-    from {{ s }}_cells as cells
-    inner join {{ s }}_classes as classes on cells.class_id = classes.class_id
+    select {{ qis }}, is_class, sensitive_value, cell_size, cell_rows,
+      cast(cell_size as double precision)
+        / nullif(sum(case when is_class = 0 then cell_size end) over (partition by {{ qis }}), 0) as class_share
+    from {{ s }}_cells
+  ),
+  {#- The whole table's distribution: the only sort is over its distinct values. -#}
+  {{ s }}_table as (
+    select sensitive_value,
+      dense_rank() over (order by sensitive_value nulls last) as value_position,
+      cast(sum(cell_size) as double precision) / (select sum(cell_size) from {{ s }}_cells where is_class = 0) as table_share
+    from {{ s }}_cells
+    where is_class = 0
+    group by sensitive_value
+  ),
+  {#- Cells with their value's position and table share (a join on the small value table only). -#}
+  {{ s }}_present as (
+    select shares.*, whole.value_position, whole.table_share
+    from {{ s }}_shares as shares
+    left join {{ s }}_table as whole
+      on shares.is_class = 0 and shares.sensitive_value is not distinct from whole.sensitive_value
   ),
   {% if privacy_guard._t_closeness_distance(target, built, column, distance) == 'ordered' %}
-  {#- Every class against every value: the cumulative difference runs over all m positions. -#}
-  {{ s }}_cumulative as (
-    select classes.class_id,
-      sum(coalesce(shares.class_share, 0) - whole.table_share)
-        over (partition by classes.class_id order by whole.value_position rows between unbounded preceding and current row) as running_difference
-    from {{ s }}_classes as classes
-    cross join {{ s }}_table as whole
-    left join {{ s }}_shares as shares
-      on shares.class_id = classes.class_id and shares.value_position = whole.value_position
+  {#- Every class at every value (p = 0 where it lacks it): the cumulative difference runs over all m values. -#}
+  {{ s }}_differences as (
+    select {{ qis }}, value_position, max(class_size) as class_size, max(class_rows) as class_rows,
+      coalesce(sum(class_share), 0) - max(table_share) as difference
+    from (
+      select {{ qis }}, whole.value_position, class_size, class_rows,
+        cast(null as double precision) as class_share, whole.table_share
+      from (
+        select {{ qis }}, {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows() }} as class_rows
+        from {{ s }}_cells
+        group by {{ qis }}
+      ) as classes
+      cross join {{ s }}_table as whole
+      union all
+      select {{ qis }}, value_position, null, null, class_share, table_share
+      from {{ s }}_present
+      where is_class = 0
+    ) as points
+    group by {{ qis }}, value_position
   ),
   {{ s }}_distances as (
-    select class_id,
+    select max(class_size) as class_size, max(class_rows) as class_rows,
       coalesce(sum(abs(running_difference)) / nullif((select count(*) from {{ s }}_table) - 1, 0), 0) as distance
-    from {{ s }}_cumulative
-    group by class_id
+    from (
+      select {{ qis }}, class_size, class_rows,
+        sum(difference) over (partition by {{ qis }} order by value_position rows between unbounded preceding and current row) as running_difference
+      from {{ s }}_differences
+    ) as cumulative
+    group by {{ qis }}
   ),
   {%- else %}
   {#- Values absent from a class add their table share: 1/2 (sum over present |p-q| + 1 - sum present q). -#}
   {{ s }}_distances as (
-    select shares.class_id,
-      0.5 * (sum(abs(shares.class_share - whole.table_share)) + 1 - sum(whole.table_share)) as distance
-    from {{ s }}_shares as shares
-    inner join {{ s }}_table as whole on shares.value_position = whole.value_position
-    group by shares.class_id
+    select {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows() }} as class_rows,
+      0.5 * (coalesce(sum(abs(class_share - table_share)), 0) + 1 - coalesce(sum(table_share), 0)) as distance
+    from {{ s }}_present
+    group by {{ qis }}
   ),
   {%- endif %}
   {%- endfor %}
   violations as (
   {%- for column in sensitive_columns %}
-    select '{{ column }}' as sensitive_column, classes.class_size, distances.distance
-    from s{{ loop.index }}_distances as distances
-    inner join s{{ loop.index }}_classes as classes on distances.class_id = classes.class_id
-    where distances.distance > cast({{ t }} as double precision) + {{ privacy_guard._measure_tolerance() }}
+    select 't' as measure, {{ t }} as threshold, {{ privacy_guard._string_literal(column) }} as sensitive_column,
+      class_size, class_rows, distance as measured
+    from s{{ loop.index }}_distances
+    where distance > cast({{ t }} as double precision) + {{ privacy_guard._measure_tolerance() }}
     {% if not loop.last %}union all{% endif %}
   {%- endfor %}
   )
 select * from violations
+  {%- endset -%}
+  {%- do privacy_guard._explain_failures(target, test_sql, {
+    'measure': 't=' ~ t, 'quasi_identifiers': quasi_identifiers, 'unit': unit,
+    'sensitive_columns': sensitive_columns, 'below': 'farther than t',
+  }) -%}
+  {{ test_sql }}
 {% endmacro %}

@@ -82,7 +82,7 @@ def quasi_identifier_linkage(context: Context, threshold: float | None) -> Itera
             evidence["k_anonymity_tests_not_counted"] = refused
             why = f"; its k_anonymity test does not count: {'; '.join(next(iter(refused.values())))}"
         if context.warehouse is not None and policy.k is not None and context.node(unique_id).relation_name:
-            measured = context.warehouse.small_classes(context.node(unique_id), quasi_identifiers, policy.k)
+            measured = context.warehouse.small_classes(context.node(unique_id), quasi_identifiers, policy.k, policy.privacy_unit)
             if isinstance(measured, str):
                 context.notes.append(Note(unique_id, f"uniqueness not measured, reporting the static criterion: {measured}"))
             elif measured[0] == 0:

@@ -52,11 +52,16 @@ class Warehouse:
         )
         return self._count(node, template, [as_of, days])
 
-    def small_classes(self, node: Node, quasi_identifiers: list[str], k: int) -> tuple[int, int] | str:
-        """(rows in equivalence classes smaller than k, such classes), or why it could not be measured."""
+    def small_classes(self, node: Node, quasi_identifiers: list[str], k: int, privacy_unit: str | None = None) -> tuple[int, int] | str:
+        """(rows in equivalence classes smaller than k, such classes), or why it could not be measured.
+
+        With a privacy unit a class's size is its number of distinct units (people), as in the
+        k_anonymity test; the first number still counts the rows of those classes.
+        """
         columns = ", ".join(map(_quote, quasi_identifiers))
+        size = f"count(distinct {_quote(privacy_unit)})" if privacy_unit else "count(*)"
         template = (
-            "select coalesce(sum(size), 0), count(*) from ("
-            f"select count(*) as size from {{relation}} group by {columns}) where size < ?"
+            "select coalesce(sum(class_rows), 0), count(*) from ("
+            f"select {size} as size, count(*) as class_rows from {{relation}} group by {columns}) where size < ?"
         )
         return self._count(node, template, [k])

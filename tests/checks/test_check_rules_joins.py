@@ -118,3 +118,16 @@ def test_measured_uniqueness_decides_with_a_database(tmp_path: Path) -> None:
     with duckdb.connect(str(database)) as connection:
         connection.execute("delete from main.combined where zip = '3'")
     assert findings(two_departments().check(tmp_path / "large", settings, database=database), "quasi_identifier_linkage") == []
+
+
+def test_measured_uniqueness_counts_people_with_a_privacy_unit(tmp_path: Path) -> None:
+    import duckdb
+
+    database = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("create table main.combined (pid varchar, zip varchar, sex varchar, age integer)")
+        # Two classes of 2 rows: one of 2 people, one of a single person seen twice.
+        connection.execute("insert into main.combined values ('a','1','F',30),('b','1','F',30),('c','2','M',40),('c','2','M',40)")
+    builder = two_departments(combined={"purpose": "research", "privacy_unit": "pid"})
+    [finding] = findings(builder.check(tmp_path / "people", {"default_k": 2}, database=database), "quasi_identifier_linkage")
+    assert (finding.evidence["k"], finding.evidence["rows_in_small_classes"], finding.evidence["small_classes"]) == (2, 2, 1)

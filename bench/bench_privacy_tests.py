@@ -1,0 +1,182 @@
+"""Speed of the privacy tests' compiled SQL against the bare GROUP BY each needs, and against pycanon.
+
+Generated rows (5 quasi-identifiers, a person id, a categorical and a numeric sensitive column)
+in one DuckDB file, at a low and a high number of equivalence classes. dbt compiles the package's
+real tests on them (tests in a throw-away project, `dbt compile`), then this process runs each
+compiled query and its bare equivalent on one connection, interleaved, best of --repeat, as dbt's test
+materialization does (`select count(*) from (<test sql>)`). Ratios are test / bare in the same
+process; pycanon (1M rows only) runs on the same rows as a pandas DataFrame.
+
+    .venv/bin/python bench/bench_privacy_tests.py [--rows 1000000 10000000] [--repeat 5] [--no-pycanon]
+
+Prints a markdown table and writes it with the raw numbers to bench/results/privacy_tests.{md,json}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "bench" / "out" / "privacy_tests"
+RESULTS = REPO / "bench" / "results"
+DBT = str(Path(sys.executable).with_name("dbt"))
+QIS = ["q1", "q2", "q3", "q4", "q5"]
+QI_SQL = ", ".join(QIS)
+K, L, T = 5, 2, 0.2
+#: Cardinality of q1..q5: `low` gives classes of ~10-100 rows, `high` makes most classes unique.
+SHAPES = {"low": [2, 10, 10, 20, 50], "high": [2, 10, 10, 20, 100_000]}
+
+# Test name -> (its YAML entry under the source table, the bare query with the same result size).
+TESTS = {
+    "k rows": (
+        "privacy_guard.k_anonymity: {arguments: {k: 5}}",
+        f"select count(*) from {{t}} group by {QI_SQL} having count(*) < {K}",
+    ),
+    "k people": (
+        "privacy_guard.k_anonymity: {arguments: {k: 5, privacy_unit: person_id}}",
+        f"select count(distinct person_id) from {{t}} group by {QI_SQL} having count(distinct person_id) < {K}",
+    ),
+    "l distinct": (
+        "privacy_guard.l_diversity: {arguments: {l: 2}}",
+        f"select count(distinct s) from {{t}} group by {QI_SQL} having count(distinct s) < {L}",
+    ),
+    "l entropy": (
+        "privacy_guard.l_diversity: {arguments: {l: 2, variant: entropy}}",
+        f"select sum(n * ln(n)) from (select {QI_SQL}, count(*) as n from {{t}} group by {QI_SQL}, s) as cells group by {QI_SQL}",
+    ),
+    "t equal": (
+        "privacy_guard.t_closeness: {arguments: {t: 0.2, distance: equal}}",
+        f"select sum(n) from (select {QI_SQL}, count(*) as n from {{t}} group by {QI_SQL}, s) as cells group by {QI_SQL}",
+    ),
+}
+
+
+def generate(database: Path, rows: int) -> None:
+    """Two tables of `rows` rows (low, high); values from hashes of the row number, so every run is the same."""
+    with duckdb.connect(str(database)) as con:
+        for shape, sizes in SHAPES.items():
+            columns = ", ".join(f"cast(hash(i, {n}) % {size} as integer) as q{n + 1}" for n, size in enumerate(sizes))
+            con.execute(
+                f"create or replace table rows_{shape} as select {columns}, "
+                f"'p' || (hash(i, 9) % {max(rows // 3, 1)}) as person_id, "
+                "cast(hash(i, 7) % 12 as integer) as s "
+                f"from range({rows}) as r(i)"
+            )
+
+
+def compile_tests(database: Path) -> dict[tuple[str, str], str]:
+    """(test, shape) -> compiled SQL of the package's test, rendered by dbt against the generated tables."""
+    project = OUT / "project"
+    shutil.rmtree(project, ignore_errors=True)
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text("name: bench_privacy_tests\nversion: '1.0'\nconfig-version: 2\nprofile: bench\n")
+    (project / "packages.yml").write_text(f"packages:\n  - local: {REPO}\n")
+    (project / "profiles.yml").write_text(f"bench:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: '{database}'\n")
+    columns = "".join(
+        f"          - name: {name}\n            config: {{meta: {{privacy: {{class: {column_class}}}}}}}\n"
+        for name, column_class in [*((q, "quasi_identifier") for q in QIS), ("s", "sensitive")]
+    )
+    tables = "".join(
+        f"      - name: rows_{shape}\n        columns:\n{columns}        data_tests:\n"
+        + "".join(f"          - {entry.replace(': {arguments', ': {name: ' + _test_id(test, shape) + ', arguments')}\n" for test, (entry, _) in TESTS.items())
+        for shape in SHAPES
+    )
+    (project / "models" / "sources.yml").write_text(f"version: 2\nsources:\n  - name: bench\n    schema: main\n    tables:\n{tables}")
+    for command in (["deps"], ["compile", "--select", "test_type:data"]):
+        subprocess.run([DBT, *command, "--project-dir", str(project), "--profiles-dir", str(project)], check=True, capture_output=True, cwd=project)
+    compiled = {}
+    for test in TESTS:
+        for shape in SHAPES:
+            [path] = (project / "target" / "compiled").rglob(f"{_test_id(test, shape)}.sql")
+            compiled[(test, shape)] = path.read_text()
+    return compiled
+
+
+def _test_id(test: str, shape: str) -> str:
+    return f"{test.replace(' ', '_')}_{shape}"
+
+
+def _seconds(con: duckdb.DuckDBPyConnection, sql: str) -> float:
+    start = time.perf_counter()
+    con.execute(f"select count(*) from ({sql}) as failures").fetchone()
+    return time.perf_counter() - start
+
+
+def best_pair(con: duckdb.DuckDBPyConnection, test_sql: str, bare_sql: str, repeat: int) -> tuple[float, float]:
+    """Fastest of `repeat` runs of each, interleaved so that load from other processes hits both alike."""
+    test, bare = [], []
+    for _ in range(repeat):
+        test.append(_seconds(con, test_sql))
+        bare.append(_seconds(con, bare_sql))
+    return min(test), min(bare)
+
+
+def pycanon_seconds(database: Path, repeat: int) -> dict[str, float]:
+    """pycanon's k, l and t on the low-class 1M table (its own definitions, counting rows)."""
+    from pycanon import anonymity
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        frame = con.execute(f"select {QI_SQL}, s from rows_low").df()
+    calls = {
+        "k rows": lambda: anonymity.k_anonymity(frame, QIS),
+        "l distinct": lambda: anonymity.l_diversity(frame, QIS, ["s"]),
+        "l entropy": lambda: anonymity.entropy_l_diversity(frame, QIS, ["s"]),
+        "t equal": lambda: anonymity.t_closeness(frame, QIS, ["s"]),
+    }
+    seconds = {}
+    for test, call in calls.items():
+        timings = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            call()
+            timings.append(time.perf_counter() - start)
+        seconds[test] = min(timings)
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-pycanon", action="store_true")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    results = []
+    for rows in args.rows:
+        database = OUT / "bench.duckdb"
+        database.unlink(missing_ok=True)
+        generate(database, rows)
+        compiled = compile_tests(database)
+        with duckdb.connect(str(database), read_only=True) as con:
+            classes = {shape: con.execute(f"select count(*) from (select 1 from rows_{shape} group by {QI_SQL})").fetchone()[0] for shape in SHAPES}
+            for (test, shape), sql in compiled.items():
+                bare = TESTS[test][1].format(t=f"rows_{shape}")
+                test_s, bare_s = best_pair(con, sql, bare, args.repeat)
+                results.append({"rows": rows, "shape": shape, "classes": classes[shape], "test": test,
+                                "test_s": round(test_s, 3), "bare_s": round(bare_s, 3), "ratio": round(test_s / bare_s, 2)})
+        if rows == 1_000_000 and not args.no_pycanon:
+            for test, seconds in pycanon_seconds(database, 1).items():
+                ours = next(r for r in results if r["rows"] == rows and r["shape"] == "low" and r["test"] == test)
+                ours.update({"pycanon_s": round(seconds, 2), "pycanon_over_test": round(seconds / ours["test_s"], 1)})
+        database.unlink(missing_ok=True)
+    table = ["| rows | classes | test | compiled test (s) | bare GROUP BY (s) | test / bare | pycanon (s) | pycanon / test |",
+             "|---:|---:|---|---:|---:|---:|---:|---:|"]
+    for r in results:
+        table.append(f"| {r['rows']:,} | {r['classes']:,} | {r['test']} | {r['test_s']} | {r['bare_s']} | {r['ratio']}× | "
+                     f"{r.get('pycanon_s', '')} | {str(r['pycanon_over_test']) + '×' if 'pycanon_over_test' in r else ''} |")
+    print("\n".join(table))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "privacy_tests.md").write_text("\n".join(table) + "\n")
+    (RESULTS / "privacy_tests.json").write_text(json.dumps(results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
