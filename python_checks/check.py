@@ -9,26 +9,28 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from python_checks import __version__
 from python_checks.findings import SEVERITIES, Finding, severity_rank
 from python_checks.graph import Lineage
-from python_checks.loader import EMPTY_RUN, ArtifactError, Manifest, load_catalog, load_manifest, load_run_results
-from python_checks.policy import DIRECT_IDENTIFIER, QUASI_IDENTIFIER, NodePolicy, propagate
+from python_checks.loader import EMPTY_RUN, ArtifactError, Manifest, Node, load_catalog, load_manifest, load_run_results
+from python_checks.policy import DIRECT_IDENTIFIER, POLICY_TYPES, QUASI_IDENTIFIER, NodePolicy, Refine, propagate
 from python_checks.rules import REGISTRY, Context, Note, Rule
+from python_checks.rules.base import MODEL_TYPES
 from python_checks.rules.waivers import active_waiver
 from python_checks.rules.warehouse import Warehouse
 from python_checks.settings import Settings, default_project_dir, load_settings
-from python_checks.sql_joins import ModelSql, RelationIndex, analyze, dialect_for
+from python_checks.sql_joins import ModelSql, RelationIndex, SqlAnalysis, analyze, dialect_for
 from python_checks.state import compare_with_base
 
 #: Findings of these rules mark the edges into their node as flagged (the risky combinations).
-JOIN_RULES = frozenset({"cross_department_join", "quasi_identifier_linkage", "direct_identifier_join"})
+JOIN_RULES = frozenset({"cross_department_join", "quasi_identifier_linkage", "direct_identifier_join", "join_key_linkage"})
 DOCUMENT_VERSION = 1
 
 
@@ -70,7 +72,7 @@ class Analysis:
         for source, target in self.lineage.edges():
             crossing = target in self.meetings and self.policies[source].personal and bool(self.policies[source].departments)
             sql = self.sql.get(target)
-            columns = sorted({column for join in (sql.joins if sql else ()) for node, column in join.columns if node == source})
+            columns = sorted({column for join in (sql.joins if sql else ()) for node, column, _ in join.columns if node == source})
             edges.append(
                 {
                     "source": source,
@@ -83,18 +85,104 @@ class Analysis:
         return edges
 
 
-def _analyse_sql(manifest: Manifest, lineage: Lineage) -> dict[str, ModelSql]:
+#: Said once, at the top of every report, when no model has compiled SQL.
+NO_COMPILED_SQL = (
+    "the manifest has no compiled SQL (dbt parse output, or a build that failed before compiling): "
+    "joins, per-column protection and renames are not seen, columns travel by name; run dbt compile or dbt build"
+)
+PYTHON_MODEL = "Python model: its code is not analysed; its columns are the catalog's, else its YAML's, else every parent column"
+
+
+def _parent_index(nodes: Iterable[Node]) -> RelationIndex:
+    return RelationIndex((n.unique_id, n.relation_name, (n.database, n.schema, n.identifier), n.materialized == "ephemeral", n.name) for n in nodes)
+
+
+@dataclass(slots=True)
+class _SqlRead:
+    """Every model's parsed SQL, before the lineage is built."""
+
+    analyses: dict[str, SqlAnalysis] = field(default_factory=dict)
+    notes: list[Note] = field(default_factory=list)
+    #: `depends_on` of the models that got parents from hard-coded names (to undo on a cycle).
+    declared: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Each model's parent index, when its parents did not change (built once, used again).
+    indexes: dict[str, RelationIndex] = field(default_factory=dict)
+
+
+def _read_sql(manifest: Manifest) -> _SqlRead:
+    """Parse every model's compiled SQL (cached by text); tie relations read by hard-coded names to
+    the node that builds them, as an extra parent, with a note on the reading model."""
     dialect = dialect_for(manifest.adapter_type)
-    analysed: dict[str, ModelSql] = {}
-    for unique_id, node in manifest.nodes.items():
-        if node.resource_type not in ("model", "snapshot") or not node.compiled_code:
+    nodes = manifest.nodes
+    read = _SqlRead()
+    everything: RelationIndex | None = None
+    for unique_id, node in nodes.items():
+        if node.resource_type not in MODEL_TYPES or not node.compiled_code or node.language == "python":
             continue
-        parents = [manifest.nodes[parent] for parent in lineage.parents[unique_id]]
-        index = RelationIndex(
-            (p.unique_id, p.relation_name, (p.database, p.schema, p.identifier), p.materialized == "ephemeral", p.name) for p in parents
-        )
-        analysed[unique_id] = index.resolve(analyze(node.compiled_code, dialect))
-    return analysed
+        analysis = read.analyses[unique_id] = analyze(node.compiled_code, dialect)
+        if not analysis.relations:
+            continue
+        index = read.indexes[unique_id] = _parent_index(nodes[parent] for parent in node.parents if parent in nodes)
+        unknown = sorted(key for key in analysis.relations if index.node(key) is None)
+        if not unknown:
+            continue
+        if everything is None:  # only built when some model reads a relation that is not a parent
+            everything = _parent_index(n for n in nodes.values() if n.resource_type in POLICY_TYPES)
+        added = []
+        for key in unknown:
+            found = everything.node(key)
+            if found == unique_id:
+                continue  # `{{ this }}` of an incremental model
+            if found is None:
+                read.notes.append(Note(unique_id, f"reads {key}, which no node of the manifest builds: what it holds is not seen"))
+                continue
+            added.append(found)
+            read.notes.append(Note(unique_id, f"reads {key} by a hard-coded name, not ref()/source(): taken as a parent ({found})"))
+        if added:
+            read.declared[unique_id] = node.parents
+            node.parents = (*node.parents, *added)
+            del read.indexes[unique_id]
+    return read
+
+
+def _resolve_sql(manifest: Manifest, lineage: Lineage, read: _SqlRead) -> tuple[dict[str, ModelSql], dict[str, Refine]]:
+    """Each model's analysis in terms of its parents, and for the models whose SQL picks columns it
+    does not name (NATURAL JOIN, COLUMNS('regex')) how to redo it once the parents' columns are known."""
+    dialect = dialect_for(manifest.adapter_type)
+    nodes = manifest.nodes
+    resolved: dict[str, ModelSql] = {}
+    refine: dict[str, Refine] = {}
+    for unique_id, node in nodes.items():
+        if node.resource_type in MODEL_TYPES and node.language == "python":
+            resolved[unique_id] = ModelSql((), {}, frozenset(), PYTHON_MODEL)
+        analysis = read.analyses.get(unique_id)
+        if analysis is None:
+            continue
+        parents = [nodes[parent] for parent in lineage.parents[unique_id]]
+        index = read.indexes.get(unique_id) or _parent_index(parents)
+        resolved[unique_id] = index.resolve(analysis)
+        if analysis.needs_schema:
+            refine[unique_id] = partial(_with_parent_columns, index, parents, node.compiled_code or "", dialect)
+    return resolved, refine
+
+
+def _with_parent_columns(index: RelationIndex, parents: list[Node], sql: str, dialect: str | None, policies: list[NodePolicy]) -> ModelSql:
+    """The analysis redone knowing the parents' columns: the catalog's, else those the YAML documents
+    plus every classed column that reaches the parent (YAML rarely documents inherited columns)."""
+    known = {
+        node.unique_id: node.observed_columns if node.observed_columns is not None else (node.known_columns() or frozenset()).union(policy.columns)
+        for node, policy in zip(parents, policies)
+    }
+    return index.resolve(analyze(sql, dialect, index.schema(known)))
+
+
+def _sql_notes(sql: dict[str, ModelSql]) -> list[Note]:
+    notes = []
+    for unique_id, model in sql.items():
+        if model.note:
+            notes.append(Note(unique_id, model.note))
+        notes.extend(Note(unique_id, blind_spot) for blind_spot in model.blind_spots)
+    return notes
 
 
 @contextmanager
@@ -121,14 +209,31 @@ def _analyse(manifest_path: Path, options: CheckOptions, settings: Settings, as_
     if options.catalog is not None:
         load_catalog(options.catalog, manifest)
     run_results = load_run_results(options.run_results) if options.run_results is not None else None
-    lineage = Lineage(manifest)
-    sql = _analyse_sql(manifest, lineage) if options.sql else {}
-    policies = propagate(manifest, lineage, settings, sql)
-    warehouse = Warehouse(options.database) if options.database is not None else None
-    context = Context(manifest, lineage, policies, sql, settings, as_of, run_results, warehouse)
-    context.notes.extend(Note(unique_id, model.note) for unique_id, model in sql.items() if model.note)
+    notes: list[Note] = []  # whole-manifest notes (node None) come first: they qualify every finding
+    read = _SqlRead()
     if run_results is not None and EMPTY_RUN in run_results.values():
-        context.notes.append(Note(None, "run_results come from `dbt build --empty`: tests ran on no rows, so none counts as passed"))
+        notes.append(Note(None, "run_results come from `dbt build --empty`: tests ran on no rows, so none counts as passed"))
+    if options.sql:
+        models = [node for node in manifest.nodes.values() if node.resource_type in MODEL_TYPES]
+        if models and not any(node.compiled_code for node in models):
+            notes.append(Note(None, NO_COMPILED_SQL))
+        read = _read_sql(manifest)
+        notes += read.notes
+    try:
+        lineage = Lineage(manifest)
+    except ArtifactError:
+        if not read.declared:
+            raise
+        # A hard-coded name that closes a cycle (a model reading a table built below it): keep
+        # the manifest's own lineage; the notes still name the relation.
+        for unique_id, parents in read.declared.items():
+            manifest.nodes[unique_id].parents = parents
+        lineage = Lineage(manifest)
+    sql, refine = _resolve_sql(manifest, lineage, read) if options.sql else ({}, {})
+    policies = propagate(manifest, lineage, settings, sql, refine)
+    notes += _sql_notes(sql)
+    warehouse = Warehouse(options.database) if options.database is not None else None
+    context = Context(manifest, lineage, policies, sql, settings, as_of, run_results, warehouse, notes)
     findings: list[Finding] = []
     status: dict[str, str] = {}
     try:

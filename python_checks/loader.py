@@ -68,6 +68,14 @@ class Node:
     documented_columns: tuple[str, ...] = ()
     #: The project folder dbt read the node's files from (seed CSV headers are read through it).
     root_path: str | None = None
+    #: `sql` or `python` (dbt >= 1.3); a Python model's compiled code is not SQL.
+    language: str | None = None
+
+    def known_columns(self) -> frozenset[str] | None:
+        """The columns the node has as far as is known without its SQL: the catalog's, else the YAML's."""
+        if self.observed_columns is not None:
+            return self.observed_columns
+        return frozenset(name.lower() for name in self.documented_columns) if self.documented_columns else None
 
 
 @dataclass(slots=True)
@@ -201,6 +209,7 @@ def _node(unique_id: str, entry: dict[str, Any], path: Path) -> Node:
         identifier=entry.get("alias") or entry.get("identifier") or name,
         documented_columns=documented,
         root_path=root_path if isinstance(root_path, str) else None,
+        language=entry.get("language") if isinstance(entry.get("language"), str) else None,
     )
 
 

@@ -9,6 +9,7 @@ the SQL's output lineage when the model's SQL was analysed, else by column name.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress, repeat
@@ -21,7 +22,7 @@ from python_checks import contract
 from python_checks.graph import Lineage
 from python_checks.loader import Manifest, Node
 from python_checks.settings import Settings
-from python_checks.sql_joins import ModelSql
+from python_checks.sql_joins import COUNTED, PSEUDONYM, TESTED, ModelSql
 
 COLUMN_CLASSES = tuple(contract.enum_values("column_class"))
 #: Rank of each class, most identifying first (an unclassed column ranks last).
@@ -29,8 +30,9 @@ _CLASS_RANK = {value: rank for rank, value in enumerate(COLUMN_CLASSES)}
 #: Classes that make data personal; the contract orders them most identifying first.
 PERSONAL_CLASSES = frozenset(COLUMN_CLASSES) - {"none"}
 DIRECT_IDENTIFIER, QUASI_IDENTIFIER = "direct_identifier", "quasi_identifier"
+PSEUDONYMIZED = "pseudonymized"
 #: A direct identifier with one of these protections is a pseudonym (or gone), not a raw identifier.
-IDENTIFIER_PROTECTIONS = frozenset({"pseudonymized", "suppressed"})
+IDENTIFIER_PROTECTIONS = frozenset({PSEUDONYMIZED, "suppressed"})
 SENSITIVITY_ORDER = tuple(contract.enum_values("sensitivity"))
 POLICY_TYPES = frozenset({"source", "seed", "model", "snapshot"})
 
@@ -186,17 +188,25 @@ def _carried_columns(node: Node, parents: list[NodePolicy], sql: ModelSql | None
     by_id = {parent.unique_id: parent for parent in parents}
     if sql is not None and sql.note is None:
         for output, origins in sql.outputs.items():
-            for parent_id, column_name in origins:
+            for parent_id, column_name, via in origins:
                 column = by_id[parent_id].columns.get(column_name) if parent_id in by_id else None
-                if column is not None:
-                    _merge(carried, column, output)
+                if column is None or via == COUNTED or (via == TESTED and column.column_class == DIRECT_IDENTIFIER):
+                    continue  # count(distinct email) and `email is not null` are not the identifier
+                if via == PSEUDONYM and column.protection != PSEUDONYMIZED:
+                    column = _column(output, column.column_class, PSEUDONYMIZED, column.hierarchy, column.departments)
+                # An unkeyed hash stays what it hashes (rules/identifiers.py reports it).
+                _merge(carried, column, output)
         for parent_id in sql.passthrough:
             if parent_id in by_id:
+                excluded = sql.passthrough_excluded.get(parent_id, frozenset())
                 for name, column in by_id[parent_id].columns.items():
-                    _merge(carried, column, name)
+                    if name not in excluded:
+                        _merge(carried, column, name)
         return carried
-    # YAML documents some columns, the catalog lists all: without a catalog assume everything passes.
-    known = node.observed_columns
+    # YAML documents some columns, the catalog lists all: without a catalog assume everything passes,
+    # except where the SQL was there but could not be read (a Python model, a parse error): then
+    # the YAML's columns, rather than inventing every parent column.
+    known = node.known_columns() if sql is not None else node.observed_columns
     widest: dict[str, ColumnPolicy] | None = None
     if known is None and parents:
         # Start from the widest parent's columns (one parent: share its dict; the caller copies
@@ -254,14 +264,26 @@ def _inherit(policy: NodePolicy, parents: list[NodePolicy]) -> None:
     )
 
 
-def propagate(manifest: Manifest, lineage: Lineage, settings: Settings, sql: dict[str, ModelSql]) -> dict[str, NodePolicy]:
-    """Effective policy of every lineage node, computed parents-first in one pass."""
+#: Redoes a model's SQL analysis once its parents' effective policies (hence columns) are known.
+Refine = Callable[[list["NodePolicy"]], ModelSql]
+
+
+def propagate(
+    manifest: Manifest, lineage: Lineage, settings: Settings, sql: dict[str, ModelSql], refine: dict[str, Refine] | None = None
+) -> dict[str, NodePolicy]:
+    """Effective policy of every lineage node, computed parents-first in one pass.
+
+    A model in `refine` gets its analysis redone when its parents are final; the new one replaces
+    its entry in `sql`, so the rules read the same analysis propagation used."""
     policies: dict[str, NodePolicy] = {}
+    refine = refine or {}
     for unique_id in lineage.order:
         node = manifest.nodes[unique_id]
         policy = declared_policy(node)
         parents = [policies[parent] for parent in lineage.parents[unique_id]]
         _inherit(policy, parents)
+        if unique_id in refine:
+            sql[unique_id] = refine[unique_id](parents)
         columns = _carried_columns(node, parents, sql.get(unique_id))
         # The node's own column meta overrides what flows in (e.g. `protection: pseudonymized`);
         # interned, so an override that changes nothing leaves the carried (maybe shared) dict as is.

@@ -52,6 +52,12 @@ def mermaid(site: Site) -> str:
     return "\n".join(lines + styles)
 
 
+def _note(note: dict[str, str | None]) -> str:
+    """A check note as a list item; a note without a node is about the whole manifest."""
+    where = f"`{_cell(note['node'])}`: " if note["node"] else ""
+    return f"- {where}{_cell(note['message'])}"
+
+
 def _card(view: NodeView) -> list[str]:
     e = view.entry
     consent = "not declared" if e["consent"] is None else ", ".join(e["consent"]) or "none in common upstream"
@@ -135,6 +141,9 @@ def render(site: Site) -> str:
             lines.append(f"| {f['severity']} | {f['category']} | {_cell(owner.name if owner else f['node'])} | {_cell(f['message'])} | {_cell(f['hint'])} |")
     else:
         lines.append("The check found nothing.")
+    if site.document["notes"]:
+        lines += ["", "## What the check could not see", ""]
+        lines += [_note(note) for note in site.document["notes"]]
     lines += ["", "## Models", ""]
     for _, view in sorted(site.nodes.items(), key=lambda item: item[1].name):
         lines += _card(view)

@@ -27,6 +27,13 @@ def _yaml_path(patch_path: str | None) -> str | None:
     return patch_path.split("://", 1)[-1] if patch_path else None
 
 
+def _notification(node: str | None, message: str) -> dict[str, Any]:
+    notification: dict[str, Any] = {"level": "warning" if node is None else "note", "message": {"text": message}}
+    if node is not None:
+        notification["locations"] = [{"logicalLocations": [{"fullyQualifiedName": node, "kind": "module"}]}]
+    return notification
+
+
 def document(report: CheckReport) -> dict[str, Any]:
     """The SARIF log as a dict."""
     rules = report.rules
@@ -81,6 +88,13 @@ def document(report: CheckReport) -> dict[str, Any]:
             }
         },
         "results": results,
+        # What the check could not see (no compiled SQL at all, SQL not analysed...): notifications of the run.
+        "invocations": [
+            {
+                "executionSuccessful": True,
+                "toolExecutionNotifications": [_notification(note.node, note.message) for note in report.analysis.notes],
+            }
+        ],
     }
     if report.project_dir is not None:
         run["originalUriBaseIds"] = {ROOT: {"uri": report.project_dir.resolve().as_uri() + "/"}}

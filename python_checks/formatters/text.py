@@ -33,6 +33,8 @@ def render(report: CheckReport, color: bool = False) -> str:
     paint = _painter(color)
     manifest = report.analysis.manifest
     lines = [f"{paint('privacy-guard check', 'bold')} {manifest.path} (dbt {manifest.dbt_version}, manifest v{manifest.schema_version})"]
+    # What the whole check could not see comes first: it qualifies every finding below.
+    lines += [paint(f"note: {note.message}", "yellow") for note in report.analysis.notes if note.node is None]
     if report.state is not None:
         state = report.state
         lines.append(f"compared with base {state['base']}: showing only what is new")
@@ -51,7 +53,7 @@ def render(report: CheckReport, color: bool = False) -> str:
                 "dim",
             )
         )
-    lines += [paint(f"note: {note.node + ': ' if note.node else ''}{note.message}", "dim") for note in report.analysis.notes]
+    lines += [paint(f"note: {note.node}: {note.message}", "dim") for note in report.analysis.notes if note.node is not None]
     skipped = [f"{rule_id} ({status})" for rule_id, status in report.analysis.rule_status.items() if status != "ran"]
     if skipped:
         lines.append(paint(f"not run: {', '.join(skipped)}", "dim"))

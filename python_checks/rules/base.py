@@ -13,7 +13,7 @@ from python_checks.loader import DataTest, Manifest, Node
 from python_checks.policy import NodePolicy, meeting_departments
 from python_checks.rules.warehouse import Warehouse
 from python_checks.settings import Settings
-from python_checks.sql_joins import ModelSql
+from python_checks.sql_joins import ModelSql, NodeColumn
 
 #: The package whose generic tests count as privacy tests.
 PACKAGE = "privacy_guard"
@@ -43,7 +43,8 @@ class Issue(NamedTuple):
 
 @dataclass(slots=True)
 class Note:
-    """Something the check could not do on one node (SQL it cannot parse, a table it cannot query), or on the whole run (node None)."""
+    """Something the check could not see: on one node (SQL it cannot parse, a table it cannot query)
+    or, with `node` None, on the whole run (no compiled SQL at all, an `--empty` build)."""
 
     node: str | None
     message: str
@@ -104,6 +105,17 @@ class Context:
             departments = meeting_departments(policy, self.parents(node.unique_id))
             if departments:
                 found[node.unique_id] = departments
+        return found
+
+    def join_columns(self, columns: Iterable[NodeColumn]) -> set[NodeColumn]:
+        """A join's compared columns, `*` (a set operation over `select *`) expanded to the node's
+        classed columns."""
+        found = set()
+        for node, name, via in columns:
+            if name == "*":
+                found.update((node, column, via) for column in self.policies[node].columns)
+            else:
+                found.add((node, name, via))
         return found
 
     @cached_property

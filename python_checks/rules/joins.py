@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from python_checks.policy import QUASI_IDENTIFIER
 from python_checks.rules.base import Context, Issue, Note, node_label, rule
 from python_checks.rules.testing import k_anonymity_clearance
+from python_checks.sql_joins import COUNTED, RAW, UNKEYED_HASH, NodeColumn
+
+
+def _departments(context: Context, nodes: Iterable[str]) -> frozenset[str]:
+    """The departments whose data the given nodes carry."""
+    return frozenset().union(*(context.policies[node].departments for node in nodes))
 
 
 def _agreement_problem(context: Context, unique_id: str, departments: frozenset[str]) -> tuple[str, dict[str, object]] | None:
@@ -108,12 +114,12 @@ def direct_identifier_join(context: Context, threshold: float | None) -> Iterato
         linked: set[str] = set()
         if sql is not None and sql.note is None:
             for join in sql.joins:
-                sides = [context.policies[node].departments for node in join.left_nodes | join.right_nodes]
-                if len(frozenset().union(*sides)) < 2:
+                if len(_departments(context, join.left_nodes | join.right_nodes)) < 2:
                     continue
-                for parent, column in join.columns:
+                for parent, column, via in context.join_columns(join.columns):
                     found = context.policies[parent].columns.get(column)
-                    if found is not None and found.raw_identifier:
+                    # md5(a.email) = md5(b.email) links on the e-mail as surely as a.email = b.email.
+                    if found is not None and found.raw_identifier and via in (RAW, UNKEYED_HASH):
                         linked.add(f"{context.node(parent).name}.{column}")
             basis = "join condition"
         else:
@@ -128,4 +134,48 @@ def direct_identifier_join(context: Context, threshold: float | None) -> Iterato
                 unique_id,
                 f"{node_label(context, unique_id)} links {', '.join(sorted(departments))} on direct identifier {', '.join(sorted(linked))}",
                 {"columns": sorted(linked), "departments": sorted(departments), "basis": basis},
+            )
+
+
+def _compared_quasi_identifiers(context: Context, columns: Iterable[NodeColumn]) -> list[str]:
+    """`node.column` of the quasi-identifiers a join compares (a pseudonymized QI still matches
+    equal values: it links as well as the value; a count does not)."""
+    found = set()
+    for parent, column, via in context.join_columns(columns):
+        policy = context.policies[parent].columns.get(column)
+        if policy is not None and policy.column_class == QUASI_IDENTIFIER and via != COUNTED:
+            found.add(f"{context.node(parent).name}.{column}")
+    return sorted(found)
+
+
+@rule(
+    "join_key_linkage",
+    summary="Rows of different departments are matched on quasi-identifiers (birth date, zip, sex...): the classic linkage attack, whatever the output keeps and whatever agreement is cited (default: 2 or more QIs compared).",
+    hint="Join on a pseudonym of a shared identifier (privacy_guard.pseudonymize on both sides) under an agreement, or combine only aggregates; never match people on their quasi-identifiers.",
+    threshold=2,
+)
+def join_key_linkage(context: Context, threshold: float | None) -> Iterator[Issue]:
+    """Every analysed join (ON, USING, NATURAL, WHERE of a comma join, IN/EXISTS subquery, set
+    operation) whose two sides bring different departments."""
+    minimum = threshold if threshold is not None else 2
+    for node, _ in context.models():
+        sql = context.sql.get(node.unique_id)
+        if sql is None or sql.note is not None:
+            continue
+        linked: dict[str, list[str]] = {}
+        departments: set[str] = set()
+        for join in sql.joins:
+            left, right = _departments(context, join.left_nodes), _departments(context, join.right_nodes)
+            if left == right or len(left | right) < 2:
+                continue
+            sides = (_compared_quasi_identifiers(context, join.left_columns), _compared_quasi_identifiers(context, join.right_columns))
+            if max(map(len, sides)) >= minimum:
+                linked.setdefault(join.kind, []).extend(name for side in sides for name in side)
+                departments |= left | right
+        if linked:
+            columns = sorted({name for names in linked.values() for name in names})
+            yield Issue(
+                node.unique_id,
+                f"{node_label(context, node.unique_id)} matches rows of {', '.join(sorted(departments))} on quasi-identifiers {', '.join(columns)}",
+                {"columns": columns, "departments": sorted(departments), "joins": sorted(linked), "threshold": minimum},
             )

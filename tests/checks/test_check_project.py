@@ -19,6 +19,7 @@ from dbt_harness import DbtResult, shared_build
 
 from python_checks.check import CheckReport, run_check
 from python_checks.loader import load_manifest
+from python_checks.sql_joins import RAW
 
 pytestmark = pytest.mark.dbt
 
@@ -39,6 +40,7 @@ PLANTED = {
     ("quasi_identifier_linkage", "model.check_project.marketing_targets"),
     ("retention_conflict", "model.check_project.marketing_targets"),
     ("missing_privacy_test", "model.check_project.marketing_targets"),
+    ("join_key_linkage", "model.check_project.hr_clinic_lookalikes"),
 }
 #: Rules whose planted cases live in tests/fixtures/verdicts_policy (tests/checks/test_verdicts_policy.py).
 EXERCISED_BY_VERDICTS_POLICY = frozenset(
@@ -99,7 +101,7 @@ def test_measured_linkage_matches_an_independent_count_from_the_seeds(built: Dbt
 def test_sql_join_analysis_of_the_real_compiled_code(built: DbtResult) -> None:
     report = full_check(built)
     [join] = report.analysis.sql["model.check_project.marketing_targets"].joins
-    assert join.columns == {("model.check_project.stg_sales", "customer_email"), ("model.check_project.stg_support", "customer_email")}
+    assert join.columns == {("model.check_project.stg_sales", "customer_email", RAW), ("model.check_project.stg_support", "customer_email", RAW)}
     research = {e["source"]: e for e in report.to_document()["edges"] if e["target"] == "model.check_project.research_hr_clinic"}
     assert research["model.check_project.stg_hr"]["join_columns"] == ["person_key"]
     assert research["model.check_project.stg_hr"]["cross_department"] and not research["model.check_project.stg_hr"]["flagged"]
@@ -141,7 +143,7 @@ def test_cli_json_stdout_is_only_the_document(built: DbtResult) -> None:
     document = json.loads(result.stdout)
     assert {"summary", "findings", "nodes", "edges"} <= set(document)
     assert document["manifest"]["project_settings"] == str(built.project_dir / "dbt_project.yml")
-    assert document["summary"]["by_severity"] == {"error": 10, "warning": 1, "info": 0}
+    assert document["summary"]["by_severity"] == {"error": 11, "warning": 1, "info": 0}
     assert {(f["category"], f["node"]) for f in document["findings"]} == PLANTED
     assert all(set(f) == {"rule", "category", "severity", "node", "message", "evidence", "hint"} for f in document["findings"])
 
@@ -149,7 +151,7 @@ def test_cli_json_stdout_is_only_the_document(built: DbtResult) -> None:
 def test_cli_fail_on_and_text_report(built: DbtResult) -> None:
     result = cli("check", "--fail-on", "never", "--as-of", "2026-01-15", cwd=built.project_dir)
     assert result.returncode == 0
-    assert "marketing_targets" in result.stdout and "11 findings" in result.stdout
+    assert "marketing_targets" in result.stdout and "12 findings" in result.stdout
 
 
 def test_cli_sarif_has_the_required_2_1_0_fields(built: DbtResult, tmp_path: Path) -> None:
@@ -160,9 +162,9 @@ def test_cli_sarif_has_the_required_2_1_0_fields(built: DbtResult, tmp_path: Pat
     assert sarif["version"] == "2.1.0" and sarif["$schema"].endswith("sarif-2.1.0.json")
     [run] = sarif["runs"]
     rules = run["tool"]["driver"]["rules"]
-    assert run["tool"]["driver"]["name"] == "privacy-guard" and len(rules) == 18
+    assert run["tool"]["driver"]["name"] == "privacy-guard" and len(rules) == 19
     assert all(rule["id"] and rule["shortDescription"]["text"] and rule["help"]["text"] for rule in rules)
-    assert len(run["results"]) == 11
+    assert len(run["results"]) == 12
     for result_entry in run["results"]:
         assert rules[result_entry["ruleIndex"]]["id"] == result_entry["ruleId"]
         assert result_entry["level"] in {"error", "warning", "note"} and result_entry["message"]["text"]

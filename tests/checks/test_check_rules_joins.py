@@ -131,3 +131,98 @@ def test_measured_uniqueness_counts_people_with_a_privacy_unit(tmp_path: Path) -
     builder = two_departments(combined={"purpose": "research", "privacy_unit": "pid"})
     [finding] = findings(builder.check(tmp_path / "people", {"default_k": 2}, database=database), "quasi_identifier_linkage")
     assert (finding.evidence["k"], finding.evidence["rows_in_small_classes"], finding.evidence["small_classes"]) == (2, 2, 1)
+
+
+HR, CLINIC = '"db"."main"."hr"', '"db"."main"."clinic"'
+
+
+def pseudonym(column: str) -> str:
+    """What `{{ privacy_guard.pseudonymize(column) }}` compiles to on DuckDB."""
+    return f"privacy_guard_hmac_sha256(cast({column} as varchar))"
+
+
+#: Every way SQL matches hr's rows with clinic's on the raw e-mail.
+RAW_EMAIL_JOINS = {
+    "in": f"select h.zip from {HR} h where h.email in (select email from {CLINIC})",
+    "exists": f"select h.zip from {HR} h where exists (select 1 from {CLINIC} c where c.email = h.email)",
+    "scalar": f"select h.zip, (select max(c.age) from {CLINIC} c where c.email = h.email) as age from {HR} h",
+    "any": f"select h.zip from {HR} h where h.email = any(select email from {CLINIC})",
+    "lateral": f"select h.zip, x.age from {HR} h, lateral (select c.age from {CLINIC} c where c.email = h.email) x",
+    "semi": f"select h.zip from {HR} h semi join {CLINIC} c on h.email = c.email",
+    "anti": f"select h.zip from {HR} h anti join {CLINIC} c on h.email = c.email",
+    "intersect": f"select email from {HR} intersect select email from {CLINIC}",
+    "except": f"select email from {HR} except select email from {CLINIC}",
+    "union": f"select email, 'hr' as origin from {HR} union all select email, 'clinic' from {CLINIC}",
+    "union_star": f"select * from {HR} union all by name select * from {CLINIC}",
+    "natural": f"select h.zip from {HR} h natural join (select email, age from {CLINIC}) c",
+    "using": f"select zip from {HR} join {CLINIC} using (email)",
+    "comma_lower": f"select h.zip from {HR} h, {CLINIC} c where lower(trim(h.email)) = lower(c.email)",
+    "cte": f"with matched as (select h.zip from {HR} h join {CLINIC} c on h.email = c.email) select * from matched",
+    "md5": f"select h.zip from {HR} h join {CLINIC} c on md5(h.email) = md5(c.email)",
+}
+
+
+def test_every_way_of_matching_rows_on_a_raw_identifier_is_a_direct_identifier_join(tmp_path: Path) -> None:
+    flagged = {}
+    for name, sql in RAW_EMAIL_JOINS.items():
+        found = findings(two_departments(sql).check(tmp_path / name), "direct_identifier_join")
+        flagged[name] = [(f.node, f.evidence["columns"]) for f in found]
+    assert flagged == dict.fromkeys(RAW_EMAIL_JOINS, [("model.demo.combined", ["clinic.email", "hr.email"])])
+
+
+def test_inline_pseudonyms_on_both_sides_are_a_pseudonym_join(tmp_path: Path) -> None:
+    sql = f"select h.zip from {HR} h join {CLINIC} c on {pseudonym('h.email')} = {pseudonym('c.email')}"
+    report = two_departments(sql).check(tmp_path)
+    assert pairs(report) & {("direct_identifier_join", "combined"), ("join_key_linkage", "combined")} == set()
+    assert pairs(report, "cross_department_join") == {("cross_department_join", "combined")}  # still a combination
+
+
+LINKED_ON_QIS = f"select h.email from {HR} h join {CLINIC} c on h.zip = c.zip and h.sex = c.sex"
+
+
+def test_matching_departments_on_quasi_identifiers_is_linkage_whatever_the_output_and_agreement(tmp_path: Path) -> None:
+    builder = two_departments(LINKED_ON_QIS, combined={"purpose": "research", "agreement": "hr_clinic"})
+    builder.test("k_anonymity", "model.demo.combined")
+    report = builder.check(tmp_path, {"agreements": [AGREEMENT]})
+    [finding] = findings(report, "join_key_linkage")
+    assert finding.node == "model.demo.combined" and finding.severity == "error"
+    assert finding.evidence == {"columns": ["hr.sex", "hr.zip"], "departments": ["clinic", "hr"], "joins": ["inner"], "threshold": 2}
+    assert pairs(report, "cross_department_join") == set()  # the agreement covers the combination, not the linkage
+
+
+def test_join_key_linkage_in_subqueries_set_operations_and_natural_joins(tmp_path: Path) -> None:
+    cases = {
+        "in": f"select h.email from {HR} h where (h.zip, h.sex) in (select zip, sex from {CLINIC})",
+        "intersect": f"select zip, sex from {HR} intersect select zip, sex from {CLINIC}",
+        "natural": f"select h.email from (select zip, sex, email from {HR}) h natural join (select zip, sex from {CLINIC}) c",
+        "pseudonymized_qis": f"select h.email from {HR} h join {CLINIC} c on {pseudonym('h.zip')} = {pseudonym('c.zip')} and h.sex = c.sex",
+    }
+    found = {name: [f.evidence["columns"] for f in findings(two_departments(sql).check(tmp_path / name), "join_key_linkage")] for name, sql in cases.items()}
+    assert found == dict.fromkeys(cases, [["hr.sex", "hr.zip"]])
+
+
+def test_one_quasi_identifier_or_a_pseudonym_key_is_below_the_linkage_threshold(tmp_path: Path) -> None:
+    one = f"select h.email from {HR} h join {CLINIC} c on h.zip = c.zip"
+    assert findings(two_departments(one).check(tmp_path / "one"), "join_key_linkage") == []
+    key = {"class": "direct_identifier", "protection": "pseudonymized"}
+    assert findings(two_departments(key=key).check(tmp_path / "key"), "join_key_linkage") == []
+    raised = two_departments(LINKED_ON_QIS).check(tmp_path / "raised", {"rules": {"join_key_linkage": {"threshold": 3}}})
+    assert findings(raised, "join_key_linkage") == []
+
+
+def test_a_self_join_of_one_department_is_no_linkage(tmp_path: Path) -> None:
+    sql = f"select a.email from {HR} a join {HR} b on a.zip = b.zip and a.sex = b.sex"
+    assert findings(two_departments(sql).check(tmp_path), "join_key_linkage") == []
+
+
+def test_natural_join_keys_include_columns_a_parent_inherits_without_documenting_them(tmp_path: Path) -> None:
+    """hr_view documents no column: its e-mail is known from what reaches it, not from its YAML."""
+    builder = two_departments(f"select count(*) as matched from {HR.replace('hr', 'hr_view')} natural join {CLINIC}")
+    hr_view = builder.node("hr_view", parents=("seed.demo.hr",), sql=f"select * from {HR}")
+    builder.nodes["model.demo.combined"]["depends_on"]["nodes"] = [hr_view, "seed.demo.clinic"]
+    report = builder.check(tmp_path)
+    [finding] = findings(report, "direct_identifier_join")
+    assert finding.evidence["columns"] == ["clinic.email", "hr_view.email"]
+    [join] = report.analysis.sql["model.demo.combined"].joins
+    assert {column for _, column, _ in join.columns} == {"email"}  # zip/sex/age are not on both sides
+    assert report.analysis.notes == []
