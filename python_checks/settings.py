@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from python_checks import contract
-from python_checks.loader import ArtifactError
+from python_checks.loader import ArtifactError, read_bounded
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,21 +67,52 @@ def default_project_dir(manifest_path: Path) -> Path:
     return parent.parent if parent.name == "target" else Path.cwd()
 
 
+#: dbt_project.yml is read whole; a project file is a few KB.
+MAX_PROJECT_FILE_BYTES = 10 << 20
+#: Values (keys, items, scalars) vars.privacy_guard may expand to: YAML aliases can make a few
+#: lines expand to billions (an "alias bomb"), which validation would walk without end.
+MAX_SETTINGS_VALUES = 100_000
+
+
+def _refuse_expansion(block: Any, path: Path) -> None:
+    """ArtifactError when the block, aliases expanded, holds more than MAX_SETTINGS_VALUES values (or a cycle)."""
+    pending, seen = [block], 0
+    while pending:
+        value = pending.pop()
+        seen += 1
+        if seen > MAX_SETTINGS_VALUES:
+            raise ArtifactError(
+                f"settings {path}: vars.{contract.VARS_NAMESPACE} expands to more than {MAX_SETTINGS_VALUES} values (YAML aliases?); refusing it"
+            )
+        if isinstance(value, dict):
+            pending += [*value.keys(), *value.values()]
+        elif isinstance(value, list):
+            pending += value
+
+
 def load_settings(project_dir: Path, known_rules: frozenset[str]) -> Settings:
     """Read and validate vars.privacy_guard from project_dir/dbt_project.yml."""
     path = project_dir / "dbt_project.yml"
-    if not path.is_file():
+    if not path.exists():
         return Settings(default_k=_default("default_k"))
+    text = read_bounded(path, "settings", MAX_PROJECT_FILE_BYTES)
     try:
-        project = yaml.safe_load(path.read_text()) or {}
+        project = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
         raise ArtifactError(f"settings {path}: not valid YAML{where}") from None
-    variables = project.get("vars") if isinstance(project, dict) else None
-    block = (variables or {}).get(contract.VARS_NAMESPACE) if isinstance(variables, dict) else None
+    except RecursionError:
+        raise ArtifactError(f"settings {path}: YAML nested too deeply") from None
+    if not isinstance(project, dict):
+        raise ArtifactError(f"settings {path}: expected a mapping at the top level, got {type(project).__name__}")
+    variables = project.get("vars")
+    if variables is not None and not isinstance(variables, dict):
+        raise ArtifactError(f"settings {path}: key vars is a {type(variables).__name__}, expected a mapping")
+    block = (variables or {}).get(contract.VARS_NAMESPACE)
     if block is None:
         return Settings(source=path, default_k=_default("default_k"))
+    _refuse_expansion(block, path)
     prefix = f"vars.{contract.VARS_NAMESPACE}"
     errors = contract.validate("project", block)
     if errors:
