@@ -19,6 +19,7 @@ from python_checks.check import CheckReport, run_check
 from python_checks.docs_site import docs_command
 from python_checks.findings import SEVERITIES
 from python_checks.formatters import FORMATTERS
+from python_checks.formatters.escaping import terminal as clean
 from python_checks.formatters.json import dumps
 from python_checks.inventory import build_inventory, render_text
 from python_checks.loader import ArtifactError, load_manifest
@@ -123,7 +124,7 @@ def validate(manifest: Path, project_dir: Path | None, output_format: str) -> in
     if output_format == "json":
         write_output(dumps({"valid": not violations, "violations": violations}), None)
     else:
-        lines = [f"{unique_id}: {error}" for unique_id, errors in violations.items() for error in errors]
+        lines = [clean(f"{unique_id}: {error}") for unique_id, errors in violations.items() for error in errors]
         write_output("\n".join(lines) + "\n" if lines else f"{len(loaded.nodes)} nodes: privacy meta valid\n", None)
     return 1 if violations else 0
 
@@ -139,15 +140,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = cli.main(args=list(argv) if argv is not None else None, prog_name="privacy-guard", standalone_mode=False)
     except ArtifactError as error:
-        click.echo(f"privacy-guard: error: {error}", err=True)
+        click.echo(f"privacy-guard: error: {clean(error)}", err=True)
         return 2
     except click.exceptions.Abort:
         click.echo("privacy-guard: aborted", err=True)
         return 2
     except click.ClickException as error:
-        click.echo(f"privacy-guard: error: {error.format_message()}", err=True)
+        click.echo(f"privacy-guard: error: {clean(error.format_message())}", err=True)
         return 2
     except Exception as error:  # noqa: BLE001 -- the contract is "never a traceback", even for our own bugs
-        click.echo(f"privacy-guard: internal error ({type(error).__name__}): {error}", err=True)
+        click.echo(f"privacy-guard: internal error ({type(error).__name__}): {clean(error)}", err=True)
         return 2
     return result if isinstance(result, int) else 0
