@@ -14,9 +14,12 @@
     pre_hook="{{ privacy_guard._audit_table_ddl() }}",
 ) }}
 
-{%- set run_columns = [] -%}
-{%- for name, type in privacy_guard._audit_run_columns() -%}
-  {%- do run_columns.append(name) -%}
+{#- An unfinished run's row: the runs table's values where it has the column, else null. -#}
+{%- set run_columns = privacy_guard._audit_run_columns() | map(attribute=0) | list -%}
+{%- set unfinished_columns = [] -%}
+{%- for name, type in privacy_guard._audit_columns() -%}
+    {%- set value = 'unfinished.' ~ name if name in run_columns else 'cast(null as ' ~ type ~ ')' -%}
+    {%- do unfinished_columns.append(value ~ ' as ' ~ name) -%}
 {%- endfor %}
 
 with runs as (
@@ -41,9 +44,7 @@ node_rows as (
 
 unfinished_runs as (
     select
-        {%- for name, type in privacy_guard._audit_columns() %}
-        {{ 'unfinished.' ~ name if name in run_columns else 'cast(null as ' ~ type ~ ')' }} as {{ name }},
-        {%- endfor %}
+        {{ unfinished_columns | join(',\n        ') }},
         runs.run_status
     from {{ privacy_guard._audit_runs_relation() }} as unfinished
     inner join runs on unfinished.invocation_id = runs.invocation_id
