@@ -328,6 +328,17 @@ def _chain(manifest: dict[str, Any], length: int) -> dict[str, Any]:
     return copy
 
 
+def _deeply_nested(manifest: dict[str, Any], depth: int) -> dict[str, Any]:
+    """The manifest with MODEL's SQL and Jinja nested `depth` parentheses deep (past Python's recursion limit)."""
+    copy = orjson.loads(orjson.dumps(manifest))
+    node = copy["nodes"][MODEL]
+    nested = "(" * depth + "1" + ")" * depth
+    node["compiled_code"] = f"select {nested} as x from {copy['nodes'][SEED]['relation_name']}"
+    node["raw_code"] = f"select {{{{ privacy_guard.mask_string({nested}) }}}} as x from {{{{ ref('hr_employees') }}}}"
+    node["depends_on"]["macros"] = ["macro.privacy_guard.mask_string"]
+    return copy
+
+
 HOSTILE_NAME = "x{{ \"}}'<b>` | ]] --> \x1b[31m"
 
 
@@ -337,6 +348,7 @@ def test_hostile_but_legal_values_are_checked_not_dropped(real: dict[str, Any], 
         "braces and quotes in a name": _mutated(manifest, ("nodes", MODEL, "name"), HOSTILE_NAME),
         "privacy block of the wrong type": _mutated(manifest, ("nodes", MODEL, "config", "meta", "privacy"), ["department", "hr"]),
         "3,500-model chain": orjson.dumps(_chain(manifest, 3500)),
+        "SQL and Jinja nested 3,000 deep": orjson.dumps(_deeply_nested(manifest, 3000)),
     }
     planned = []
     for number, (name, content) in enumerate(documents.items()):
@@ -364,3 +376,8 @@ def test_hostile_but_legal_values_are_checked_not_dropped(real: dict[str, Any], 
     assert sum(uid.startswith("model.audit_project.chain_") for uid in chain) == 3500
     last = chain["model.audit_project.chain_3499"]
     assert last["personal"] and last["departments"] == ["hr"] and len(last["parents"]) == 1
+    # Too deep to parse: said in a note on the node, which stays in the report and on the site.
+    nested = reports["SQL and Jinja nested 3,000 deep"]
+    assert MODEL in nested["nodes"] and any(note["node"] == MODEL for note in nested["notes"])
+    site = next(directory for name, directory, command, _ in planned if name == "SQL and Jinja nested 3,000 deep" and command == "docs") / "site"
+    assert any("nested too deeply" in note for note in json.loads((site / "provenance.json").read_text())[MODEL]["notes"])
