@@ -8,6 +8,7 @@ config (exit 2), because checking against a half-understood policy would give fa
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,25 +70,46 @@ def default_project_dir(manifest_path: Path) -> Path:
 
 #: dbt_project.yml is read whole; a project file is a few KB.
 MAX_PROJECT_FILE_BYTES = 10 << 20
-#: Values (keys, items, scalars) vars.privacy_guard may expand to: YAML aliases can make a few
-#: lines expand to billions (an "alias bomb"), which validation would walk without end.
-MAX_SETTINGS_VALUES = 100_000
+#: Values (keys, items, scalars) dbt_project.yml may expand to: YAML aliases can make a few lines
+#: expand to billions (an "alias bomb"), which reading it would walk without end.
+MAX_PROJECT_VALUES = 100_000
 
 
-def _refuse_expansion(block: Any, path: Path) -> None:
-    """ArtifactError when the block, aliases expanded, holds more than MAX_SETTINGS_VALUES values (or a cycle)."""
-    pending, seen = [block], 0
+def _strings(project: Any, path: Path) -> list[tuple[str, str]]:
+    """(key path, text) of every string in the project, aliases expanded; ArtifactError past MAX_PROJECT_VALUES (or a cycle)."""
+    pending: list[tuple[str, Any]] = [("", project)]
+    found: list[tuple[str, str]] = []
+    seen = 0
     while pending:
-        value = pending.pop()
+        where, value = pending.pop()
         seen += 1
-        if seen > MAX_SETTINGS_VALUES:
-            raise ArtifactError(
-                f"settings {path}: vars.{contract.VARS_NAMESPACE} expands to more than {MAX_SETTINGS_VALUES} values (YAML aliases?); refusing it"
-            )
+        if seen > MAX_PROJECT_VALUES:
+            near = ".".join(where.split(".")[:2])  # the setting, not the path through the aliases
+            raise ArtifactError(f"settings {path}: {near} expands to more than {MAX_PROJECT_VALUES} values (YAML aliases?); refusing it")
         if isinstance(value, dict):
-            pending += [*value.keys(), *value.values()]
+            pending += [(f"{where}.{key}".lstrip("."), item) for key, item in value.items()]
+            pending += [(where, key) for key in value]
         elif isinstance(value, list):
-            pending += value
+            pending += [(f"{where}.{index}".lstrip("."), item) for index, item in enumerate(value)]
+        elif isinstance(value, str):
+            found.append((where, value))
+    return found
+
+
+def _refuse_key_reference(strings: list[tuple[str, str]], key_var: str, path: Path) -> None:
+    """ArtifactError when a value of dbt_project.yml (a var, a hook, a config) calls env_var() on the pseudonymization key variable.
+
+    dbt would render the key into that var or hook and keep it in target/; the macros refuse such a
+    run at its start (macros/_internal/_refuse_key_exposure.sql), this catches it in CI before.
+    Only literal references are seen (not a name assembled from pieces).
+    """
+    reads_key = re.compile(r"""env_var\s*\(\s*['"]""" + re.escape(key_var) + r"""['"]""")
+    for where, text in sorted(strings):
+        if reads_key.search(text):
+            raise ArtifactError(
+                f"settings {path}: {where} calls env_var('{key_var}'), the pseudonymization key variable "
+                "(vars.privacy_guard.key_env_var): dbt would copy the key into target/; remove it"
+            )
 
 
 def load_settings(project_dir: Path, known_rules: frozenset[str]) -> Settings:
@@ -109,14 +131,16 @@ def load_settings(project_dir: Path, known_rules: frozenset[str]) -> Settings:
     variables = project.get("vars")
     if variables is not None and not isinstance(variables, dict):
         raise ArtifactError(f"settings {path}: key vars is a {type(variables).__name__}, expected a mapping")
+    strings = _strings(project, path)
     block = (variables or {}).get(contract.VARS_NAMESPACE)
     if block is None:
+        _refuse_key_reference(strings, _default("key_env_var"), path)
         return Settings(source=path, default_k=_default("default_k"))
-    _refuse_expansion(block, path)
     prefix = f"vars.{contract.VARS_NAMESPACE}"
     errors = contract.validate("project", block)
     if errors:
         raise ArtifactError(f"settings {path}: {prefix}.{errors[0]}")
+    _refuse_key_reference(strings, block.get("key_env_var", _default("key_env_var")), path)
     unknown = sorted(set(block.get("rules") or {}) - known_rules)
     if unknown:
         raise ArtifactError(f"settings {path}: {prefix}.rules.{unknown[0]}: unknown rule (known: {', '.join(sorted(known_rules))})")

@@ -186,10 +186,15 @@ def project_cases(project: str) -> list[Case]:
         "agreements object": ("vars:\n  privacy_guard:\n    agreements: {id: a}\n", "vars.privacy_guard.agreements"),
         "rules list": ("vars:\n  privacy_guard:\n    rules: [missing_policy]\n", "vars.privacy_guard.rules"),
         "audit text": ("vars:\n  privacy_guard:\n    audit: yes please\n", "vars.privacy_guard.audit"),
-        "alias bomb": (bomb, "expands to more than"),
+        "alias bomb": (bomb, "vars.privacy_guard expands to more than"),
         "recursive alias": ("vars:\n  privacy_guard: &loop\n    rules: *loop\n", "vars.privacy_guard"),
         "deep nesting": ("vars: " + "[" * 3000 + "]" * 3000 + "\n", "dbt_project.yml"),
         "not YAML": (project + "\n  : : [\n", "not valid YAML"),
+        "var reads the key": (project.replace("vars:\n", "vars:\n  leak: \"{{ env_var('PRIVACY_GUARD_KEY') }}\"\n"), "vars.leak calls env_var('PRIVACY_GUARD_KEY'), the pseudonymization key variable"),
+        "hook reads a renamed key": (
+            "vars:\n  privacy_guard:\n    key_env_var: HR_KEY\non-run-start:\n  - \"select '{{ env_var( \\\"HR_KEY\\\" ) }}'\"\n",
+            "on-run-start.0 calls env_var('HR_KEY')",
+        ),
     }
     return [Case(f"project:{name}", "project", text.encode(), names) for name, (text, names) in texts.items()]
 
