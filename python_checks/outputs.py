@@ -85,7 +85,7 @@ def _folder_lock(out: Path) -> Iterator[None]:
         except OSError as error:
             if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
                 raise ArtifactError(f"--out {out}: another privacy-guard docs run is writing in {out.parent}; try again when it has finished") from None
-            raise
+            raise  # replace_folder reports it as one line
         yield
     finally:
         os.close(handle)
@@ -96,6 +96,13 @@ def replace_folder(out: Path, files: dict[str, str]) -> None:
     out = out.resolve()
     if not out.parent.is_dir():
         raise ArtifactError(f"--out {out}: parent folder {out.parent} does not exist")
+    try:
+        _replace_folder(out, files)
+    except OSError as error:
+        raise ArtifactError(f"--out {out}: cannot be written ({error.strerror})") from None
+
+
+def _replace_folder(out: Path, files: dict[str, str]) -> None:
     with _folder_lock(out):
         if out.exists() and not out.is_dir():
             raise ArtifactError(f"--out {out}: exists and is not a directory")
