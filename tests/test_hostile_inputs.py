@@ -38,7 +38,13 @@ MODEL = "model.audit_project.visit_counts"
 SEED = "seed.audit_project.hr_employees"
 CATALOG_V1 = "https://schemas.getdbt.com/dbt/catalog/v1.json"
 #: Wrong-type replacements by the type a key should have.
-WRONG = {"object": [["a"], 7, "text"], "string": [["a"], 7, {"a": 1}], "list": ["text", 7, {"a": 1}], "number": [["a"], "text", {"a": 1}]}
+#: The empty ones ([], {}, "") are falsy: a reader that writes `value or default` would take them for "missing".
+WRONG = {
+    "object": [["a"], 7, "text", []],
+    "string": [["a"], 7, {"a": 1}, {}],
+    "list": ["text", 7, {"a": 1}, ""],
+    "number": [["a"], "text", {"a": 1}, {}],
+}
 #: Commands that read each artifact, with the option that passes it (None: the manifest itself).
 COMMANDS = {
     "manifest": ["check", "inventory", "validate", "docs"],
