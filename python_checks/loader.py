@@ -225,13 +225,17 @@ def _columns(entry: dict[str, Any], path: Path, where: tuple[str, ...]) -> dict[
     columns: dict[str, Column] = {}
     raw = _typed(entry, "columns", dict, path, where) or {}
     for key, column in raw.items():
-        if not isinstance(column, dict):
+        if column.__class__ is not dict:
             raise _wrong_type(path, (*where, "columns", key), column, "an object")
         name = column.get("name")
         if name is None or name == "":
             name = key
-        elif not isinstance(name, str):
+        elif name.__class__ is not str:
             raise _wrong_type(path, (*where, "columns", key, "name"), name, "a string")
+        # Most columns declare nothing: an empty config.meta and meta need no key path built.
+        config = column.get("config")
+        if (config is None or (config.__class__ is dict and config.get("meta") == {})) and column.get("meta") in (None, {}):
+            continue
         if (privacy := _privacy(column, path, (*where, "columns", key))) is not None:
             columns[name.lower()] = Column(name.lower(), privacy)
     return columns
@@ -245,7 +249,12 @@ def _node(unique_id: str, entry: dict[str, Any], path: Path, section: str) -> No
     depends_on = _typed(entry, "depends_on", dict, path, where) or {}
     config = _typed(entry, "config", dict, path, where) or {}
     checksum = _typed(entry, "checksum", dict, path, where) or {}
-    text = {key: _typed(entry, key, str, path, where) for key in _NODE_TEXT_KEYS}
+    text: dict[str, str | None] = {}
+    for key in _NODE_TEXT_KEYS:  # inline, not _typed: twelve keys of every node
+        value = entry.get(key)
+        if value is not None and value.__class__ is not str:
+            raise _wrong_type(path, (*where, key), value, "a string")
+        text[key] = value
     return Node(
         unique_id=unique_id,
         name=name,
