@@ -75,24 +75,33 @@ MAX_PROJECT_FILE_BYTES = 10 << 20
 MAX_PROJECT_VALUES = 100_000
 
 
+#: Nesting depth of dbt_project.yml: a real one is a few levels deep; a recursive alias is endless.
+MAX_PROJECT_DEPTH = 64
+
+
 def _strings(project: Any, path: Path) -> list[tuple[str, str]]:
-    """(key path, text) of every string in the project, aliases expanded; ArtifactError past MAX_PROJECT_VALUES (or a cycle)."""
-    pending: list[tuple[str, Any]] = [("", project)]
+    """(key path, text) of every string in the project, aliases expanded.
+
+    ArtifactError past MAX_PROJECT_VALUES values or MAX_PROJECT_DEPTH levels (a recursive alias),
+    naming the setting; the depth bound also keeps the key paths short.
+    """
+    pending: list[tuple[tuple[str, ...], Any]] = [((), project)]
     found: list[tuple[str, str]] = []
     seen = 0
     while pending:
         where, value = pending.pop()
         seen += 1
-        if seen > MAX_PROJECT_VALUES:
-            near = ".".join(where.split(".")[:2])  # the setting, not the path through the aliases
-            raise ArtifactError(f"settings {path}: {near} expands to more than {MAX_PROJECT_VALUES} values (YAML aliases?); refusing it")
+        if seen > MAX_PROJECT_VALUES or len(where) > MAX_PROJECT_DEPTH:
+            near = ".".join(map(str, where[:2]))  # the setting, not the path through the aliases
+            limit = f"more than {MAX_PROJECT_VALUES} values" if seen > MAX_PROJECT_VALUES else f"more than {MAX_PROJECT_DEPTH} levels"
+            raise ArtifactError(f"settings {path}: {near} expands to {limit} (YAML aliases?); refusing it")
         if isinstance(value, dict):
-            pending += [(f"{where}.{key}".lstrip("."), item) for key, item in value.items()]
+            pending += [((*where, str(key)), item) for key, item in value.items()]
             pending += [(where, key) for key in value]
         elif isinstance(value, list):
-            pending += [(f"{where}.{index}".lstrip("."), item) for index, item in enumerate(value)]
+            pending += [((*where, str(index)), item) for index, item in enumerate(value)]
         elif isinstance(value, str):
-            found.append((where, value))
+            found.append((".".join(where), value))
     return found
 
 
