@@ -23,6 +23,7 @@ from python_checks.formatters.escaping import terminal as clean
 from python_checks.formatters.json import dumps
 from python_checks.inventory import build_inventory, render_text
 from python_checks.loader import ArtifactError, load_manifest
+from python_checks.measure_cli import anonymize_command, risk_command, simulate_join_command
 from python_checks.outputs import write_output
 from python_checks.policy import declared_policy
 from python_checks.rules import REGISTRY

@@ -220,8 +220,8 @@ def _privacy(entry: dict[str, Any], path: Path, where: tuple[str, ...]) -> Any:
     return found if found is not None else top_meta.get(META_NAMESPACE)
 
 
-def _columns(entry: dict[str, Any], path: Path, where: tuple[str, ...]) -> dict[str, Column]:
-    """The columns that carry a privacy block (the only ones the checks read)."""
+def _columns(entry: dict[str, Any], path: Path, where: tuple[str, ...]) -> tuple[dict[str, Column], tuple[str, ...]]:
+    """The columns that carry a privacy block (the policy reads only those) and every documented column name."""
     columns: dict[str, Column] = {}
     raw = _typed(entry, "columns", dict, path, where) or {}
     for key, column in raw.items():
@@ -238,7 +238,9 @@ def _columns(entry: dict[str, Any], path: Path, where: tuple[str, ...]) -> dict[
             continue
         if (privacy := _privacy(column, path, (*where, "columns", key))) is not None:
             columns[name.lower()] = Column(name.lower(), privacy)
-    return columns
+    # dbt keys `columns` by the column's name: the keys are the documented names, kept as written
+    # (~250,000 columns on 20,000 models; the one rule that reads them lowercases them).
+    return columns, tuple(raw)
 
 
 def _node(unique_id: str, entry: dict[str, Any], path: Path, section: str) -> Node:
@@ -255,6 +257,7 @@ def _node(unique_id: str, entry: dict[str, Any], path: Path, section: str) -> No
         if value is not None and value.__class__ is not str:
             raise _wrong_type(path, (*where, key), value, "a string")
         text[key] = value
+    columns, documented = _columns(entry, path, where)
     return Node(
         unique_id=unique_id,
         name=name,
@@ -264,7 +267,7 @@ def _node(unique_id: str, entry: dict[str, Any], path: Path, section: str) -> No
         patch_path=text["patch_path"],
         relation_name=text["relation_name"],
         privacy=_privacy(entry, path, where),
-        columns=_columns(entry, path, where),
+        columns=columns,
         parents=_strings(depends_on, "nodes", path, (*where, "depends_on")),
         macros=_strings(depends_on, "macros", path, (*where, "depends_on")),
         # dbt < 1.3 (manifest < v7) called it compiled_sql.
@@ -274,13 +277,15 @@ def _node(unique_id: str, entry: dict[str, Any], path: Path, section: str) -> No
         database=text["database"],
         schema=text["schema"],
         identifier=text["alias"] or text["identifier"] or name,
+        documented_columns=documented,
+        root_path=text["root_path"],
     )
 
 
 #: Text fields of a node the checks, the docs or provenance read.
 _NODE_TEXT_KEYS = (
     "package_name", "original_file_path", "patch_path", "relation_name", "compiled_code", "compiled_sql",
-    "raw_code", "raw_sql", "database", "schema", "alias", "identifier",
+    "raw_code", "raw_sql", "database", "schema", "alias", "identifier", "root_path",
 )
 
 
@@ -295,11 +300,12 @@ def _test(unique_id: str, entry: dict[str, Any], path: Path) -> DataTest | None:
     if not isinstance(name, str):
         raise _wrong_type(path, (*where, "test_metadata", "name"), name, "a string")
     namespace = _typed(metadata, "namespace", str, path, (*where, "test_metadata"))
-    _typed(metadata, "kwargs", dict, path, (*where, "test_metadata"))
+    arguments = _typed(metadata, "kwargs", dict, path, (*where, "test_metadata")) or {}
+    config = _typed(entry, "config", dict, path, where) or {}
     _typed(entry, "column_name", str, path, where)
     # `attached_node` exists since dbt 1.5; before, the tested node is the first model it depends on.
     attached = _typed(entry, "attached_node", str, path, where) or (parents[0] if parents else None)
-    return DataTest(unique_id, name, namespace, attached)
+    return DataTest(unique_id, name, namespace, attached, arguments, config)
 
 
 def _manifest_version(document: dict[str, Any], path: Path) -> int:
@@ -520,7 +526,8 @@ def load_run_results(path: Path) -> dict[str, str]:
     results = document.get("results")
     if not isinstance(results, list):
         raise ArtifactError(f"{what} {path}: key results is missing or not a list")
-    _typed(document, "args", dict, path, (), what)
+    args = _typed(document, "args", dict, path, (), what) or {}
+    empty = bool(args.get("empty"))
     statuses: dict[str, str] = {}
     for position, result in enumerate(results):
         where = ("results", str(position))
@@ -529,5 +536,6 @@ def load_run_results(path: Path) -> dict[str, str]:
         if not isinstance(result.get("unique_id"), str):
             raise _wrong_type(path, (*where, "unique_id"), result.get("unique_id"), "a string", what)
         _typed(result, "failures", int, path, where, what)
-        statuses[result["unique_id"]] = _typed(result, "status", str, path, where, what) or "None"
+        status = _typed(result, "status", str, path, where, what) or "None"
+        statuses[result["unique_id"]] = EMPTY_RUN if empty else status
     return statuses

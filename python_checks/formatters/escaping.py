@@ -26,9 +26,6 @@ _MARKDOWN_SPECIAL = str.maketrans(
         "\\": "\\\\",
         "[": "\\[",
         "]": "\\]",
-        "*": "\\*",
-        "_": "\\_",
-        "#": "&#35;",
     }
 )
 #: Inside a quoted mermaid label mermaid decodes `#name;` entities and renders HTML.
@@ -41,7 +38,10 @@ def terminal(value: object) -> str:
 
 
 def markdown(value: object) -> str:
-    """Text for markdown (tables included): no HTML, links, emphasis, code spans or line breaks."""
+    """Text for markdown (tables included): no HTML, links, images, code spans or line breaks.
+
+    Emphasis characters (`*`, `_`) stay: they cannot inject anything, and dbt names are full of `_`.
+    """
     return terminal(value).translate(_MARKDOWN_SPECIAL)
 
 

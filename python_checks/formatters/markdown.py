@@ -66,7 +66,7 @@ def _card(view: NodeView) -> list[str]:
         f"- **Agreement:** {md(e['agreement'] or '—')}",
     ]
     lines += [
-        f"- **Waiver:** {_cell(w['rule'])} until {_cell(w['expires'])}, approved by {_cell(w['approved_by'])}: {_cell(w['reason'])}" for w in e.get("waivers", ())
+        f"- **Waiver:** {md(w['rule'])} until {md(w['expires'])}, approved by {md(w['approved_by'])}: {md(w['reason'])}" for w in e.get("waivers", ())
     ]
     if e["columns"]:
         lines += ["", "| Column | Class | Protection |", "|---|---|---|"]

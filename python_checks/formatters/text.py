@@ -43,7 +43,18 @@ def render(report: CheckReport, color: bool = False) -> str:
     for finding in report.findings:
         lines.append(f"{paint(f'{finding.severity:<8}', STYLES[finding.severity])} {finding.rule:<25} {clean(manifest.nodes[finding.node].name)}: {clean(finding.message)}")
         lines.append(paint(f"{'':<35}fix: {clean(finding.hint)}", "dim"))
-    lines += [paint(f"note: {clean(note.node)}: {clean(note.message)}", "dim") for note in report.analysis.notes]
+    for finding in report.analysis.waived:
+        waiver = finding.waiver or {}
+        lines.append(
+            paint(
+                clean(
+                    f"{'waived':<8} {finding.rule:<25} {manifest.nodes[finding.node].name}: {finding.message} "
+                    f"(waiver until {waiver.get('expires')}, approved by {waiver.get('approved_by')}: {waiver.get('reason')})"
+                ),
+                "dim",
+            )
+        )
+    lines += [paint(f"note: {clean(note.node) + ': ' if note.node else ''}{clean(note.message)}", "dim") for note in report.analysis.notes]
     skipped = [f"{rule_id} ({status})" for rule_id, status in report.analysis.rule_status.items() if status != "ran"]
     if skipped:
         lines.append(paint(f"not run: {', '.join(skipped)}", "dim"))
