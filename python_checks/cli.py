@@ -8,9 +8,7 @@ only the document to stdout; everything else goes to stderr.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,10 +19,12 @@ from python_checks.check import CheckReport, run_check
 from python_checks.docs_site import docs_command
 from python_checks.findings import SEVERITIES
 from python_checks.formatters import FORMATTERS
+from python_checks.formatters.escaping import terminal as clean
 from python_checks.formatters.json import dumps
 from python_checks.inventory import build_inventory, render_text
 from python_checks.loader import ArtifactError, load_manifest
 from python_checks.measure_cli import anonymize_command, risk_command, simulate_join_command
+from python_checks.outputs import write_output
 from python_checks.policy import declared_policy
 from python_checks.rules import REGISTRY
 from python_checks.settings import default_project_dir, load_settings
@@ -32,24 +32,6 @@ from python_checks.settings import default_project_dir, load_settings
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_MANIFEST = Path("target/manifest.json")
 PathOption = click.Path(path_type=Path)
-
-
-def write_output(text: str, output: Path | None) -> None:
-    """Print to stdout, or write `output` atomically: a reader never sees half a report."""
-    if output is None:
-        sys.stdout.write(text)
-        return
-    directory = output.resolve().parent
-    if not directory.is_dir():
-        raise ArtifactError(f"output {output}: directory {directory} does not exist")
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{output.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-        os.replace(temporary, output)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def manifest_options(function: F) -> F:
@@ -66,7 +48,7 @@ def manifest_options(function: F) -> F:
 
 def output_option(function: F) -> F:
     """--output FILE (atomic)."""
-    return click.option("--output", type=PathOption, help="Write the report to FILE (atomically) instead of stdout.")(function)
+    return click.option("--output", type=PathOption, help="Write the report to FILE (atomically; a symlink's target; never a directory, FIFO or device) instead of stdout.")(function)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -143,7 +125,7 @@ def validate(manifest: Path, project_dir: Path | None, output_format: str) -> in
     if output_format == "json":
         write_output(dumps({"valid": not violations, "violations": violations}), None)
     else:
-        lines = [f"{unique_id}: {error}" for unique_id, errors in violations.items() for error in errors]
+        lines = [clean(f"{unique_id}: {error}") for unique_id, errors in violations.items() for error in errors]
         write_output("\n".join(lines) + "\n" if lines else f"{len(loaded.nodes)} nodes: privacy meta valid\n", None)
     return 1 if violations else 0
 
@@ -159,15 +141,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = cli.main(args=list(argv) if argv is not None else None, prog_name="privacy-guard", standalone_mode=False)
     except ArtifactError as error:
-        click.echo(f"privacy-guard: error: {error}", err=True)
+        click.echo(f"privacy-guard: error: {clean(error)}", err=True)
         return 2
     except click.exceptions.Abort:
         click.echo("privacy-guard: aborted", err=True)
         return 2
     except click.ClickException as error:
-        click.echo(f"privacy-guard: error: {error.format_message()}", err=True)
+        click.echo(f"privacy-guard: error: {clean(error.format_message())}", err=True)
         return 2
     except Exception as error:  # noqa: BLE001 -- the contract is "never a traceback", even for our own bugs
-        click.echo(f"privacy-guard: internal error ({type(error).__name__}): {error}", err=True)
+        click.echo(f"privacy-guard: internal error ({type(error).__name__}): {clean(error)}", err=True)
         return 2
     return result if isinstance(result, int) else 0

@@ -11,8 +11,6 @@ the site is written whatever the findings: `check` is the gate.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +23,8 @@ from python_checks import provenance
 from python_checks.check import run_check
 from python_checks.findings import severity_rank
 from python_checks.formatters.json import dumps
-from python_checks.loader import ArtifactError, read_json
+from python_checks.loader import read_json
+from python_checks.outputs import replace_folder
 from python_checks.rules.base import K_ANONYMITY
 
 #: The check document, beside the page: the machine-readable half of the docs.
@@ -178,40 +177,16 @@ def _render(site: Site, output_format: str) -> dict[str, str]:
 def write_site(site: Site, out: Path, output_format: str = "html") -> Path:
     """Write the site into `out` atomically (built next to it, then renamed); returns the main file.
 
-    An existing `out` is replaced only when it is empty or an earlier docs output (it holds
-    privacy_report.json), so a mistyped --out cannot wipe an unrelated folder.
+    An existing `out` is replaced only when it is empty or an earlier docs output (outputs.MARKER),
+    so a mistyped --out cannot wipe an unrelated folder.
     """
-    out = out.resolve()
-    if out.exists() and not out.is_dir():
-        raise ArtifactError(f"--out {out}: exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not (out / REPORT_FILE).is_file():
-        raise ArtifactError(f"--out {out}: folder is not empty and holds no {REPORT_FILE} of an earlier docs run; refusing to replace it")
-    if not out.parent.is_dir():
-        raise ArtifactError(f"--out {out}: parent folder {out.parent} does not exist")
-    files = _render(site, output_format)
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
-    try:
-        for relative, text in files.items():
-            target = staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-        staging.chmod(0o755)
-        previous = out.with_name(f".{out.name}.previous") if out.exists() else None
-        if previous is not None:
-            shutil.rmtree(previous, ignore_errors=True)
-            out.rename(previous)
-        staging.rename(out)
-        if previous is not None:
-            shutil.rmtree(previous, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out / ("index.html" if output_format == "html" else MARKDOWN_FILE)
+    replace_folder(out, _render(site, output_format))
+    return out.resolve() / ("index.html" if output_format == "html" else MARKDOWN_FILE)
 
 
 @click.command("docs")
 @click.option("--manifest", type=click.Path(path_type=Path), default=Path("target/manifest.json"), show_default=True, help="dbt manifest.json.")
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder to write the site into (replaced atomically).")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder to write the site into (replaced atomically; only an empty folder or an earlier docs output).")
 @click.option("--run-results", type=click.Path(path_type=Path), help="run_results.json: latest test results on the cards.")
 @click.option("--catalog", type=click.Path(path_type=Path), help="catalog.json: warehouse columns.")
 @click.option(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from python_checks.check import Analysis
+from python_checks.formatters.escaping import terminal as clean
 from python_checks.policy import DIRECT_IDENTIFIER, PERSONAL_CLASSES, QUASI_IDENTIFIER
 
 #: Column classes that can link records across departments.
@@ -42,16 +43,16 @@ def build_inventory(analysis: Analysis) -> dict[str, Any]:
 
 
 def render_text(inventory: dict[str, Any]) -> str:
-    """A plain listing for the console."""
+    """A plain listing for the console (project values stripped of escape sequences)."""
     lines = []
     for department, entry in inventory["departments"].items():
-        lines.append(f"department {department}: {len(entry['nodes'])} personal nodes")
+        lines.append(f"department {clean(department)}: {len(entry['nodes'])} personal nodes")
         for unique_id, classes in entry["nodes"].items():
             described = "; ".join(f"{column_class}: {', '.join(names)}" for column_class, names in sorted(classes.items()))
-            lines.append(f"  {unique_id}" + (f"  ({described})" if described else ""))
+            lines.append(f"  {clean(unique_id)}" + (f"  ({clean(described)})" if described else ""))
     if inventory["unassigned"]:
-        lines.append(f"personal nodes with no department: {', '.join(inventory['unassigned'])}")
+        lines.append(f"personal nodes with no department: {clean(', '.join(inventory['unassigned']))}")
     lines.append(f"columns shared by several departments (possible joins): {len(inventory['shared_columns'])}")
     for shared in inventory["shared_columns"]:
-        lines.append(f"  {shared['column']} ({shared['class']}): {', '.join(shared['departments'])}")
+        lines.append(clean(f"  {shared['column']} ({shared['class']}): {', '.join(shared['departments'])}"))
     return "\n".join(lines) + "\n"

@@ -12,6 +12,7 @@ naming the file, which the CLI prints as one line with exit code 2.
 from __future__ import annotations
 
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable, Iterator
@@ -105,12 +106,37 @@ class Manifest:
     tests: list[DataTest] = field(default_factory=list)
 
 
-def _read_bytes(path: Path, what: str) -> bytes:
-    if not path.exists():
-        raise ArtifactError(f"{what} {path}: no such file")
-    if path.is_dir():
+#: The largest artifact read (bytes). A 20,000-model manifest is ~110 MB; anything past this is
+#: refused rather than read without end (a FIFO or device is refused before it is opened).
+MAX_ARTIFACT_BYTES = 1 << 30
+
+
+def read_bounded(path: Path, what: str, limit: int = MAX_ARTIFACT_BYTES) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes; anything else is an ArtifactError naming it."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        raise ArtifactError(f"{what} {path}: no such file") from None
+    except OSError as error:
+        raise ArtifactError(f"{what} {path}: cannot be read ({error.strerror})") from None
+    if stat.S_ISDIR(status.st_mode):
         raise ArtifactError(f"{what} {path}: is a directory, expected a JSON file")
-    data = path.read_bytes()
+    if not stat.S_ISREG(status.st_mode):
+        raise ArtifactError(f"{what} {path}: is not a regular file (a FIFO, socket or device); refusing to read it")
+    if status.st_size > limit:
+        raise ArtifactError(f"{what} {path}: {status.st_size} bytes is over the limit of {limit} bytes")
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(limit + 1)  # the file may grow after stat()
+    except OSError as error:
+        raise ArtifactError(f"{what} {path}: cannot be read ({error.strerror})") from None
+    if len(data) > limit:
+        raise ArtifactError(f"{what} {path}: over the limit of {limit} bytes")
+    return data
+
+
+def _read_bytes(path: Path, what: str) -> bytes:
+    data = read_bounded(path, what)
     if not data.strip():
         raise ArtifactError(f"{what} {path}: file is empty")
     return data
@@ -146,91 +172,149 @@ def _mapping(container: dict[str, Any], key: str, path: Path, what: str, where: 
     return value
 
 
-def _privacy(entry: dict[str, Any]) -> Any:
-    """`config.meta.privacy` (dbt >= 1.10) over top-level `meta.privacy` (older dbt), as the macros read it."""
-    # Called for every node and column (~250,000 times on 20,000 models): empty metas, the common
-    # case, are skipped by their truthiness before any type check.
+_JSON_KINDS: dict[type, str] = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else _JSON_KINDS.get(type(value), type(value).__name__)
+
+
+def _wrong_type(path: Path, where: tuple[str, ...], value: Any, expected: str, what: str = "manifest") -> ArtifactError:
+    """The one-line error for a key of the wrong type; `where` is the key path from the document root."""
+    return ArtifactError(f"{what} {path}: key {'.'.join(where)} is {_kind(value)}, expected {expected}")
+
+
+def _typed(entry: dict[str, Any], key: str, kind: type, path: Path, where: tuple[str, ...], what: str = "manifest") -> Any:
+    """entry[key] when it is missing, null or of `kind`; anything else is an ArtifactError naming the key path."""
+    value = entry.get(key)
+    if value is None or isinstance(value, kind):
+        return value
+    raise _wrong_type(path, (*where, key), value, _JSON_KINDS[kind], what)
+
+
+def _strings(entry: dict[str, Any], key: str, path: Path, where: tuple[str, ...]) -> tuple[str, ...]:
+    """entry[key] as a tuple of strings (missing or null: empty)."""
+    value = entry.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _wrong_type(path, (*where, key), value, "a list of strings")
+    return tuple(value)
+
+
+def _privacy(entry: dict[str, Any], path: Path, where: tuple[str, ...]) -> Any:
+    """`config.meta.privacy` (dbt >= 1.10) over top-level `meta.privacy` (older dbt), as the macros read it.
+
+    A `config` or `meta` of the wrong type is an error, not "no policy": dropping a policy the
+    author wrote would make personal data look unclassified.
+    """
+    # Called for every node and column (~250,000 times on 20,000 models): kept to None tests and
+    # isinstance, no key-path tuples unless something is wrong.
+    found = None
     config = entry.get("config")
-    if isinstance(config, dict):
+    if config is not None:
+        if not isinstance(config, dict):
+            raise _wrong_type(path, (*where, "config"), config, "an object")
         config_meta = config.get("meta")
-        if config_meta and isinstance(config_meta, dict):
+        if config_meta is not None:
+            if not isinstance(config_meta, dict):
+                raise _wrong_type(path, (*where, "config", "meta"), config_meta, "an object")
             found = config_meta.get(META_NAMESPACE)
-            if found is not None:
-                return found
     top_meta = entry.get("meta")
-    return top_meta.get(META_NAMESPACE) if top_meta and isinstance(top_meta, dict) else None
+    if top_meta is None:
+        return found
+    if not isinstance(top_meta, dict):
+        raise _wrong_type(path, (*where, "meta"), top_meta, "an object")
+    return found if found is not None else top_meta.get(META_NAMESPACE)
 
 
-def _columns(entry: dict[str, Any]) -> tuple[dict[str, Column], tuple[str, ...]]:
+def _columns(entry: dict[str, Any], path: Path, where: tuple[str, ...]) -> tuple[dict[str, Column], tuple[str, ...]]:
     """The columns that carry a privacy block (the policy reads only those) and every documented column name."""
     columns: dict[str, Column] = {}
-    raw = entry.get("columns") or {}
-    if not isinstance(raw, dict):
-        return columns, ()
+    raw = _typed(entry, "columns", dict, path, where) or {}
     for key, column in raw.items():
-        if isinstance(column, dict) and (privacy := _privacy(column)) is not None:
-            name = str(column.get("name") or key).lower()
-            columns[name] = Column(name, privacy)
+        if column.__class__ is not dict:
+            raise _wrong_type(path, (*where, "columns", key), column, "an object")
+        name = column.get("name")
+        if name is None or name == "":
+            name = key
+        elif name.__class__ is not str:
+            raise _wrong_type(path, (*where, "columns", key, "name"), name, "a string")
+        # Most columns declare nothing: an empty config.meta and meta need no key path built.
+        config = column.get("config")
+        if (config is None or (config.__class__ is dict and config.get("meta") == {})) and column.get("meta") in (None, {}):
+            continue
+        if (privacy := _privacy(column, path, (*where, "columns", key))) is not None:
+            columns[name.lower()] = Column(name.lower(), privacy)
     # dbt keys `columns` by the column's name: the keys are the documented names, kept as written
     # (~250,000 columns on 20,000 models; the one rule that reads them lowercases them).
     return columns, tuple(raw)
 
 
-def _node(unique_id: str, entry: dict[str, Any], path: Path) -> Node:
-    if not isinstance(entry, dict):
-        raise ArtifactError(f"manifest {path}: node {unique_id} is a {type(entry).__name__}, expected an object")
-    depends_on = entry.get("depends_on") or {}
-    config = entry.get("config") or {}
-    checksum = entry.get("checksum") or {}
-    resource_type = entry.get("resource_type") or unique_id.split(".", 1)[0]
+def _node(unique_id: str, entry: dict[str, Any], path: Path, section: str) -> Node:
+    where = (section, unique_id)
     name = entry.get("name")
-    if not isinstance(name, str):
-        raise ArtifactError(f"manifest {path}: node {unique_id} has no name")
-    columns, documented = _columns(entry)
-    root_path = entry.get("root_path")
+    if not isinstance(name, str) or not name:
+        raise _wrong_type(path, (*where, "name"), name, "a non-empty string")
+    depends_on = _typed(entry, "depends_on", dict, path, where) or {}
+    config = _typed(entry, "config", dict, path, where) or {}
+    checksum = _typed(entry, "checksum", dict, path, where) or {}
+    text: dict[str, str | None] = {}
+    for key in _NODE_TEXT_KEYS:  # inline, not _typed: these keys are read on every node
+        value = entry.get(key)
+        if value is not None and value.__class__ is not str:
+            raise _wrong_type(path, (*where, key), value, "a string")
+        text[key] = value
+    columns, documented = _columns(entry, path, where)
     return Node(
         unique_id=unique_id,
         name=name,
-        resource_type=resource_type,
-        package=entry.get("package_name") or "",
-        original_file_path=entry.get("original_file_path") or "",
-        patch_path=entry.get("patch_path"),
-        relation_name=entry.get("relation_name"),
-        privacy=_privacy(entry),
+        resource_type=entry.get("resource_type") or unique_id.split(".", 1)[0],
+        package=text["package_name"] or "",
+        original_file_path=text["original_file_path"] or "",
+        patch_path=text["patch_path"],
+        relation_name=text["relation_name"],
+        privacy=_privacy(entry, path, where),
         columns=columns,
-        parents=tuple(depends_on.get("nodes") or ()),
-        macros=tuple(depends_on.get("macros") or ()),
+        parents=_strings(depends_on, "nodes", path, (*where, "depends_on")),
+        macros=_strings(depends_on, "macros", path, (*where, "depends_on")),
         # dbt < 1.3 (manifest < v7) called it compiled_sql.
-        compiled_code=entry.get("compiled_code") or entry.get("compiled_sql"),
-        checksum=checksum.get("checksum", "") if isinstance(checksum, dict) else "",
-        materialized=config.get("materialized") if isinstance(config, dict) else None,
-        database=entry.get("database"),
-        schema=entry.get("schema"),
-        identifier=entry.get("alias") or entry.get("identifier") or name,
+        compiled_code=text["compiled_code"] or text["compiled_sql"],
+        checksum=_typed(checksum, "checksum", str, path, (*where, "checksum")) or "",
+        materialized=_typed(config, "materialized", str, path, (*where, "config")),
+        database=text["database"],
+        schema=text["schema"],
+        identifier=text["alias"] or text["identifier"] or name,
         documented_columns=documented,
-        root_path=root_path if isinstance(root_path, str) else None,
-        language=entry.get("language") if isinstance(entry.get("language"), str) else None,
+        root_path=text["root_path"],
+        language=text["language"],
     )
 
 
-def _test(unique_id: str, entry: dict[str, Any]) -> DataTest | None:
-    metadata = entry.get("test_metadata")
-    if not isinstance(metadata, dict):
+#: Text fields of a node the checks, the docs or provenance read.
+_NODE_TEXT_KEYS = (
+    "package_name", "original_file_path", "patch_path", "relation_name", "compiled_code", "compiled_sql",
+    "raw_code", "raw_sql", "database", "schema", "alias", "identifier", "root_path", "language",
+)
+
+
+def _test(unique_id: str, entry: dict[str, Any], path: Path) -> DataTest | None:
+    where = ("nodes", unique_id)
+    metadata = _typed(entry, "test_metadata", dict, path, where)
+    depends_on = _typed(entry, "depends_on", dict, path, where) or {}
+    parents = _strings(depends_on, "nodes", path, (*where, "depends_on"))
+    if metadata is None:
         return None  # a singular test: not one of ours
+    name = metadata.get("name")
+    if not isinstance(name, str):
+        raise _wrong_type(path, (*where, "test_metadata", "name"), name, "a string")
+    namespace = _typed(metadata, "namespace", str, path, (*where, "test_metadata"))
+    arguments = _typed(metadata, "kwargs", dict, path, (*where, "test_metadata")) or {}
+    config = _typed(entry, "config", dict, path, where) or {}
+    _typed(entry, "column_name", str, path, where)
     # `attached_node` exists since dbt 1.5; before, the tested node is the first model it depends on.
-    attached = entry.get("attached_node")
-    if not attached:
-        parents = (entry.get("depends_on") or {}).get("nodes") or []
-        attached = parents[0] if parents else None
-    arguments, config = metadata.get("kwargs"), entry.get("config")
-    return DataTest(
-        unique_id,
-        str(metadata.get("name")),
-        metadata.get("namespace"),
-        attached,
-        arguments if isinstance(arguments, dict) else {},
-        config if isinstance(config, dict) else {},
-    )
+    attached = _typed(entry, "attached_node", str, path, where) or (parents[0] if parents else None)
+    return DataTest(unique_id, name, namespace, attached, arguments, config)
 
 
 def _manifest_version(document: dict[str, Any], path: Path) -> int:
@@ -346,6 +430,24 @@ def _read_split(data: bytes, path: Path, collect: Callable[[str, str, Any], None
     return document
 
 
+#: Resource types privacy-guard understands: lineage nodes, tests, and dbt's nodes that play no part
+#: in the checks. Anything else is refused rather than dropped: the check cannot vouch for a node it skipped.
+KNOWN_TYPES = LINEAGE_TYPES | {"test", "analysis", "operation", "sql_operation", "rpc"}
+_SECTION_DEFAULT_TYPE = {"sources": "source", "exposures": "exposure"}
+
+
+def _check_parents(nodes: dict[str, Node], path: Path) -> None:
+    """A parent id of a lineage type that is not in the manifest: the lineage is cut, refuse it."""
+    for unique_id, node in nodes.items():
+        for parent in node.parents:
+            if parent not in nodes and parent.split(".", 1)[0] in LINEAGE_TYPES:
+                raise ArtifactError(f"manifest {path}: key {_section_of(unique_id)}.{unique_id}.depends_on.nodes names {parent}, which is not in the manifest")
+
+
+def _section_of(unique_id: str) -> str:
+    return {"source": "sources", "exposure": "exposures"}.get(unique_id.split(".", 1)[0], "nodes")
+
+
 def load_manifest(path: Path) -> Manifest:
     """Read manifest.json; raises ArtifactError for anything that is not a usable dbt manifest."""
     what = "manifest"
@@ -354,15 +456,18 @@ def load_manifest(path: Path) -> Manifest:
     tests: list[DataTest] = []
 
     def collect(section: str, unique_id: str, entry: Any) -> None:
-        resource_type = entry.get("resource_type") if isinstance(entry, dict) else None
+        if not isinstance(entry, dict):
+            raise _wrong_type(path, (section, unique_id), entry, "an object")
+        resource_type = entry.get("resource_type") or _SECTION_DEFAULT_TYPE.get(section)
+        if not isinstance(resource_type, str) or resource_type not in KNOWN_TYPES:
+            known = ", ".join(sorted(KNOWN_TYPES))
+            raise ArtifactError(f"{what} {path}: key {section}.{unique_id}.resource_type is {resource_type!r}, not a type privacy-guard knows ({known})")
         if resource_type == "test":
-            test = _test(unique_id, entry)
+            test = _test(unique_id, entry, path)
             if test:
                 tests.append(test)
-        elif resource_type in LINEAGE_TYPES or (resource_type is None and section != "nodes"):
-            nodes[unique_id] = _node(unique_id, entry, path)
-        elif not isinstance(entry, dict):
-            raise ArtifactError(f"{what} {path}: {section}.{unique_id} is a {type(entry).__name__}, expected an object")
+        elif resource_type in LINEAGE_TYPES:
+            nodes[unique_id] = _node(unique_id, entry, path, section)
 
     try:
         document = _read_split(data, path, collect)
@@ -381,12 +486,13 @@ def load_manifest(path: Path) -> Manifest:
                 collect(section, unique_id, entry)
     version = _manifest_version(document, path)
     metadata = document["metadata"]
+    _check_parents(nodes, path)
     return Manifest(
         path=path,
         schema_version=version,
-        dbt_version=str(metadata.get("dbt_version") or "unknown"),
-        adapter_type=metadata.get("adapter_type"),
-        project_name=metadata.get("project_name"),
+        dbt_version=_typed(metadata, "dbt_version", str, path, ("metadata",)) or "unknown",
+        adapter_type=_typed(metadata, "adapter_type", str, path, ("metadata",)),
+        project_name=_typed(metadata, "project_name", str, path, ("metadata",)),
         nodes=nodes,
         tests=tests,
     )
@@ -403,11 +509,17 @@ def load_catalog(path: Path, manifest: Manifest) -> None:
     _schema_version(document, path, what, "catalog")
     for section in ("nodes", "sources"):
         for unique_id, entry in _mapping(document, section, path, what).items():
+            if not isinstance(entry, dict):
+                raise _wrong_type(path, (section, unique_id), entry, "an object", what)
+            columns = _typed(entry, "columns", dict, path, (section, unique_id), what) or {}
+            names = set()
+            for key, column in columns.items():
+                if not isinstance(column, dict):
+                    raise _wrong_type(path, (section, unique_id, "columns", key), column, "an object", what)
+                names.add((_typed(column, "name", str, path, (section, unique_id, "columns", key), what) or key).lower())
             node = manifest.nodes.get(unique_id)
-            if node is None or not isinstance(entry, dict):
-                continue
-            columns = entry.get("columns") or {}
-            node.observed_columns = frozenset(str((column or {}).get("name") or key).lower() for key, column in columns.items())
+            if node is not None:
+                node.observed_columns = frozenset(names)
 
 
 #: The status every result of a `dbt build --empty` run gets here: its tests ran on zero rows, so
@@ -423,11 +535,16 @@ def load_run_results(path: Path) -> dict[str, str]:
     results = document.get("results")
     if not isinstance(results, list):
         raise ArtifactError(f"{what} {path}: key results is missing or not a list")
-    args = document.get("args")
-    empty = isinstance(args, dict) and bool(args.get("empty"))
+    args = _typed(document, "args", dict, path, (), what) or {}
+    empty = bool(args.get("empty"))
     statuses: dict[str, str] = {}
-    for result in results:
-        if not isinstance(result, dict) or not isinstance(result.get("unique_id"), str):
-            raise ArtifactError(f"{what} {path}: every entry of results needs a unique_id")
-        statuses[result["unique_id"]] = EMPTY_RUN if empty else str(result.get("status"))
+    for position, result in enumerate(results):
+        where = ("results", str(position))
+        if not isinstance(result, dict):
+            raise _wrong_type(path, where, result, "an object", what)
+        if not isinstance(result.get("unique_id"), str):
+            raise _wrong_type(path, (*where, "unique_id"), result.get("unique_id"), "a string", what)
+        _typed(result, "failures", int, path, where, what)
+        status = _typed(result, "status", str, path, where, what) or "None"
+        statuses[result["unique_id"]] = EMPTY_RUN if empty else status
     return statuses

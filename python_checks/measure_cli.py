@@ -25,6 +25,7 @@ from python_checks.anonymize import (
 from python_checks.formatters.json import dumps
 from python_checks.hierarchy import HierarchyError, arx_to_seed
 from python_checks.loader import ArtifactError, load_manifest
+from python_checks.outputs import write_output
 from python_checks.relation import Relation
 from python_checks.rules import REGISTRY
 from python_checks.settings import default_project_dir, load_settings
@@ -39,8 +40,6 @@ FORMAT = click.option("--format", "output_format", type=click.Choice(["text", "j
 
 
 def _write(text: str, path: Path) -> None:
-    from python_checks.cli import write_output  # noqa: PLC0415 -- cli imports this module
-
     write_output(text, path)
 
 

@@ -321,6 +321,10 @@ def extract(manifest: dict[str, Any], run_results: dict[str, Any] | None = None)
                 f"could not read the Jinja of {node.get('original_file_path', uid)} (line {error.lineno}): {error.message}; "
                 f"it uses {', '.join(sorted(used))}"
             )
+        except RecursionError:  # Jinja's parser and the walk recurse per nesting level
+            provenance[uid].notes.append(
+                f"could not read the Jinja of {node.get('original_file_path', uid)}: nested too deeply; it uses {', '.join(sorted(used))}"
+            )
     for test in graph_nodes.values():
         if test.get("resource_type") != "test":
             continue

@@ -8,6 +8,7 @@ config (exit 2), because checking against a half-understood policy would give fa
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import yaml
 
 from python_checks import contract
-from python_checks.loader import ArtifactError
+from python_checks.loader import ArtifactError, read_bounded
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,25 +68,88 @@ def default_project_dir(manifest_path: Path) -> Path:
     return parent.parent if parent.name == "target" else Path.cwd()
 
 
+#: dbt_project.yml is read whole; a project file is a few KB.
+MAX_PROJECT_FILE_BYTES = 10 << 20
+#: Values (keys, items, scalars) dbt_project.yml may expand to: YAML aliases can make a few lines
+#: expand to billions (an "alias bomb"), which reading it would walk without end.
+MAX_PROJECT_VALUES = 100_000
+
+
+#: Nesting depth of dbt_project.yml: a real one is a few levels deep; a recursive alias is endless.
+MAX_PROJECT_DEPTH = 64
+
+
+def _strings(project: Any, path: Path) -> list[tuple[str, str]]:
+    """(key path, text) of every string in the project, aliases expanded.
+
+    ArtifactError past MAX_PROJECT_VALUES values or MAX_PROJECT_DEPTH levels (a recursive alias),
+    naming the setting; the depth bound also keeps the key paths short.
+    """
+    pending: list[tuple[tuple[str, ...], Any]] = [((), project)]
+    found: list[tuple[str, str]] = []
+    seen = 0
+    while pending:
+        where, value = pending.pop()
+        seen += 1
+        if seen > MAX_PROJECT_VALUES or len(where) > MAX_PROJECT_DEPTH:
+            near = ".".join(map(str, where[:2]))  # the setting, not the path through the aliases
+            limit = f"more than {MAX_PROJECT_VALUES} values" if seen > MAX_PROJECT_VALUES else f"more than {MAX_PROJECT_DEPTH} levels"
+            raise ArtifactError(f"settings {path}: {near} expands to {limit} (YAML aliases?); refusing it")
+        if isinstance(value, dict):
+            pending += [((*where, str(key)), item) for key, item in value.items()]
+            pending += [(where, key) for key in value]
+        elif isinstance(value, list):
+            pending += [((*where, str(index)), item) for index, item in enumerate(value)]
+        elif isinstance(value, str):
+            found.append((".".join(where), value))
+    return found
+
+
+def _refuse_key_reference(strings: list[tuple[str, str]], key_var: str, path: Path) -> None:
+    """ArtifactError when a value of dbt_project.yml (a var, a hook, a config) calls env_var() on the pseudonymization key variable.
+
+    dbt would render the key into that var or hook and keep it in target/; the macros refuse such a
+    run at its start (macros/_internal/_refuse_key_exposure.sql), this catches it in CI before.
+    Only literal references are seen (not a name assembled from pieces).
+    """
+    reads_key = re.compile(r"""env_var\s*\(\s*['"]""" + re.escape(key_var) + r"""['"]""")
+    for where, text in sorted(strings):
+        if reads_key.search(text):
+            raise ArtifactError(
+                f"settings {path}: {where} calls env_var('{key_var}'), the pseudonymization key variable "
+                "(vars.privacy_guard.key_env_var): dbt would copy the key into target/; remove it"
+            )
+
+
 def load_settings(project_dir: Path, known_rules: frozenset[str]) -> Settings:
     """Read and validate vars.privacy_guard from project_dir/dbt_project.yml."""
     path = project_dir / "dbt_project.yml"
-    if not path.is_file():
+    if not path.exists():
         return Settings(default_k=_default("default_k"))
+    text = read_bounded(path, "settings", MAX_PROJECT_FILE_BYTES)
     try:
-        project = yaml.safe_load(path.read_text()) or {}
+        project = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
         raise ArtifactError(f"settings {path}: not valid YAML{where}") from None
-    variables = project.get("vars") if isinstance(project, dict) else None
-    block = (variables or {}).get(contract.VARS_NAMESPACE) if isinstance(variables, dict) else None
+    except RecursionError:
+        raise ArtifactError(f"settings {path}: YAML nested too deeply") from None
+    if not isinstance(project, dict):
+        raise ArtifactError(f"settings {path}: expected a mapping at the top level, got {type(project).__name__}")
+    variables = project.get("vars")
+    if variables is not None and not isinstance(variables, dict):
+        raise ArtifactError(f"settings {path}: key vars is a {type(variables).__name__}, expected a mapping")
+    strings = _strings(project, path)
+    block = (variables or {}).get(contract.VARS_NAMESPACE)
     if block is None:
+        _refuse_key_reference(strings, _default("key_env_var"), path)
         return Settings(source=path, default_k=_default("default_k"))
     prefix = f"vars.{contract.VARS_NAMESPACE}"
     errors = contract.validate("project", block)
     if errors:
         raise ArtifactError(f"settings {path}: {prefix}.{errors[0]}")
+    _refuse_key_reference(strings, block.get("key_env_var", _default("key_env_var")), path)
     unknown = sorted(set(block.get("rules") or {}) - known_rules)
     if unknown:
         raise ArtifactError(f"settings {path}: {prefix}.rules.{unknown[0]}: unknown rule (known: {', '.join(sorted(known_rules))})")

@@ -77,23 +77,30 @@ def copy_project(name_or_path: str | Path, tmp_path: Path, profile_extra: str = 
     return target
 
 
+def _invocation(project_dir: Path, args: tuple[str, ...], env: dict[str, str] | None) -> dict[str, Any]:
+    """Arguments of subprocess.run/Popen for `dbt ARGS` in project_dir."""
+    return {
+        "args": [DBT, *args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)],
+        "cwd": project_dir,
+        "env": {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", **(env or {})},
+        "text": True,
+    }
+
+
 def dbt(project_dir: Path, *args: str, env: dict[str, str] | None = None, check: bool | None = None) -> DbtResult:
     """Run `dbt ARGS` in project_dir (real subprocess). check=True asserts rc 0, False asserts rc != 0."""
-    full_env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", **(env or {})}
-    proc = subprocess.run(
-        [DBT, *args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)],
-        cwd=project_dir,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    proc = subprocess.run(**_invocation(project_dir, args, env), capture_output=True, timeout=900)
     result = DbtResult(proc.returncode, proc.stdout, proc.stderr, project_dir)
     if check is True:
         assert proc.returncode == 0, f"dbt {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}"
     elif check is False:
         assert proc.returncode != 0, f"dbt {' '.join(args)} unexpectedly succeeded:\n{proc.stdout[-4000:]}"
     return result
+
+
+def dbt_started(project_dir: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """Start `dbt ARGS` in project_dir without waiting: stdout is a pipe read line by line (stderr merged)."""
+    return subprocess.Popen(**_invocation(project_dir, args, env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=1)
 
 
 def dbt_project(name_or_path: str | Path, tmp_path: Path, profile_extra: str = "") -> Path:

@@ -3,18 +3,21 @@
 The fixture plants one failing test (visit_counts.repeat_visits not_null: 3 NULL rows) and one
 warning (stg_clinic.diagnosis not_null, severity warn: 1 NULL row). Two builds by two users must
 leave one row per executed node and invocation, matching run_results.json; a third build with
-the audit switched off must add nothing.
+the audit switched off must add nothing. A second copy with the on-run-start hook and a slow model
+is stopped by SIGINT and by SIGTERM after its first nodes were built: the next run shows both
+runs as interrupted in the history.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from dbt_harness import dbt, dbt_project
+from dbt_harness import dbt, dbt_project, dbt_started
 
 pytestmark = pytest.mark.dbt
 
@@ -57,8 +60,8 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def _executed(run: dict[str, Any]) -> list[dict[str, Any]]:
-    """run_results.json's results less the on-run-end hook itself, which is still running when it writes."""
-    return [r for r in run["run_results"]["results"] if "on-run-end" not in r["unique_id"]]
+    """run_results.json's results less the hooks (the on-run-end hook is still running when it writes)."""
+    return [r for r in run["run_results"]["results"] if not r["unique_id"].startswith("operation.")]
 
 
 def _by_invocation(audited: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -138,3 +141,67 @@ def test_disabled_audit_writes_nothing(audited: dict[str, Any]) -> None:
     ran = {r["unique_id"] for r in audited["disabled_run_results"]["results"]}
     assert "model.audit_project.visit_counts" in ran
     assert HISTORY_MODEL not in ran  # the history model follows the audit switch
+
+
+RUNS_TABLE = "audit_log.privacy_guard_audit_runs"
+SLOW_MODEL = "slow_report"
+
+
+def _interrupted_build(project: Path, signum: int) -> dict[str, Any]:
+    """`dbt build`, stopped with `signum` once the seeds are built and the slow model has started."""
+    proc = dbt_started(project, "build")
+    seen: list[str] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        seen.append(line)
+        if "START sql table model" in line and SLOW_MODEL in line:
+            proc.send_signal(signum)
+            break
+    output = "".join(seen) + proc.stdout.read()
+    proc.stdout.close()
+    returncode = proc.wait(timeout=120)
+    return {"returncode": returncode, "output": output}
+
+
+@pytest.fixture(scope="module")
+def interrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Build stopped by SIGINT, one stopped by SIGTERM, then a complete build (without the slow model)."""
+    tmp = tmp_path_factory.mktemp("audit_interrupted")
+    project = dbt_project("audit_project", tmp)
+    config = project / "dbt_project.yml"
+    config.write_text(config.read_text().replace("on-run-end:", 'on-run-start:\n  - "{{ privacy_guard.start_audit_run() }}"\non-run-end:'))
+    # Runs after the seeds (it reads one); sleeps long enough to be stopped while it runs.
+    (project / "models" / f"{SLOW_MODEL}.sql").write_text("select count(*) as n, max(sleep_ms(8000)) as slept from {{ ref('hr_employees') }}\n")
+    database = tmp / "audit_project.duckdb"
+    stopped = [_interrupted_build(project, signum) for signum in (signal.SIGINT, signal.SIGTERM)]
+    seeds_after_first = _rows(database, "select count(*) as n from main.hr_employees")[0]["n"]
+    complete = dbt(project, "build", "--exclude", SLOW_MODEL, env={"DBT_USER": "dave"}, check=False)  # the planted test fails
+    return {
+        "stopped": stopped,
+        "seeds_after_first": seeds_after_first,
+        "complete": complete.run_results,
+        "runs": _rows(database, f"select * from {RUNS_TABLE} order by run_started_at"),
+        "history": _rows(database, f"select * from {HISTORY_VIEW} order by runs_ago desc, unique_id"),
+    }
+
+
+def test_interrupted_runs_are_marked_at_the_next_run(interrupted: dict[str, Any]) -> None:
+    sigint, sigterm = interrupted["stopped"]
+    assert sigint["returncode"] != 0 and sigterm["returncode"] != 0
+    assert interrupted["seeds_after_first"] > 0  # nodes were rebuilt before the stop
+    runs = interrupted["runs"]
+    assert len(runs) == 3
+    assert [r["run_finished_at"] is None for r in runs] == [True, True, False]
+    assert {r["command"] for r in runs} == {"build"}
+    latest = interrupted["complete"]["metadata"]["invocation_id"]
+    assert runs[2]["invocation_id"] == latest
+    by_run: dict[str, list[dict[str, Any]]] = {}
+    for row in interrupted["history"]:
+        by_run.setdefault(row["invocation_id"], []).append(row)
+    first, second = runs[0]["invocation_id"], runs[1]["invocation_id"]
+    for invocation, runs_ago in [(first, 2), (second, 1)]:
+        [row] = by_run[invocation]  # one row per unfinished run, no node rows
+        assert (row["run_status"], row["runs_ago"], row["unique_id"], row["status"]) == ("interrupted", runs_ago, None, None)
+    completed = by_run[latest]
+    assert {r["run_status"] for r in completed} == {"completed"} and {r["runs_ago"] for r in completed} == {0}
+    assert len(completed) == len(_executed({"run_results": interrupted["complete"]}))

@@ -137,6 +137,7 @@ def test_synthetic_page_names_every_model_in_svg(synthetic: dict[str, Any]) -> N
 def test_page_is_self_contained(synthetic: dict[str, Any]) -> None:
     out = synthetic["out"]
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
+        ".privacy-guard-docs",
         "assets/site.css",
         "assets/site.js",
         "index.html",
@@ -234,7 +235,7 @@ def test_findings_table_and_metrics_match_the_check(real: dict[str, Any]) -> Non
 def test_markdown_is_one_file_with_a_mermaid_lineage(real: dict[str, Any]) -> None:
     assert real["markdown_run"].returncode == 0, real["markdown_run"].stderr
     out = real["tmp"] / "md"
-    assert sorted(p.name for p in out.iterdir()) == ["privacy_lineage.md", "privacy_report.json", "provenance.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".privacy-guard-docs", "privacy_lineage.md", "privacy_report.json", "provenance.json"]
     text = (out / "privacy_lineage.md").read_text()
     mermaid = re.search(r"```mermaid\n(.*?)```", text, re.S).group(1)
     assert mermaid.startswith("flowchart LR")

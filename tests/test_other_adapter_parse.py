@@ -1,6 +1,6 @@
 """The package parses on an adapter without its own bodies (postgres: no server needed to parse).
 
-A consumer that calls every public macro and every generic test, plus the audit hook, must parse
+A consumer that calls every public macro and every generic test, plus the audit hooks, must parse
 through the `default__` dispatch fallbacks. The list of public macros is read from macros/, so a
 macro added later without a call here fails this test.
 """
@@ -32,6 +32,13 @@ POSTGRES_PROFILE = """privacy_guard_fixture:
       threads: 1
 """
 HOOK = "on-run-end:\n  - \"{{ privacy_guard.write_audit_log(results) }}\"\n"
+#: The audit's on-run-start hook, put first in the consumer's own on-run-start list.
+START_HOOK = "  - \"{{ privacy_guard.start_audit_run() }}\"\n"
+
+
+def with_audit_hooks(dbt_project_yml: str) -> str:
+    """The consumer's dbt_project.yml with both audit hooks added."""
+    return dbt_project_yml.replace("on-run-start:\n", "on-run-start:\n" + START_HOOK, 1) + HOOK
 
 
 def public_macros() -> set[str]:
@@ -47,7 +54,7 @@ def public_macros() -> set[str]:
 def test_every_public_macro_is_called_by_the_fixture() -> None:
     # The consumer's own dbt_project.yml calls validate_meta from its on-run-start hook.
     sources = [*OTHER_ADAPTER.iterdir(), FIXTURES / "consumer" / "dbt_project.yml"]
-    fixture_text = "\n".join(path.read_text() for path in sources) + HOOK
+    fixture_text = "\n".join(path.read_text() for path in sources[:-1]) + with_audit_hooks(sources[-1].read_text())
     called = set(re.findall(r"privacy_guard\.([a-z][a-z0-9_]*)", fixture_text))
     assert public_macros() - called == set()
 
@@ -56,8 +63,9 @@ def test_consumer_using_every_macro_parses_on_postgres(tmp_path: Path) -> None:
     project = copy_project("consumer", tmp_path)
     for path in OTHER_ADAPTER.iterdir():
         shutil.copy(path, project / "models" / path.name)
-    with (project / "dbt_project.yml").open("a") as dbt_project_yml:
-        dbt_project_yml.write(HOOK)
+    config = project / "dbt_project.yml"
+    config.write_text(with_audit_hooks(config.read_text()))
+    assert "privacy_guard.start_audit_run()" in config.read_text()
     (project / "profiles.yml").write_text(POSTGRES_PROFILE)
     dbt(project, "deps", check=True)
     result = dbt(project, "parse", check=True)

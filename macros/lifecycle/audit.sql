@@ -1,23 +1,45 @@
 {#-
   The run audit log: who ran which node, when, with what result, under which privacy settings.
 
-  A consumer opts in with `vars.privacy_guard.audit.enabled: true` and the hook
+  A consumer opts in with `vars.privacy_guard.audit.enabled: true` and the hooks
+      on-run-start: ["{{ privacy_guard.start_audit_run() }}"]
       on-run-end: ["{{ privacy_guard.write_audit_log(results) }}"]
-  The hook renders to SQL that dbt executes outside a transaction (on-run-end hooks run with
-  auto_begin off), so the rows are committed on every adapter; nothing is run from inside the
-  macro itself.
+  The hooks render to SQL that dbt executes outside a transaction (hooks run with auto_begin
+  off), so the rows are committed on every adapter; nothing is run from inside the macros.
+  start_audit_run records the run in privacy_guard_audit_runs before any node; write_audit_log
+  completes that record and appends one row per node. A run stopped by SIGINT/SIGTERM never
+  reaches on-run-end: its record stays without an end, which the history model reports as
+  `interrupted` once a later run has started.
 -#}
 
 {#- vars.privacy_guard.audit over its defaults (user_env_vars: the first one set names the user). -#}
 {% macro _audit_settings() %}
   {%- set audit = {'enabled': false, 'schema': none, 'user_env_vars': ['DBT_USER', 'USER']} -%}
   {%- do audit.update(privacy_guard._settings().get('audit') or {}) -%}
+  {%- do privacy_guard._refuse_key_in_audit(audit) -%}
   {{ return(audit) }}
 {% endmacro %}
 
-{% macro _audit_relation() %}
+{% macro _audit_relation(identifier='privacy_guard_audit') %}
   {%- set schema = privacy_guard._audit_settings().schema or target.schema -%}
-  {{ return(api.Relation.create(database=target.database, schema=schema, identifier='privacy_guard_audit')) }}
+  {{ return(api.Relation.create(database=target.database, schema=schema, identifier=identifier)) }}
+{% endmacro %}
+
+{% macro _audit_runs_relation() %}
+  {{ return(privacy_guard._audit_relation('privacy_guard_audit_runs')) }}
+{% endmacro %}
+
+{#- (name, type) of the runs table: one row per audited command, its end null until on-run-end. -#}
+{% macro _audit_run_columns() %}
+  {{ return([
+    ('invocation_id', dbt.type_string()),
+    ('run_started_at', dbt.type_timestamp()),
+    ('run_finished_at', dbt.type_timestamp()),
+    ('command', dbt.type_string()),
+    ('dbt_version', dbt.type_string()),
+    ('target_name', dbt.type_string()),
+    ('user_name', dbt.type_string()),
+  ]) }}
 {% endmacro %}
 
 {#- (name, type) of the audit table, in order: the table DDL and the inserts both read this. -#}
@@ -40,15 +62,54 @@
   ]) }}
 {% endmacro %}
 
-{#- DDL that creates the audit schema and table when missing (idempotent). -#}
+{#- DDL that creates the audit schema, the node table and the runs table when missing (idempotent). -#}
 {% macro _audit_table_ddl() %}
-  {%- set relation = privacy_guard._audit_relation() -%}
-  {%- set columns = [] -%}
-  {%- for name, type in privacy_guard._audit_columns() -%}
-    {%- do columns.append(name ~ ' ' ~ type) -%}
+  {%- set statements = ['create schema if not exists ' ~ privacy_guard._audit_relation().without_identifier()] -%}
+  {%- for relation, columns in [(privacy_guard._audit_relation(), privacy_guard._audit_columns()), (privacy_guard._audit_runs_relation(), privacy_guard._audit_run_columns())] -%}
+    {%- set definitions = [] -%}
+    {%- for name, type in columns -%}
+      {%- do definitions.append(name ~ ' ' ~ type) -%}
+    {%- endfor -%}
+    {%- do statements.append('create table if not exists ' ~ relation ~ ' (' ~ definitions | join(', ') ~ ')') -%}
   {%- endfor -%}
-  {{ return('create schema if not exists ' ~ relation.without_identifier() ~ ';\n'
-            ~ 'create table if not exists ' ~ relation ~ ' (' ~ columns | join(', ') ~ ')') }}
+  {{ return(statements | join(';\n')) }}
+{% endmacro %}
+
+{#- Whether this command is audited: an enabled audit and a command that executes nodes. -#}
+{% macro _audited_command() %}
+  {{ return(execute and flags.WHICH in ['build', 'run', 'test', 'seed', 'snapshot'] and privacy_guard._audit_settings().enabled) }}
+{% endmacro %}
+
+{#- insert of this invocation's runs row; `finished_at` none while the run is going on. -#}
+{% macro _audit_run_insert(finished_at) %}
+  {%- set values = [
+    privacy_guard._audit_literal(invocation_id),
+    privacy_guard._audit_timestamp(run_started_at),
+    privacy_guard._audit_timestamp(finished_at),
+    privacy_guard._audit_literal(flags.WHICH),
+    privacy_guard._audit_literal(dbt_version),
+    privacy_guard._audit_literal(target.name),
+    privacy_guard._audit_literal(privacy_guard._audit_user()),
+  ] -%}
+  {%- set names = [] -%}
+  {%- for name, type in privacy_guard._audit_run_columns() -%}
+    {%- do names.append(name) -%}
+  {%- endfor -%}
+  {%- set relation = privacy_guard._audit_runs_relation() -%}
+  {{ return('delete from ' ~ relation ~ ' where invocation_id = ' ~ privacy_guard._audit_literal(invocation_id) ~ ';\n'
+            ~ 'insert into ' ~ relation ~ ' (' ~ names | join(', ') ~ ') values (' ~ values | join(', ') ~ ')') }}
+{% endmacro %}
+
+{% macro start_audit_run() %}
+  {{ return(adapter.dispatch('start_audit_run', 'privacy_guard')()) }}
+{% endmacro %}
+
+{% macro default__start_audit_run() %}
+  {%- if not privacy_guard._audited_command() -%}
+    {{ return('') }}
+  {%- endif -%}
+  {%- do privacy_guard._refuse_key_exposure() -%}
+  {{ return(privacy_guard._audit_table_ddl() ~ ';\n' ~ privacy_guard._audit_run_insert(none) ~ ';') }}
 {% endmacro %}
 
 {#- A SQL literal: NULL, a number as is, text quoted the adapter's way. -#}
@@ -102,17 +163,17 @@
 
 {% macro default__write_audit_log(results) %}
   {#- Only commands that execute nodes; `compile`/`docs generate` results are not runs. -#}
-  {%- if not execute or not results or flags.WHICH not in ['build', 'run', 'test', 'seed', 'snapshot']
-        or not privacy_guard._audit_settings().enabled -%}
+  {%- if not privacy_guard._audited_command() -%}
     {{ return('') }}
   {%- endif -%}
+  {%- do privacy_guard._refuse_key_exposure() -%}
   {%- set relation = privacy_guard._audit_relation() -%}
   {%- set names = [] -%}
   {%- for name, type in privacy_guard._audit_columns() -%}
     {%- do names.append(name) -%}
   {%- endfor -%}
   {%- set user_name = privacy_guard._audit_user() -%}
-  {%- set statements = [privacy_guard._audit_table_ddl()] -%}
+  {%- set statements = [privacy_guard._audit_table_ddl(), privacy_guard._audit_run_insert(modules.datetime.datetime.now(modules.pytz.utc))] -%}
   {#- Batches keep each statement within the size limits of warehouses that have them. -#}
   {%- for batch in results | batch(500) -%}
     {%- set rows = [] -%}

@@ -12,6 +12,7 @@
   {%- if not execute -%}
     {{ return('') }}
   {%- endif -%}
+  {%- do privacy_guard._refuse_key_exposure() -%}
   {%- set contract = privacy_guard._contract() -%}
   {%- set problems = [] -%}
   {%- set nodes = (graph.nodes.values() | selectattr('resource_type', 'in', ['model', 'seed', 'snapshot']) | list) + (graph.sources.values() | list) + (graph.exposures.values() | list) -%}

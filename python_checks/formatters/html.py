@@ -59,20 +59,23 @@ def _layers(node_ids: list[str], edges: list[tuple[str, str]]) -> dict[str, int]
         if source in parents and target in parents and source != target:
             parents[target].append(source)
     layer: dict[str, int] = {}
-    visiting: set[str] = set()
-
-    def depth(uid: str) -> int:
-        if uid in layer:
-            return layer[uid]
-        if uid in visiting:  # a cycle (not possible in dbt, but a bad manifest must not hang us)
-            return 0
-        visiting.add(uid)
-        layer[uid] = 1 + max((depth(p) for p in parents[uid]), default=-1)
-        visiting.discard(uid)
-        return layer[uid]
-
-    for uid in node_ids:
-        depth(uid)
+    # Depth-first with an explicit stack: a lineage chain of thousands of models exceeds Python's
+    # recursion limit. A parent still on the stack closes a cycle (impossible in dbt, but a bad
+    # manifest must not hang us) and is left out.
+    for start in node_ids:
+        if start in layer:
+            continue
+        stack, on_stack = [start], {start}
+        while stack:
+            uid = stack[-1]
+            pending = next((p for p in parents[uid] if p not in layer and p not in on_stack), None)
+            if pending is not None:
+                stack.append(pending)
+                on_stack.add(pending)
+                continue
+            stack.pop()
+            on_stack.discard(uid)
+            layer[uid] = 1 + max((layer[p] for p in parents[uid] if p in layer), default=-1)
     return layer
 
 

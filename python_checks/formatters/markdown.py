@@ -1,13 +1,17 @@
 """The docs as one markdown file (repos, wikis): metrics, a mermaid lineage, findings, model cards.
 
 Same content as the HTML site (both read `docs_site.Site`), minus interaction: mermaid renders
-the graph where the wiki supports it and stays readable as text where it does not.
+the graph where the wiki supports it and stays readable as text where it does not. Every project
+value passes through formatters/escaping.py (no HTML, links or mermaid syntax from a project).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from python_checks.formatters.escaping import markdown as md
+from python_checks.formatters.escaping import markdown_code as code
+from python_checks.formatters.escaping import mermaid as mermaid_label
 from python_checks.formatters.html import PALETTE, subtitle
 
 if TYPE_CHECKING:
@@ -17,21 +21,12 @@ _EDGE_ARROWS = {"flagged": "==>", "cross": "-.->", "plain": "-->"}
 _EDGE_COLOURS = {"flagged": "#d62728", "cross": "#7a4bb7"}
 
 
-def _cell(text: object) -> str:
-    """A table cell: pipes and newlines would break the row."""
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def _mermaid_label(text: str) -> str:
-    return text.replace('"', "#quot;")
-
-
 def mermaid(site: Site) -> str:
     """`flowchart LR` of every node; one class per department, cross-department and flagged edges styled."""
     ids = {uid: f"n{i}" for i, uid in enumerate(sorted(site.nodes))}
     lines = ["flowchart LR"]
     for uid, view in sorted(site.nodes.items()):
-        lines.append(f'  {ids[uid]}["{_mermaid_label(view.name)}<br/><small>{_mermaid_label(subtitle(view.entry))}</small>"]')
+        lines.append(f'  {ids[uid]}["{mermaid_label(view.name)}<br/><small>{mermaid_label(subtitle(view.entry))}</small>"]')
     styles = []
     for position, edge in enumerate(e for e in site.edges if e["source"] in ids and e["target"] in ids):
         kind = "flagged" if edge["flagged"] else "cross" if edge["cross_department"] else "plain"
@@ -39,15 +34,16 @@ def mermaid(site: Site) -> str:
         if kind in _EDGE_COLOURS:
             styles.append(f"  linkStyle {position} stroke:{_EDGE_COLOURS[kind]},stroke-width:2px")
     departments = site.departments()
-    for department in departments:
+    # Class names by position: a department name is project text, not mermaid syntax.
+    for i, department in enumerate(departments):
         members = [ids[uid] for uid, view in sorted(site.nodes.items()) if view.entry["departments"] == [department]]
         if members:
-            lines.append(f"  class {','.join(members)} dept_{department}")
+            lines.append(f"  class {','.join(members)} dept_{i}")
     combined = [ids[uid] for uid, view in sorted(site.nodes.items()) if len(view.entry["departments"]) > 1]
     if combined:
         lines.append(f"  class {','.join(combined)} combined")
     for i, department in enumerate(departments):
-        lines.append(f"  classDef dept_{department} fill:{PALETTE[i % len(PALETTE)]}33,stroke:{PALETTE[i % len(PALETTE)]}")
+        lines.append(f"  classDef dept_{i} fill:{PALETTE[i % len(PALETTE)]}33,stroke:{PALETTE[i % len(PALETTE)]}")
     lines.append("  classDef combined fill:#ffffff,stroke:#7a4bb7,stroke-width:2px")
     return "\n".join(lines + styles)
 
@@ -60,40 +56,40 @@ def _note(note: dict[str, str | None]) -> str:
 
 def _card(view: NodeView) -> list[str]:
     e = view.entry
-    consent = "not declared" if e["consent"] is None else ", ".join(e["consent"]) or "none in common upstream"
+    consent = "not declared" if e["consent"] is None else md(", ".join(e["consent"])) or "none in common upstream"
     retention = f"declared {e['declared_retention_days'] if e['declared_retention_days'] is not None else 'none'}, effective {e['retention_days'] if e['retention_days'] is not None else 'none'} (days)"
     lines = [
-        f"### {view.name}",
+        f"### {md(view.name)}",
         "",
-        f"`{e['original_file_path'] or view.unique_id}` · {view.resource_type} · {'personal data' if e['personal'] else 'not personal'}"
+        f"{code(e['original_file_path'] or view.unique_id)} · {md(view.resource_type)} · {'personal data' if e['personal'] else 'not personal'}"
         + ("" if view.declared_policy else " · **no policy declared**"),
         "",
-        f"- **Department:** {', '.join(e['departments']) or '—'}",
+        f"- **Department:** {md(', '.join(e['departments'])) or '—'}",
         f"- **Consent:** {consent}",
-        f"- **Purpose:** {e['purpose'] or '—'}",
+        f"- **Purpose:** {md(e['purpose'] or '—')}",
         f"- **Retention:** {retention}",
-        f"- **Effective k:** {e['k'] if e['k'] is not None else '—'}",
-        f"- **Agreement:** {e['agreement'] or '—'}",
+        f"- **Effective k:** {md(e['k']) if e['k'] is not None else '—'}",
+        f"- **Agreement:** {md(e['agreement'] or '—')}",
     ]
     lines += [
-        f"- **Waiver:** {_cell(w['rule'])} until {_cell(w['expires'])}, approved by {_cell(w['approved_by'])}: {_cell(w['reason'])}" for w in e.get("waivers", ())
+        f"- **Waiver:** {md(w['rule'])} until {md(w['expires'])}, approved by {md(w['approved_by'])}: {md(w['reason'])}" for w in e.get("waivers", ())
     ]
     if e["columns"]:
         lines += ["", "| Column | Class | Protection |", "|---|---|---|"]
-        lines += [f"| {_cell(name)} | {c['class'] or '—'} | {c['protection'] or '—'} |" for name, c in e["columns"].items()]
+        lines += [f"| {md(name)} | {md(c['class'] or '—')} | {md(c['protection'] or '—')} |" for name, c in e["columns"].items()]
     if view.provenance.macros:
         lines += ["", "De-identification applied:", ""]
-        lines += [f"- `{call.display()}`" + (f" (in {' › '.join(call.inside)})" if call.inside else "") for call in view.provenance.macros]
-    lines += [f"> note: {note}" for note in view.provenance.notes]
+        lines += [f"- {code(call.display())}" + (f" (in {md(' › '.join(call.inside))})" if call.inside else "") for call in view.provenance.macros]
+    lines += [f"> note: {md(note)}" for note in view.provenance.notes]
     if view.provenance.tests:
         lines += ["", "| Test | Settings | Last result |", "|---|---|---|"]
         for test in view.provenance.tests:
             name = f"{test.namespace + '.' if test.namespace else ''}{test.test}" + (f" on {test.column}" if test.column else "")
             result = (test.status or "not run") + (f" ({test.failures} failing)" if test.failures else "")
-            lines.append(f"| {_cell(name)} | {_cell(test.kwargs or '—')} | {result} |")
+            lines.append(f"| {md(name)} | {md(test.kwargs or '—')} | {md(result)} |")
     if view.findings:
         lines += ["", "Findings:", ""]
-        lines += [f"- **{f['severity']}** `{f['category']}`: {f['message']} — fix: {f['hint']}" for f in view.findings]
+        lines += [f"- **{f['severity']}** {code(f['category'])}: {md(f['message'])} — fix: {md(f['hint'])}" for f in view.findings]
     return lines + [""]
 
 
@@ -109,7 +105,7 @@ def render(site: Site) -> str:
         f"- Personal models with a passing k-anonymity test: **{share}** ({metrics['k_anonymity_passing']} of {metrics['personal_models']})",
         f"- Policy violations (errors): **{metrics['policy_violations']}** on {metrics['models_with_violations']} nodes; {metrics['warnings']} warnings",
         f"- Models without a privacy policy: **{len(metrics['models_without_policy'])}** of {metrics['models']}"
-        + (f" ({', '.join(metrics['models_without_policy'])})" if metrics["models_without_policy"] else ""),
+        + (f" ({md(', '.join(metrics['models_without_policy']))})" if metrics["models_without_policy"] else ""),
         "",
         "## Lineage",
         "",
@@ -123,13 +119,13 @@ def render(site: Site) -> str:
         "",
         "| Department | Nodes | Models | Combined with others | Findings |",
         "|---|---|---|---|---|",
-        *(f"| {_cell(r['department'])} | {r['nodes']} | {r['models']} | {r['combined']} | {r['findings']} |" for r in site.by_department()),
+        *(f"| {md(r['department'])} | {r['nodes']} | {r['models']} | {r['combined']} | {r['findings']} |" for r in site.by_department()),
         "",
         "## Per rule",
         "",
         "| Rule | Findings | Status |",
         "|---|---|---|",
-        *(f"| {r['id']} | {r['findings']} | {_cell(r['status'])} |" for r in site.by_rule()),
+        *(f"| {md(r['id'])} | {r['findings']} | {md(r['status'])} |" for r in site.by_rule()),
         "",
         "## Findings",
         "",
@@ -138,7 +134,7 @@ def render(site: Site) -> str:
         lines += ["| Severity | Category | Model | Finding | How to fix |", "|---|---|---|---|---|"]
         for f in site.findings:
             owner = site.nodes.get(f["node"])
-            lines.append(f"| {f['severity']} | {f['category']} | {_cell(owner.name if owner else f['node'])} | {_cell(f['message'])} | {_cell(f['hint'])} |")
+            lines.append(f"| {f['severity']} | {md(f['category'])} | {md(owner.name if owner else f['node'])} | {md(f['message'])} | {md(f['hint'])} |")
     else:
         lines.append("The check found nothing.")
     if site.document["notes"]:

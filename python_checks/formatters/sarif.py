@@ -11,6 +11,7 @@ from typing import Any
 
 from python_checks import __version__
 from python_checks.check import CheckReport
+from python_checks.formatters.escaping import uri_path
 from python_checks.formatters.json import dumps
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -19,7 +20,7 @@ ROOT = "PROJECTROOT"
 
 
 def _location(path: str) -> dict[str, Any]:
-    return {"physicalLocation": {"artifactLocation": {"uri": path, "uriBaseId": ROOT}, "region": {"startLine": 1}}}
+    return {"physicalLocation": {"artifactLocation": {"uri": uri_path(path), "uriBaseId": ROOT}, "region": {"startLine": 1}}}
 
 
 def _yaml_path(patch_path: str | None) -> str | None:

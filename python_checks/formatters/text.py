@@ -13,6 +13,7 @@ from rich.color import ColorSystem
 from rich.style import Style
 
 from python_checks.check import CheckReport
+from python_checks.formatters.escaping import terminal as clean
 
 STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -29,31 +30,33 @@ def _painter(color: bool) -> Callable[[str, str], str]:
 
 
 def render(report: CheckReport, color: bool = False) -> str:
-    """The report as text (ANSI colours when `color`)."""
+    """The report as text (ANSI colours when `color`); project values are stripped of escape sequences."""
     paint = _painter(color)
     manifest = report.analysis.manifest
-    lines = [f"{paint('privacy-guard check', 'bold')} {manifest.path} (dbt {manifest.dbt_version}, manifest v{manifest.schema_version})"]
+    lines = [f"{paint('privacy-guard check', 'bold')} {clean(manifest.path)} (dbt {clean(manifest.dbt_version)}, manifest v{manifest.schema_version})"]
     # What the whole check could not see comes first: it qualifies every finding below.
-    lines += [paint(f"note: {note.message}", "yellow") for note in report.analysis.notes if note.node is None]
+    lines += [paint(f"note: {clean(note.message)}", "yellow") for note in report.analysis.notes if note.node is None]
     if report.state is not None:
         state = report.state
-        lines.append(f"compared with base {state['base']}: showing only what is new")
-        lines += [f"  new cross-department edge {edge['source']} -> {edge['target']}" for edge in state["new_cross_department_edges"]]
-        lines += [f"  {item['node']} newly combines quasi-identifiers {', '.join(item['added'])}" for item in state["new_quasi_identifier_combinations"]]
-        lines += [f"  {item['node']} retention widened from {item['base_days']} to {item['days'] or 'unlimited'} days" for item in state["widened_retention"]]
+        lines.append(f"compared with base {clean(state['base'])}: showing only what is new")
+        lines += [f"  new cross-department edge {clean(edge['source'])} -> {clean(edge['target'])}" for edge in state["new_cross_department_edges"]]
+        lines += [f"  {clean(item['node'])} newly combines quasi-identifiers {clean(', '.join(item['added']))}" for item in state["new_quasi_identifier_combinations"]]
+        lines += [f"  {clean(item['node'])} retention widened from {item['base_days']} to {item['days'] or 'unlimited'} days" for item in state["widened_retention"]]
     for finding in report.findings:
-        lines.append(f"{paint(f'{finding.severity:<8}', STYLES[finding.severity])} {finding.rule:<25} {manifest.nodes[finding.node].name}: {finding.message}")
-        lines.append(paint(f"{'':<35}fix: {finding.hint}", "dim"))
+        lines.append(f"{paint(f'{finding.severity:<8}', STYLES[finding.severity])} {finding.rule:<25} {clean(manifest.nodes[finding.node].name)}: {clean(finding.message)}")
+        lines.append(paint(f"{'':<35}fix: {clean(finding.hint)}", "dim"))
     for finding in report.analysis.waived:
         waiver = finding.waiver or {}
         lines.append(
             paint(
-                f"{'waived':<8} {finding.rule:<25} {manifest.nodes[finding.node].name}: {finding.message} "
-                f"(waiver until {waiver.get('expires')}, approved by {waiver.get('approved_by')}: {waiver.get('reason')})",
+                clean(
+                    f"{'waived':<8} {finding.rule:<25} {manifest.nodes[finding.node].name}: {finding.message} "
+                    f"(waiver until {waiver.get('expires')}, approved by {waiver.get('approved_by')}: {waiver.get('reason')})"
+                ),
                 "dim",
             )
         )
-    lines += [paint(f"note: {note.node}: {note.message}", "dim") for note in report.analysis.notes if note.node is not None]
+    lines += [paint(f"note: {clean(note.node)}: {clean(note.message)}", "dim") for note in report.analysis.notes if note.node is not None]
     skipped = [f"{rule_id} ({status})" for rule_id, status in report.analysis.rule_status.items() if status != "ran"]
     if skipped:
         lines.append(paint(f"not run: {', '.join(skipped)}", "dim"))
