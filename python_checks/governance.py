@@ -1,0 +1,251 @@
+"""The governance model of the docs site: meeting points, headline metrics, agreements, waivers, history.
+
+Governance asks "which departments' data meet where, under which agreement, and what is at risk"
+and "is it getting better". This module answers from the check document and provenance (a `Site`)
+so the HTML only lays it out, and so the numbers are testable without a browser.
+
+Definitions the site shows next to the numbers (`COVERAGE_RULE`):
+- a model is *released* when it is personal and either is not staging (name `stg_`/`base_` or a
+  `staging/` folder) or an exposure reads it directly: never-released staging does not count
+  against coverage;
+- a released model is *protected* when a `privacy_guard.k_anonymity` or
+  `privacy_guard.min_cell_size` test is attached and its last result is `pass` (every such test
+  passes); *tested* when one is attached whatever its result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from python_checks.findings import severity_rank
+from python_checks.loader import ArtifactError
+
+if TYPE_CHECKING:
+    from python_checks.docs_site import NodeView, Site
+
+#: The privacy tests that make a released model count as protected (row-level or cell-level release).
+PROTECTING_TESTS = ("k_anonymity", "min_cell_size")
+STAGING_PREFIXES = ("stg_", "base_")
+COVERAGE_RULE = (
+    "Released = personal model that is not staging (stg_/base_ name or staging/ folder) or that an exposure reads. "
+    "Protected = a privacy_guard k_anonymity or min_cell_size test attached and passing in the last run."
+)
+#: Rule id of the check that reports personal-looking columns without a class.
+UNCLASSIFIED_RULE = "unclassified_personal_data"
+#: An agreement expiring within this many days is shown as `expiring`.
+EXPIRING_DAYS = 60
+HISTORY_FILE = "history.json"
+
+
+def is_staging(view: NodeView) -> bool:
+    path = view.entry.get("original_file_path") or ""
+    return view.name.startswith(STAGING_PREFIXES) or "/staging/" in f"/{path}"
+
+
+def is_released(view: NodeView, site: Site) -> bool:
+    if view.resource_type != "model" or not view.entry["personal"]:
+        return False
+    read_by_exposure = any(site.nodes[c].resource_type == "exposure" for c in view.children if c in site.nodes)
+    return read_by_exposure or not is_staging(view)
+
+
+def protection_status(view: NodeView) -> str:
+    """'protected', 'failing', 'not run' or 'untested' by the tests in PROTECTING_TESTS."""
+    statuses = [t.status or "not run" for t in view.provenance.tests if t.is_privacy_test and t.test in PROTECTING_TESTS]
+    if not statuses:
+        return "untested"
+    if all(s == "pass" for s in statuses):
+        return "protected"
+    return "not run" if all(s == "not run" for s in statuses) else "failing"
+
+
+def node_state(view: NodeView) -> str:
+    """How a node's personal data is declared: 'personal', 'undeclared' (looks personal, no class) or 'not personal'."""
+    if view.entry["personal"]:
+        return "personal"
+    if any(f["rule"] == UNCLASSIFIED_RULE for f in view.findings):
+        return "undeclared"
+    return "not personal"
+
+
+def coverage(site: Site) -> dict[str, Any]:
+    released = [v for v in site.nodes.values() if is_released(v, site)]
+    statuses = Counter(protection_status(v) for v in released)
+    personal_models = sum(v.resource_type == "model" and v.entry["personal"] for v in site.nodes.values())
+    return {
+        "released": len(released),
+        "protected": statuses["protected"],
+        "tested": len(released) - statuses["untested"],
+        "share": statuses["protected"] / len(released) if released else None,
+        "staging_excluded": personal_models - len(released),
+        "rule": COVERAGE_RULE,
+    }
+
+
+def combination(entry: dict[str, Any]) -> tuple[str, ...] | None:
+    """The departments a node combines (two or more), else None."""
+    departments = entry.get("meeting_departments") or entry["departments"]
+    return tuple(sorted(departments)) if len(departments) > 1 else None
+
+
+@dataclass
+class MeetingPoint:
+    """Where one combination of departments meets: the models that combine exactly these departments."""
+
+    departments: tuple[str, ...]
+    nodes: list[str] = field(default_factory=list)
+    purposes: Counter[str] = field(default_factory=Counter)
+    agreements: Counter[str] = field(default_factory=Counter)
+    findings: Counter[str] = field(default_factory=Counter)  # by severity
+
+    @property
+    def key(self) -> str:
+        return "+".join(self.departments)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "departments": list(self.departments),
+            "models": len(self.nodes),
+            "purposes": dict(sorted(self.purposes.items())),
+            "agreements": dict(sorted(self.agreements.items())),
+            "findings": dict(sorted(self.findings.items(), key=lambda item: -severity_rank(item[0]))),
+        }
+
+
+def meeting_points(site: Site) -> list[MeetingPoint]:
+    """Every combination of departments with its models, biggest first."""
+    points: dict[tuple[str, ...], MeetingPoint] = {}
+    for uid in sorted(site.nodes):
+        view = site.nodes[uid]
+        departments = combination(view.entry)
+        if departments is None:
+            continue
+        point = points.setdefault(departments, MeetingPoint(departments))
+        point.nodes.append(uid)
+        point.purposes[view.entry.get("purpose") or "none declared"] += 1
+        point.agreements[view.entry.get("agreement") or "none"] += 1
+        point.findings.update(f["severity"] for f in view.findings)
+    return sorted(points.values(), key=lambda p: (-len(p.nodes), p.key))
+
+
+def agreement_status(expires: dt.date | None, today: dt.date) -> str:
+    if expires is None:
+        return "active"
+    if expires < today:
+        return "expired"
+    return "expiring" if (expires - today).days <= EXPIRING_DAYS else "active"
+
+
+def agreements(site: Site, today: dt.date) -> list[dict[str, Any]]:
+    """Every agreement of the project (and any a node cites that the project does not define)."""
+    cited: dict[str, list[str]] = {}
+    for uid in sorted(site.nodes):
+        agreement = site.nodes[uid].entry.get("agreement")
+        if agreement:
+            cited.setdefault(agreement, []).append(uid)
+    rows = []
+    for agreement_id in sorted(set(site.agreements) | set(cited)):
+        agreement = site.agreements.get(agreement_id)
+        expires = agreement.expires if agreement else None
+        rows.append(
+            {
+                "id": agreement_id,
+                "defined": agreement is not None,
+                "departments": sorted(agreement.departments) if agreement else [],
+                "purposes": sorted(agreement.purposes) if agreement and agreement.purposes is not None else None,
+                "expires": expires.isoformat() if expires else None,
+                "days_left": (expires - today).days if expires else None,
+                "status": agreement_status(expires, today) if agreement else "undefined",
+                "nodes": cited.get(agreement_id, []),
+            }
+        )
+    return rows
+
+
+def waivers(site: Site, today: dt.date) -> list[dict[str, Any]]:
+    """The waivers nodes declare (`privacy.waivers`: rule, reason, expires, ...), with their state today."""
+    rows = []
+    for uid in sorted(site.nodes):
+        declared = site.nodes[uid].entry.get("declared") or {}
+        for waiver in declared.get("waivers") or []:
+            if not isinstance(waiver, dict):
+                continue
+            expires = str(waiver.get("expires") or "")
+            try:
+                expired = dt.date.fromisoformat(expires) < today if expires else False
+            except ValueError:
+                expired = False
+            rows.append({"node": uid, "name": site.nodes[uid].name, **waiver, "expires": expires or None, "expired": expired})
+    return rows
+
+
+# --- history ------------------------------------------------------------------------------------------
+
+
+def history_point(document: dict[str, Any], applied: dict[str, Any] | None, when: str) -> dict[str, Any]:
+    """One build's governance numbers from its check document (and its provenance.json when present)."""
+    nodes = document["nodes"]
+    combos = sorted({"+".join(c) for c in (combination(entry) for entry in nodes.values()) if c})
+    point: dict[str, Any] = {
+        "when": when,
+        "findings": len(document["findings"]),
+        "by_rule": dict(sorted(Counter(f["rule"] for f in document["findings"]).items())),
+        "by_severity": dict(Counter(f["severity"] for f in document["findings"])),
+        "combinations": combos,
+        "protected": None,
+    }
+    if applied is not None:
+        # Coverage as the site computes it, from the provenance file of the same build.
+        models = [uid for uid, e in nodes.items() if e["resource_type"] == "model" and e["personal"]]
+        point["protected"] = sum(
+            bool(tests := [t for t in (applied.get(uid) or {}).get("tests", []) if t.get("privacy_test") and t["test"] in PROTECTING_TESTS])
+            and all(t.get("status") == "pass" for t in tests)
+            for uid in models
+        )
+        point["personal_models"] = len(models)
+    return point
+
+
+def _read(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ArtifactError(f"--history {path}: cannot read JSON ({type(error).__name__})") from None
+
+
+def read_history(paths: list[Path]) -> list[dict[str, Any]]:
+    """Points of earlier builds: each path is a privacy_report.json (with provenance.json beside it, if any)
+    or the history.json of an earlier site (all its points). Sorted by time, duplicates dropped."""
+    points: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        data = _read(path)
+        if isinstance(data, dict) and isinstance(data.get("points"), list):
+            for point in data["points"]:
+                points[point["when"]] = point
+            continue
+        if not isinstance(data, dict) or not isinstance(data.get("findings"), list) or not isinstance(data.get("nodes"), dict):
+            raise ArtifactError(f"--history {path}: neither a privacy_report.json nor a history.json of privacy-guard docs")
+        sibling = path.parent / "provenance.json"
+        applied = _read(sibling) if sibling.is_file() else None
+        when = data.get("generated_at") or dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        points[when] = history_point(data, applied, when)
+    return [points[when] for when in sorted(points)]
+
+
+def trends(points: list[dict[str, Any]]) -> dict[str, Any]:
+    """What changed between consecutive points: new and resolved combinations; the rules any point saw."""
+    changes = []
+    for before, after in zip(points, points[1:]):
+        old, new = set(before["combinations"]), set(after["combinations"])
+        changes.append({"when": after["when"], "new": sorted(new - old), "resolved": sorted(old - new)})
+    return {
+        "points": points,
+        "changes": changes,
+        "rules": sorted({rule for point in points for rule in point["by_rule"]}),
+    }
