@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from python_checks import governance
 
@@ -176,6 +177,14 @@ def _json_text(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def _breakable(value: Any) -> Markup:
+    """Escaped text with a line-break opportunity after each _ . / so identifiers wrap at their separators, never mid-word."""
+    text = str(escape(value))
+    for separator in "_./":
+        text = text.replace(separator, separator + "<wbr>")
+    return Markup(text)
+
+
 @lru_cache(maxsize=1)
 def _templates() -> Environment:
     env = Environment(
@@ -185,6 +194,7 @@ def _templates() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["json_text"] = _json_text
+    env.filters["breakable"] = _breakable
     return env
 
 
@@ -232,12 +242,30 @@ def graph_model(site: Site) -> dict[str, Any]:
     }
 
 
+def _ring_order(departments: list[str], points: list[governance.MeetingPoint]) -> list[str]:
+    """Departments around the ring so that strongly combined ones sit side by side (greedy walk, fewer crossings)."""
+    weight: dict[frozenset[str], int] = {}
+    for point in points:
+        for a in point.departments:
+            for b in point.departments:
+                if a < b:
+                    weight[frozenset((a, b))] = weight.get(frozenset((a, b)), 0) + len(point.nodes)
+    left = list(departments)
+    order: list[str] = []
+    while left:
+        last = order[-1] if order else None
+        best = max(left, key=lambda d: (weight.get(frozenset((last, d)), 0) if last else sum(w for k, w in weight.items() if d in k), -left.index(d)))
+        order.append(best)
+        left.remove(best)
+    return order
+
+
 def department_map(site: Site, points: list[governance.MeetingPoint]) -> dict[str, Any]:
     """The landing drawing: departments on a ring, a pair's meeting point as an edge, three or more
     departments as a hub at their centroid, agreements outside the ring linked to their departments."""
-    departments = site.departments()
-    colours = {d: PALETTE[i % len(PALETTE)] for i, d in enumerate(departments)}
-    centre = MAP_RADIUS + 150
+    colours = {d: PALETTE[i % len(PALETTE)] for i, d in enumerate(site.departments())}
+    departments = _ring_order(site.departments(), points)
+    centre = MAP_RADIUS + 190
     angle = {d: 2 * math.pi * i / max(len(departments), 1) - math.pi / 2 for i, d in enumerate(departments)}
 
     def at(radius: float, theta: float) -> tuple[float, float]:
@@ -259,7 +287,9 @@ def department_map(site: Site, points: list[governance.MeetingPoint]) -> dict[st
     agreements = []
     for i, agreement in enumerate(sorted(site.agreements.values(), key=lambda a: a.id)):
         linked = [d for d in sorted(agreement.departments) if d in places]
-        theta = sum(angle[d] for d in linked) / len(linked) if linked else 2 * math.pi * i / max(len(site.agreements), 1)
+        # Outside the ring in the direction of its departments' centroid (angles do not average).
+        cx, cy = (sum(places[d][0] for d in linked) / len(linked) - centre, sum(places[d][1] for d in linked) / len(linked) - centre) if linked else (0.0, 0.0)
+        theta = math.atan2(cy, cx) if abs(cx) + abs(cy) > 1 else 2 * math.pi * i / max(len(site.agreements), 1)
         x, y = at(MAP_RADIUS + 95 + 18 * (i % 3), theta)
         agreements.append({"id": agreement.id, "x": x, "y": y, "links": [places[d] for d in linked]})
     return {

@@ -306,7 +306,7 @@
       pointRows = window.PG_DATA["meet-" + index];
       pointShown = 0;
       document.querySelector("#point-models tbody").textContent = "";
-      document.getElementById("point-title").textContent = data.points[index].split("+").join(" + ") + ": " + pointRows.length + " model" + (pointRows.length === 1 ? "" : "s");
+      document.getElementById("point-title").textContent = data.points[index].split("+").join(" + ") + ": " + pointRows.length + " node" + (pointRows.length === 1 ? "" : "s");
       document.getElementById("point-detail").hidden = false;
       document.querySelectorAll(".point-row, .combo").forEach(function (el) { el.classList.toggle("selected", +el.getAttribute("data-point") === index); });
       morePoint();
