@@ -31,7 +31,7 @@ from markupsafe import Markup, escape
 from python_checks import governance
 
 if TYPE_CHECKING:
-    from python_checks.docs_site import Site
+    from python_checks.docs_site import NodeView, Site
 
 #: Labels are monospace 12px (glyph advance 0.6em), subtitles 10px: widths are exact, boxes never clip.
 NAME_CHAR_WIDTH = 7.2
@@ -159,7 +159,7 @@ def _edge_path(source: Box, target: Box) -> str:
     return f"M{x1:.1f},{y1:.1f} C{x1 + bend:.1f},{y1:.1f} {x2 - bend:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
 
 
-def subtitle(view: Any) -> str:
+def subtitle(view: NodeView) -> str:
     """The second line of a node box: its departments, or why it has none."""
     if view.entry["departments"]:
         return " + ".join(view.entry["departments"])

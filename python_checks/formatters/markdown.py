@@ -31,7 +31,7 @@ def mermaid(site: Site) -> str:
     ids = {uid: f"n{i}" for i, uid in enumerate(sorted(site.nodes))}
     lines = ["flowchart LR"]
     for uid, view in sorted(site.nodes.items()):
-        lines.append(f'  {ids[uid]}["{_mermaid_label(view.name)}<br/><small>{_mermaid_label(subtitle(view.entry))}</small>"]')
+        lines.append(f'  {ids[uid]}["{_mermaid_label(view.name)}<br/><small>{_mermaid_label(subtitle(view))}</small>"]')
     styles = []
     for position, edge in enumerate(e for e in site.edges if e["source"] in ids and e["target"] in ids):
         kind = "flagged" if edge["flagged"] else "cross" if edge["cross_department"] else "plain"

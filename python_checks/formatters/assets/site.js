@@ -366,7 +366,7 @@
       }
     });
     var keys = Object.keys(columns).map(Number).sort(function (a, b) { return a - b; });
-    var W = 230, H = 46, place = {}, ns = "http://www.w3.org/2000/svg";
+    var W = 230, H = 46, place = {};
     var tallest = Math.max.apply(null, keys.map(function (k) { return columns[k].length; }));
     keys.forEach(function (k, c) {
       columns[k].forEach(function (n, r) { place[n] = { x: 20 + c * (W + 60), y: 20 + (tallest - columns[k].length) * H / 2 + r * H }; });
@@ -374,7 +374,7 @@
     var hood = document.getElementById("neighbourhood");
     hood.textContent = "";
     function el(tag, attrs, parent) {
-      var e = document.createElementNS(ns, tag);
+      var e = document.createElementNS(hood.namespaceURI, tag);
       Object.keys(attrs).forEach(function (a) { e.setAttribute(a, attrs[a]); });
       (parent || hood).appendChild(e);
       return e;
