@@ -143,16 +143,16 @@ def build_site(
     for edge in document["edges"]:
         if edge["source"] in views:
             views[edge["source"]].children.append(edge["target"])
-    generated_at = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = dt.datetime.now(dt.timezone.utc)
     applied = {uid: view.provenance.to_dict() for uid, view in views.items()}
-    current = governance.history_point(document, applied, generated_at)
+    current = governance.history_point(document, applied, now.isoformat())
     return Site(
         document=document,
         nodes=views,
         run=provenance.run_info(run_results),
-        generated_at=generated_at,
+        generated_at=now.strftime("%Y-%m-%d %H:%M UTC"),
         agreements=agreements or {},
-        history=[p for p in history or [] if p["when"] != generated_at] + [current],
+        history=[*(history or []), current],
     )
 
 

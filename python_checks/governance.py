@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from python_checks import contract
 from python_checks.findings import severity_rank
 from python_checks.loader import ArtifactError
 
@@ -71,6 +72,32 @@ def node_state(view: NodeView) -> str:
     if any(f["rule"] == UNCLASSIFIED_RULE for f in view.findings):
         return "undeclared"
     return "not personal"
+
+
+#: The threshold each privacy test resolves (argument, then the node's meta, then the project default).
+TEST_THRESHOLDS = {"k_anonymity": "k", "min_cell_size": "k", "l_diversity": "l", "t_closeness": "t"}
+
+
+def resolved_settings(test: str, kwargs: dict[str, Any], entry: dict[str, Any]) -> list[tuple[str, Any, str]]:
+    """(name, value, where from) of a privacy test's threshold and quasi-identifiers as the test will use them."""
+    rows: list[tuple[str, Any, str]] = []
+    threshold = TEST_THRESHOLDS.get(test)
+    declared = entry.get("declared") or {}
+    if threshold:
+        if threshold in kwargs:
+            rows.append((threshold, kwargs[threshold], "argument"))
+        elif threshold in declared:
+            rows.append((threshold, declared[threshold], "meta"))
+        elif threshold == "k" and entry.get("k") is not None:
+            rows.append(("k", entry["k"], "inherited or default_k"))
+        else:
+            default = contract.definition("project")["properties"].get(f"default_{threshold}", {}).get("default")
+            rows.append((threshold, default, f"default_{threshold}"))
+    if "quasi_identifiers" in kwargs:
+        rows.append(("quasi_identifiers", kwargs["quasi_identifiers"], "argument"))
+    elif threshold and entry.get("quasi_identifiers"):
+        rows.append(("quasi_identifiers", entry["quasi_identifiers"], "column classes"))
+    return rows
 
 
 def coverage(site: Site) -> dict[str, Any]:
@@ -220,8 +247,9 @@ def _read(path: Path) -> Any:
 
 
 def read_history(paths: list[Path]) -> list[dict[str, Any]]:
-    """Points of earlier builds: each path is a privacy_report.json (with provenance.json beside it, if any)
-    or the history.json of an earlier site (all its points). Sorted by time, duplicates dropped."""
+    """Points of earlier builds: each path is a privacy_report.json (with provenance.json beside it, if any;
+    dated by its file time) or the history.json of an earlier site (all its points). Sorted by time; a
+    point given twice (same time) counts once."""
     points: dict[str, dict[str, Any]] = {}
     for path in paths:
         data = _read(path)
@@ -233,7 +261,7 @@ def read_history(paths: list[Path]) -> list[dict[str, Any]]:
             raise ArtifactError(f"--history {path}: neither a privacy_report.json nor a history.json of privacy-guard docs")
         sibling = path.parent / "provenance.json"
         applied = _read(sibling) if sibling.is_file() else None
-        when = data.get("generated_at") or dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        when = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).isoformat()
         points[when] = history_point(data, applied, when)
     return [points[when] for when in sorted(points)]
 

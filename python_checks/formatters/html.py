@@ -195,6 +195,8 @@ def _templates() -> Environment:
     )
     env.filters["json_text"] = _json_text
     env.filters["breakable"] = _breakable
+    env.globals["resolve"] = governance.resolved_settings
+    env.globals["resolved_tests"] = governance.TEST_THRESHOLDS
     return env
 
 
