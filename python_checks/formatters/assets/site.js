@@ -120,9 +120,9 @@
       e.classList.toggle("dim", keep !== null && !(keep[s] && keep[t]));
     });
   }
-  document.getElementById("focus-mode").addEventListener("change", applyFocus);
+  if (!data.large) document.getElementById("focus-mode").addEventListener("change", applyFocus);
 
-  document.getElementById("show-nonpersonal").addEventListener("change", function (evt) {
+  if (!data.large) document.getElementById("show-nonpersonal").addEventListener("change", function (evt) {
     var hide = !evt.target.checked;
     var hidden = {};
     data.nodes.forEach(function (n) {
@@ -166,7 +166,7 @@
   });
   document.getElementById("print").addEventListener("click", function () { window.print(); });
   document.addEventListener("keydown", function (evt) {
-    if (evt.key === "Escape") { select(null); document.getElementById("focus-mode").value = "all"; applyFocus(); }
+    if (evt.key === "Escape" && !data.large) { select(null); document.getElementById("focus-mode").value = "all"; applyFocus(); }
   });
 
   /* ---- search ---- */
@@ -363,6 +363,18 @@
         columns[side[0] * d] = next;
         frontier = next;
         if (d === depth && next.some(function (n) { return side[1][n].length; })) truncated = true;
+      }
+    });
+    // Order each column by where its links sit in the column nearer the focus (fewer crossings).
+    [[-1, graph.children], [1, graph.parents]].forEach(function (side) {
+      for (var d = 1; columns[side[0] * d]; d++) {
+        var nearer = {};
+        columns[side[0] * (d - 1)].forEach(function (n, row) { nearer[n] = row; });
+        var rank = function (n) {
+          var rows = side[1][n].filter(function (m) { return m in nearer; }).map(function (m) { return nearer[m]; });
+          return rows.length ? rows.reduce(function (a, b) { return a + b; }, 0) / rows.length : 0;
+        };
+        columns[side[0] * d].sort(function (a, b) { return rank(a) - rank(b); });
       }
     });
     var keys = Object.keys(columns).map(Number).sort(function (a, b) { return a - b; });
