@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from python_checks import contract
-from python_checks.findings import severity_rank
 from python_checks.loader import ArtifactError
 
 if TYPE_CHECKING:
@@ -133,16 +132,6 @@ class MeetingPoint:
     @property
     def key(self) -> str:
         return "+".join(self.departments)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "departments": list(self.departments),
-            "models": len(self.nodes),
-            "purposes": dict(sorted(self.purposes.items())),
-            "agreements": dict(sorted(self.agreements.items())),
-            "findings": dict(sorted(self.findings.items(), key=lambda item: -severity_rank(item[0]))),
-        }
 
 
 def meeting_points(site: Site) -> list[MeetingPoint]:
