@@ -60,7 +60,9 @@ def agreements(today: dt.date) -> list[dict[str, Any]]:
 
 
 def generate_governed(models: int, today: dt.date, seed: int = 11) -> dict[str, Any]:
-    """{"manifest", "run_results", "project_yml"} of a project with `models` models (see the module docstring)."""
+    """{"manifest", "run_results", "project_yml"} of a project with `models` models (see the module docstring).
+
+    Waivers sit only on marts of pairs without an agreement, so each silences a real cross_department_join."""
     rng = random.Random(seed)
     nodes: dict[str, Any] = {}
     sources: dict[str, Any] = {}
@@ -92,8 +94,8 @@ def generate_governed(models: int, today: dt.date, seed: int = 11) -> dict[str, 
             privacy = {"purpose": "reporting"}
             if department not in PAIRS_WITHOUT_AGREEMENT:
                 privacy["agreement"] = agreement_id(department)
-            if rng.random() < 0.02:
-                privacy["waivers"] = [{"rule": WAIVED_RULE, "reason": "board decision 2026-11", "expires": (today + dt.timedelta(days=90)).isoformat()}]
+            elif rng.random() < 0.1:  # a pair without agreement: some of its marts are waived
+                privacy["waivers"] = [{"rule": WAIVED_RULE, "reason": "board decision 2026-11", "approved_by": "privacy board", "expires": (today + dt.timedelta(days=90)).isoformat()}]
         else:
             holds = (DEPARTMENTS[department],)
             pool = pools[holds][-200:]

@@ -185,11 +185,10 @@ def agreements(site: Site, today: dt.date) -> list[dict[str, Any]]:
 
 
 def waivers(site: Site, today: dt.date) -> list[dict[str, Any]]:
-    """The waivers nodes declare (`privacy.waivers`: rule, reason, expires, ...), with their state today."""
+    """The waivers of every node (`privacy.waivers`: rule, reason, expires, approved_by), with their state today."""
     rows = []
     for uid in sorted(site.nodes):
-        declared = site.nodes[uid].entry.get("declared") or {}
-        for waiver in declared.get("waivers") or []:
+        for waiver in site.nodes[uid].entry.get("waivers") or []:
             if not isinstance(waiver, dict):
                 continue
             expires = str(waiver.get("expires") or "")
@@ -197,7 +196,8 @@ def waivers(site: Site, today: dt.date) -> list[dict[str, Any]]:
                 expired = dt.date.fromisoformat(expires) < today if expires else False
             except ValueError:
                 expired = False
-            rows.append({"node": uid, "name": site.nodes[uid].name, **waiver, "expires": expires or None, "expired": expired})
+            silenced = sum(f["node"] == uid and f["rule"] == waiver.get("rule") for f in site.document.get("waived_findings", []))
+            rows.append({"node": uid, "name": site.nodes[uid].name, **waiver, "expires": expires or None, "expired": expired, "silenced": silenced})
     return rows
 
 

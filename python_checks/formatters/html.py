@@ -302,25 +302,21 @@ def department_map(site: Site, points: list[governance.MeetingPoint]) -> dict[st
     }
 
 
-def _finding_row(finding: dict[str, Any], site: Site, index: dict[str, int], waived: set[tuple[str, str]]) -> list[Any]:
+def _finding_row(finding: dict[str, Any], site: Site, index: dict[str, int]) -> list[Any]:
     """One finding, compact: [severity, rule, node index or -1, node name, message, hint, file, departments, agreement, waived]."""
     view = site.nodes.get(finding["node"])
     entry = view.entry if view else {}
-    file = entry.get("original_file_path") or ""
     departments = list(governance.combination(entry) or entry.get("departments") or []) if view else []
-    is_waived = bool(finding.get("waived")) or (finding["node"], finding["rule"]) in waived
     return [finding["severity"], finding["category"], index.get(finding["node"], -1), view.name if view else finding["node"],
-            finding["message"], finding.get("hint") or "", file, departments, entry.get("agreement") or "", is_waived]
+            finding["message"], finding.get("hint") or "", entry.get("original_file_path") or "", departments, entry.get("agreement") or "",
+            "waiver" in finding]
 
 
 def data_chunks(site: Site, graph_index: dict[str, int], points: list[governance.MeetingPoint], large: bool, render_card: Any) -> dict[str, Any]:
     """Every lazily loaded piece of data by chunk name (see the module docstring)."""
-    today = dt.date.today()
-    waived = {(w["node"], w.get("rule") or "") for w in governance.waivers(site, today) if not w["expired"]}
-    rules = sorted({f["category"] for f in site.findings})
+    every = _every_finding(site)
     chunks: dict[str, Any] = {
-        f"findings-{i}": [_finding_row(f, site, graph_index, waived) for f in site.findings if f["category"] == rule]
-        for i, rule in enumerate(rules)
+        f"findings-{i}": [_finding_row(f, site, graph_index) for f in every if f["category"] == rule] for i, rule in enumerate(_rules(every))
     }
     for i, point in enumerate(points):
         chunks[f"meet-{i}"] = [
@@ -339,6 +335,15 @@ def data_chunks(site: Site, graph_index: dict[str, int], points: list[governance
         for start in range(0, len(order), CARDS_PER_CHUNK):
             chunks[f"cards-{start // CARDS_PER_CHUNK}"] = {str(i): render_card(i, order[i]) for i in range(start, min(start + CARDS_PER_CHUNK, len(order)))}
     return chunks
+
+
+def _every_finding(site: Site) -> list[dict[str, Any]]:
+    """Open findings and those a waiver silences (the findings list can show either)."""
+    return [*site.findings, *site.document.get("waived_findings", [])]
+
+
+def _rules(findings: list[dict[str, Any]]) -> list[str]:
+    return sorted({f["category"] for f in findings})
 
 
 def _chunk_script(name: str, value: Any) -> str:
@@ -362,7 +367,8 @@ def render_site(site: Site) -> dict[str, str]:
 
     chunks = data_chunks(site, graph["index"], points, large, render_card)
     today = dt.date.today()
-    rules = sorted({f["category"] for f in site.findings})
+    every = _every_finding(site)
+    rules = _rules(every)
     script_data = {
         "large": large,
         "cards_per_chunk": CARDS_PER_CHUNK,
@@ -383,6 +389,7 @@ def render_site(site: Site) -> dict[str, str]:
         waivers=governance.waivers(site, today),
         trends=governance.trends(site.history),
         rule_counts=sorted(((r, sum(f["category"] == r for f in site.findings)) for r in rules), key=lambda rc: (-rc[1], rc[0])),
+        waived_count=len(every) - len(site.findings),
         script_data=_script_json(script_data),
         inline_chunks="" if large else "".join(_chunk_script(name, value) for name, value in chunks.items()),
         severities=["error", "warning", "info"],
