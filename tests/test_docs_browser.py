@@ -298,6 +298,10 @@ def test_large_site_overview_to_finding_and_back(large: dict[str, Any]) -> None:
     waived_count = sum(f["rule"] == rule for f in report["waived_findings"])
     page.wait_for_function(f"document.getElementById('findings-count').textContent.startsWith('Showing {waived_count} ')")
     page.select_option("#filter-waiver", "")
+    first = page.eval_on_selector("#findings-table tbody tr", "r => [r.cells[2].textContent, r.cells[3].textContent]")
+    node = next(n for n in [*manifest["nodes"].values(), *manifest["exposures"].values()] if n["name"] == first[0])
+    files = [node["original_file_path"]] + ([node["patch_path"].split("://")[1]] if node.get("patch_path") else [])
+    assert first[1] == " · ".join(files)
     target = page.locator("#findings-table tbody tr a.goto").first
     name = target.inner_text()
     _step(large, "finding to card", lambda: (target.click(), page.wait_for_selector(f'#cards article.card:visible h2:text-matches("^{name}")')))
@@ -306,6 +310,18 @@ def test_large_site_overview_to_finding_and_back(large: dict[str, Any]) -> None:
     assert page.locator("#department-map").is_visible() and page.inner_text("#point-title").startswith(key.replace("+", " + "))
     print("\n2,000-model site, seconds per step:", {k: round(v, 3) for k, v in large["timings"].items()})
     assert all(seconds < 15 for seconds in large["timings"].values()), large["timings"]
+    assert errors == [] and network == []
+
+
+def test_large_site_board_summary_prints_on_one_page(large: dict[str, Any]) -> None:
+    page, network, errors = large["page"]
+    page.click('.tabs button[data-tab="summary"]')
+    board = page.inner_text("#board-summary")
+    report = large["report"]
+    assert f"{sum(f['severity'] == 'error' for f in report['findings'])} errors" in board
+    assert board.count("agr_") == len(large["project"]["project_yml"]["vars"]["privacy_guard"]["agreements"])
+    pdf = page.pdf(format="A4")
+    assert pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page>") + pdf.count(b"/Type /Page/") == 1, "the board summary is one A4 page"
     assert errors == [] and network == []
 
 

@@ -303,13 +303,15 @@ def department_map(site: Site, points: list[governance.MeetingPoint]) -> dict[st
 
 
 def _finding_row(finding: dict[str, Any], site: Site, index: dict[str, int]) -> list[Any]:
-    """One finding, compact: [severity, rule, node index or -1, node name, message, hint, file, departments, agreement, waived]."""
+    """One finding, compact: [severity, rule, node index or -1, node name, message, hint, files, departments, agreement, waived]."""
     view = site.nodes.get(finding["node"])
     entry = view.entry if view else {}
     departments = list(governance.combination(entry) or entry.get("departments") or []) if view else []
+    # The node's SQL/seed file and the YAML that declares its policy (patch_path is "package://path").
+    files = [entry.get("original_file_path"), (entry.get("patch_path") or "").split("://", 1)[-1]]
     return [finding["severity"], finding["category"], index.get(finding["node"], -1), view.name if view else finding["node"],
-            finding["message"], finding.get("hint") or "", entry.get("original_file_path") or "", departments, entry.get("agreement") or "",
-            "waiver" in finding]
+            finding["message"], finding.get("hint") or "", " · ".join(dict.fromkeys(f for f in files if f)), departments,
+            entry.get("agreement") or "", "waiver" in finding]
 
 
 def data_chunks(site: Site, graph_index: dict[str, int], points: list[governance.MeetingPoint], large: bool, render_card: Any) -> dict[str, Any]:
