@@ -72,6 +72,8 @@ class Site:
     agreements: dict[str, Agreement] = field(default_factory=dict)
     #: Earlier builds' governance numbers (governance.read_history), oldest first; this build is appended.
     history: list[dict[str, Any]] = field(default_factory=list)
+    #: Runs of the audit table (`--database`), oldest first (governance.audit_runs).
+    audit_runs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def findings(self) -> list[dict[str, Any]]:
@@ -163,14 +165,18 @@ def load_site(
     catalog: Path | None = None,
     project_dir: Path | None = None,
     history: list[Path] | None = None,
+    database: Path | None = None,
 ) -> Site:
     """Run the check and read the provenance; ArtifactError (one line) on unusable input."""
     earlier = governance.read_history(history or [])
     report = run_check(manifest, project_dir=project_dir, catalog=catalog, run_results=run_results)
     raw_results = read_json(run_results, "run_results") if run_results is not None else None
-    return build_site(
+    site = build_site(
         report.to_document(), read_json(manifest, "manifest"), raw_results, agreements=report.analysis.settings.agreements, history=earlier
     )
+    if database is not None:
+        site.audit_runs = governance.audit_runs(database, site)
+    return site
 
 
 def _render(site: Site, output_format: str) -> dict[str, str]:
@@ -237,6 +243,7 @@ def write_site(site: Site, out: Path, output_format: str = "html") -> Path:
     multiple=True,
     help="An earlier build's privacy_report.json or an earlier site's history.json (repeatable): trends over time.",
 )
+@click.option("--database", type=click.Path(path_type=Path), help="DuckDB file with the audit table: runs over time on the History tab.")
 def docs_command(
     manifest: Path,
     out: Path,
@@ -245,9 +252,10 @@ def docs_command(
     project_dir: Path | None,
     output_format: str,
     history: tuple[Path, ...],
+    database: Path | None,
 ) -> int:
     """Write the privacy lineage site (index.html + assets, or one markdown file) and the check JSON."""
-    site = load_site(manifest, run_results=run_results, catalog=catalog, project_dir=project_dir, history=list(history))
+    site = load_site(manifest, run_results=run_results, catalog=catalog, project_dir=project_dir, history=list(history), database=database)
     written = write_site(site, out, output_format)
     click.echo(f"privacy-guard: docs written to {written} ({len(site.nodes)} nodes, {len(site.findings)} findings)")
     return 0

@@ -40,6 +40,8 @@ UNCLASSIFIED_RULE = "unclassified_personal_data"
 #: An agreement expiring within this many days is shown as `expiring`.
 EXPIRING_DAYS = 60
 HISTORY_FILE = "history.json"
+#: The audit table the `write_audit_log` hook fills (macros/lifecycle/audit.sql `_audit_relation`).
+AUDIT_TABLE = "privacy_guard_audit"
 
 
 def is_staging(view: NodeView) -> bool:
@@ -266,3 +268,44 @@ def trends(points: list[dict[str, Any]]) -> dict[str, Any]:
         "changes": changes,
         "rules": sorted({rule for point in points for rule in point["by_rule"]}),
     }
+
+
+def audit_runs(database: Path, site: Site) -> list[dict[str, Any]]:
+    """Per run recorded in the audit table of a DuckDB file (oldest first): who, when, nodes run, failures,
+    and the privacy tests of this project's released models that ran and passed in that run."""
+    from python_checks.relation import connect_read_only, quote  # duckdb only when --database is given
+
+    connection = connect_read_only(database, "--database")
+    try:
+        found = connection.execute(
+            "select table_schema from information_schema.tables where table_name = ? order by table_schema", [AUDIT_TABLE]
+        ).fetchall()
+        if not found:
+            raise ArtifactError(f"--database {database}: no {AUDIT_TABLE} table (enable vars.privacy_guard.audit and run dbt build)")
+        rows = connection.execute(
+            f"select invocation_id, min(run_started_at), min(user_name), count(*), count(*) filter (where status in ('fail', 'error')), "
+            f"list(unique_id) filter (where status = 'pass'), list(unique_id) filter (where resource_type = 'test') "
+            f"from {quote(found[0][0])}.{quote(AUDIT_TABLE)} group by invocation_id order by 2, 1"
+        ).fetchall()
+    finally:
+        connection.close()
+    protecting = {
+        uid: [t.unique_id for t in view.provenance.tests if t.is_privacy_test and t.test in PROTECTING_TESTS]
+        for uid, view in site.nodes.items()
+        if is_released(view, site)
+    }
+    runs = []
+    for invocation, started, user, nodes, failed, passed, tests in rows:
+        passed_set, ran = set(passed or []), set(tests or [])
+        runs.append(
+            {
+                "when": started.isoformat(sep=" ", timespec="seconds") if started else None,
+                "invocation_id": invocation,
+                "user": user,
+                "nodes": nodes,
+                "failed": failed,
+                "privacy_tests_ran": sum(t in ran for ts in protecting.values() for t in ts),
+                "protected": sum(bool(ts) and all(t in passed_set for t in ts) for ts in protecting.values()),
+            }
+        )
+    return runs

@@ -341,3 +341,14 @@ def test_test_settings_resolve_from_arguments_meta_and_defaults() -> None:
     # No t anywhere: the contract's documented default (0.2, "else 0.2" in the schema's description).
     assert resolved_settings("t_closeness", {}, entry)[0] == ("t", 0.2, "default_t")
     assert resolved_settings("not_null", {"column_name": "x"}, entry) == []
+
+
+def test_database_without_audit_table_is_one_line_exit_2(tmp_path: Path) -> None:
+    import duckdb
+
+    (tmp_path / "manifest.json").write_text(json.dumps(_synthetic_manifest()))
+    duckdb.connect(str(tmp_path / "empty.duckdb")).close()
+    run = subprocess.run([*CLI, "docs", "--manifest", str(tmp_path / "manifest.json"), "--project-dir", str(tmp_path),
+                          "--database", str(tmp_path / "empty.duckdb"), "--out", str(tmp_path / "site")], capture_output=True, text=True)
+    assert run.returncode == 2 and run.stderr.strip().count("\n") == 0 and "no privacy_guard_audit table" in run.stderr
+    assert not (tmp_path / "site").exists()
