@@ -329,9 +329,15 @@ def data_chunks(site: Site, graph_index: dict[str, int], points: list[governance
     if large:
         order = sorted(site.nodes)
         parents = [[graph_index[p] for p in site.nodes[uid].entry.get("parents", []) if p in graph_index] for uid in order]
+        colours = {d: PALETTE[i % len(PALETTE)] for i, d in enumerate(site.departments())}
+
+        def colour(view: NodeView) -> str:  # one department: its colour; combined: drawn purple by the CSS
+            own = view.entry["departments"]
+            return colours[own[0]] if len(own) == 1 else ""
+
         chunks["graph"] = {
             "nodes": [[site.nodes[uid].name, subtitle(site.nodes[uid]), int(bool(site.nodes[uid].entry["personal"])),
-                       len(site.nodes[uid].findings), site.nodes[uid].worst_severity or ""] for uid in order],
+                       len(site.nodes[uid].findings), site.nodes[uid].worst_severity or "", colour(site.nodes[uid])] for uid in order],
             "parents": parents,
         }
         for start in range(0, len(order), CARDS_PER_CHUNK):

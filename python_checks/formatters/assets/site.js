@@ -401,12 +401,12 @@
     var count = 0;
     Object.keys(place).forEach(function (key) {
       var n = +key, info = graph.nodes[n], at = place[n];
-      var g = el("g", { "class": "node " + (info[2] ? "personal" : "nonpersonal") + (n === focusIndex ? " selected" : "") + (info[4] ? " sev-" + info[4] : ""),
+      var g = el("g", { "class": "node " + (info[2] ? "personal" : "nonpersonal") + (info[2] && !info[5] ? " combined" : "") + (n === focusIndex ? " selected" : "") + (info[4] ? " sev-" + info[4] : ""),
         transform: "translate(" + at.x + "," + at.y + ")", "data-index": n, "data-name": info[0], tabindex: "0" });
       el("title", {}, g).textContent = info[0] + (info[3] ? " — " + info[3] + " finding(s)" : "");
-      el("rect", { "class": "box", width: W - 20, height: 34, rx: 5, style: "--dept: #4e79a7" }, g);
+      el("rect", { "class": "box", width: W - 20, height: 34, rx: 5, style: "--dept: " + (info[5] || "#9aa5b1") }, g);
       el("text", { "class": "label", x: 8, y: 14 }, g).textContent = info[0].length > 27 ? info[0].slice(0, 26) + "…" : info[0];
-      el("text", { "class": "sub", x: 8, y: 28 }, g).textContent = info[1];
+      el("text", { "class": "sub", x: 8, y: 28 }, g).textContent = info[1].length > 33 ? info[1].slice(0, 32) + "…" : info[1];
       if (info[3]) { var badge = el("g", { "class": "badge", transform: "translate(" + (W - 22) + ",2)" }, g); el("circle", { r: 9 }, badge); el("text", { y: 3.5 }, badge).textContent = info[3]; }
       g.addEventListener("click", function () { if (!drag || !drag.moved) select(n, true); });
       count += 1;
