@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -314,7 +315,9 @@ def _finding_row(finding: dict[str, Any], site: Site, index: dict[str, int]) -> 
             entry.get("agreement") or "", "waiver" in finding]
 
 
-def data_chunks(site: Site, graph_index: dict[str, int], points: list[governance.MeetingPoint], large: bool, render_card: Any) -> dict[str, Any]:
+def data_chunks(
+    site: Site, graph_index: dict[str, int], points: list[governance.MeetingPoint], large: bool, render_card: Callable[[int, str], str]
+) -> dict[str, Any]:
     """Every lazily loaded piece of data by chunk name (see the module docstring)."""
     every = _every_finding(site)
     chunks: dict[str, Any] = {
