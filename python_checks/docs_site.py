@@ -11,7 +11,6 @@ the site is written whatever the findings: `check` is the gate.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +18,14 @@ from typing import Any
 
 import click
 
-from python_checks import provenance
+from python_checks import governance, provenance
 from python_checks.check import run_check
 from python_checks.findings import severity_rank
 from python_checks.formatters.json import dumps
 from python_checks.loader import read_json
 from python_checks.outputs import replace_folder
-from python_checks.rules.base import K_ANONYMITY
+from python_checks.loader import ArtifactError, read_json
+from python_checks.settings import Agreement
 
 #: The check document, beside the page: the machine-readable half of the docs.
 REPORT_FILE = "privacy_report.json"
@@ -60,14 +60,6 @@ class NodeView:
     def worst_severity(self) -> str | None:
         return max((f["severity"] for f in self.findings), key=severity_rank, default=None)
 
-    @property
-    def k_anonymity_status(self) -> str | None:
-        """'pass'/'fail'/... of its k_anonymity test(s) ('pass' only if all pass); None without one."""
-        statuses = [t.status or "not run" for t in self.provenance.tests if t.is_privacy_test and t.test == K_ANONYMITY]
-        if not statuses:
-            return None
-        return "pass" if all(s == "pass" for s in statuses) else next(s for s in statuses if s != "pass")
-
 
 @dataclass
 class Site:
@@ -77,6 +69,11 @@ class Site:
     nodes: dict[str, NodeView]
     run: provenance.RunInfo | None
     generated_at: str
+    agreements: dict[str, Agreement] = field(default_factory=dict)
+    #: Earlier builds' governance numbers (governance.read_history), oldest first; this build is appended.
+    history: list[dict[str, Any]] = field(default_factory=list)
+    #: Runs of the audit table (`--database`), oldest first (governance.audit_runs).
+    audit_runs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def findings(self) -> list[dict[str, Any]]:
@@ -90,16 +87,12 @@ class Site:
         return sorted({d for view in self.nodes.values() for d in view.entry["departments"]})
 
     def metrics(self) -> dict[str, Any]:
-        """The governance numbers: k-anonymity coverage, violations, models without a policy."""
-        personal_models = [v for v in self.nodes.values() if v.resource_type == "model" and v.entry["personal"]]
-        k_statuses = Counter(v.k_anonymity_status for v in personal_models)
+        """The governance numbers: privacy-test coverage of released models, violations, models without a policy."""
         models = [v for v in self.nodes.values() if v.resource_type == "model"]
         errors = [f for f in self.findings if f["severity"] == "error"]
         return {
-            "personal_models": len(personal_models),
-            "k_anonymity_passing": k_statuses["pass"],
-            "k_anonymity_tested": len(personal_models) - k_statuses[None],
-            "k_anonymity_share": k_statuses["pass"] / len(personal_models) if personal_models else None,
+            "coverage": governance.coverage(self),
+            "undeclared": sorted(v.name for v in self.nodes.values() if governance.node_state(v) == "undeclared"),
             "policy_violations": len(errors),
             "models_with_violations": len({f["node"] for f in errors}),
             "warnings": sum(f["severity"] == "warning" for f in self.findings),
@@ -132,7 +125,14 @@ class Site:
         ]
 
 
-def build_site(document: dict[str, Any], manifest: dict[str, Any], run_results: dict[str, Any] | None = None) -> Site:
+def build_site(
+    document: dict[str, Any],
+    manifest: dict[str, Any],
+    run_results: dict[str, Any] | None = None,
+    *,
+    agreements: dict[str, Agreement] | None = None,
+    history: list[dict[str, Any]] | None = None,
+) -> Site:
     """Join the check document with the manifest's provenance into the per-node views."""
     extracted = provenance.extract(manifest, run_results)
     findings: dict[str, list[dict[str, Any]]] = {}
@@ -145,21 +145,38 @@ def build_site(document: dict[str, Any], manifest: dict[str, Any], run_results: 
     for edge in document["edges"]:
         if edge["source"] in views:
             views[edge["source"]].children.append(edge["target"])
+    now = dt.datetime.now(dt.timezone.utc)
+    applied = {uid: view.provenance.to_dict() for uid, view in views.items()}
+    current = governance.history_point(document, applied, now.isoformat())
     return Site(
         document=document,
         nodes=views,
         run=provenance.run_info(run_results),
-        generated_at=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        generated_at=now.strftime("%Y-%m-%d %H:%M UTC"),
+        agreements=agreements or {},
+        history=[*(history or []), current],
     )
 
 
 def load_site(
-    manifest: Path, *, run_results: Path | None = None, catalog: Path | None = None, project_dir: Path | None = None
+    manifest: Path,
+    *,
+    run_results: Path | None = None,
+    catalog: Path | None = None,
+    project_dir: Path | None = None,
+    history: list[Path] | None = None,
+    database: Path | None = None,
 ) -> Site:
     """Run the check and read the provenance; ArtifactError (one line) on unusable input."""
+    earlier = governance.read_history(history or [])
     report = run_check(manifest, project_dir=project_dir, catalog=catalog, run_results=run_results)
     raw_results = read_json(run_results, "run_results") if run_results is not None else None
-    return build_site(report.to_document(), read_json(manifest, "manifest"), raw_results)
+    site = build_site(
+        report.to_document(), read_json(manifest, "manifest"), raw_results, agreements=report.analysis.settings.agreements, history=earlier
+    )
+    if database is not None:
+        site.audit_runs = governance.audit_runs(database, site)
+    return site
 
 
 def _render(site: Site, output_format: str) -> dict[str, str]:
@@ -171,7 +188,8 @@ def _render(site: Site, output_format: str) -> dict[str, str]:
         "markdown": lambda s: {MARKDOWN_FILE: markdown.render(s)},
     }
     applied = {uid: view.provenance.to_dict() for uid, view in sorted(site.nodes.items())}
-    return {**renderers[output_format](site), REPORT_FILE: dumps(site.document), PROVENANCE_FILE: dumps(applied)}
+    history = {"points": site.history}
+    return {**renderers[output_format](site), REPORT_FILE: dumps(site.document), PROVENANCE_FILE: dumps(applied), governance.HISTORY_FILE: dumps(history)}
 
 
 def write_site(site: Site, out: Path, output_format: str = "html") -> Path:
@@ -195,11 +213,25 @@ def write_site(site: Site, out: Path, output_format: str = "html") -> Path:
     help="dbt project whose dbt_project.yml holds vars.privacy_guard [default: folder above the manifest's target/].",
 )
 @click.option("--format", "output_format", type=click.Choice(["html", "markdown"]), default="html", show_default=True)
+@click.option(
+    "--history",
+    type=click.Path(path_type=Path),
+    multiple=True,
+    help="An earlier build's privacy_report.json or an earlier site's history.json (repeatable): trends over time.",
+)
+@click.option("--database", type=click.Path(path_type=Path), help="DuckDB file with the audit table: runs over time on the History tab.")
 def docs_command(
-    manifest: Path, out: Path, run_results: Path | None, catalog: Path | None, project_dir: Path | None, output_format: str
+    manifest: Path,
+    out: Path,
+    run_results: Path | None,
+    catalog: Path | None,
+    project_dir: Path | None,
+    output_format: str,
+    history: tuple[Path, ...],
+    database: Path | None,
 ) -> int:
     """Write the privacy lineage site (index.html + assets, or one markdown file) and the check JSON."""
-    site = load_site(manifest, run_results=run_results, catalog=catalog, project_dir=project_dir)
+    site = load_site(manifest, run_results=run_results, catalog=catalog, project_dir=project_dir, history=list(history), database=database)
     written = write_site(site, out, output_format)
     click.echo(f"privacy-guard: docs written to {written} ({len(site.nodes)} nodes, {len(site.findings)} findings)")
     return 0

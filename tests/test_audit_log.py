@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import json
 import signal
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +53,7 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     rows_before_disabled = _rows(database, f"select count(*) as n from {AUDIT_TABLE}")[0]["n"]
     disabled = dbt(project, "build", "--vars", "{privacy_guard: {audit: {enabled: false}}}", env={"DBT_USER": "carol"}, check=False)
     return {
+        "project": project,
         "runs": runs,
         "manifest": manifest,
         "database": database,
@@ -205,3 +209,29 @@ def test_interrupted_runs_are_marked_at_the_next_run(interrupted: dict[str, Any]
     completed = by_run[latest]
     assert {r["run_status"] for r in completed} == {"completed"} and {r["runs_ago"] for r in completed} == {0}
     assert len(completed) == len(_executed({"run_results": interrupted["complete"]}))
+
+
+def test_docs_history_lists_the_audited_runs(audited: dict[str, Any], tmp_path: Path) -> None:
+    """`docs --database`: one row per audited invocation; the counts come from the audit rows and the manifest."""
+    project = audited["project"]
+    target = project / "target"
+    run = subprocess.run(
+        [sys.executable, "-m", "python_checks", "docs", "--manifest", str(target / "manifest.json"), "--project-dir", str(project),
+         "--run-results", str(target / "run_results.json"), "--database", str(audited["database"]), "--out", str(tmp_path / "site")],
+        capture_output=True, text=True,
+    )
+    assert run.returncode == 0, run.stderr
+    html = (tmp_path / "site" / "index.html").read_text()
+    table = re.search(r'<table class="summary" id="audit-runs">.*?</table>', html, re.S).group(0)
+    shown = [[re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td>(.*?)</td>", row)] for row in re.findall(r"<tr data-invocation[^>]*>(.*?)</tr>", table)]
+    # Released models of the fixture: personal models that are not staging; their k_anonymity/min_cell_size tests.
+    nodes = audited["manifest"]["nodes"]
+    protecting = {t["unique_id"] for t in nodes.values() if t["resource_type"] == "test" and (t.get("test_metadata") or {}).get("name") in {"k_anonymity", "min_cell_size"}
+                  and not nodes[t["attached_node"]]["name"].startswith("stg_")}
+    expected = []
+    for invocation in sorted(_by_invocation(audited).values(), key=lambda rows: rows[0]["run_started_at"]):
+        statuses = {row["unique_id"]: row["status"] for row in invocation}
+        expected.append([invocation[0]["user_name"], str(len(invocation)), str(sum(s in {"fail", "error"} for s in statuses.values())),
+                         str(len(protecting & set(statuses))), f"{sum(statuses.get(t) == 'pass' for t in protecting)} of 2"])
+    assert [row[1:] for row in shown] == expected
+    assert [row[0] for row in expected] == ["alice", "bob"] and expected[0][3] == "1"

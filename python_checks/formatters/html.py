@@ -1,4 +1,11 @@
-"""The HTML site: index.html (server-side SVG lineage, cards, findings, summary) + bundled assets.
+"""The HTML site: index.html (department map, server-side SVG lineage, cards, findings, summary) + assets.
+
+Overview first: the landing tab is the department map (governance.meeting_points). A project of
+more than LARGE_SITE_NODES nodes does not get the whole lineage drawn nor every card inlined:
+index.html keeps the map, the counts and a compact index, and each view's data lives in its own
+`data/<chunk>.js` (a classic script that calls `PG_LOADED(name, value)`), loaded by a `<script>`
+tag when the view opens (Chromium blocks fetch() from file://). A small site inlines the same
+chunks into index.html, so both sizes run the same JavaScript.
 
 The graph is laid out here, in Python, as a layered (Sugiyama-style) drawing: layers by longest
 path from the sources, order within a layer by barycenter sweeps (fewer crossings), boxes as wide
@@ -10,7 +17,9 @@ upstream/downstream, pan/zoom, cards, filters.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -18,9 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from python_checks import governance
 
 if TYPE_CHECKING:
-    from python_checks.docs_site import Site
+    from python_checks.docs_site import NodeView, Site
 
 #: Labels are monospace 12px (glyph advance 0.6em), subtitles 10px: widths are exact, boxes never clip.
 NAME_CHAR_WIDTH = 7.2
@@ -37,6 +49,12 @@ BARYCENTER_SWEEPS = 4
 #: Department colours (no red: red means a flagged edge or an error).
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#9c755f", "#ff9da7", "#8cd17d", "#499894")
 ASSETS = ("site.css", "site.js")
+#: Above this many nodes the lineage is drawn per model neighbourhood and the data is lazy.
+LARGE_SITE_NODES = 300
+#: Cards per data chunk of a large site (one chunk is one <script> load).
+CARDS_PER_CHUNK = 200
+#: Department map: radius of the ring of departments, and of agreements outside it.
+MAP_RADIUS = 220
 
 
 @dataclass(frozen=True)
@@ -145,11 +163,12 @@ def _edge_path(source: Box, target: Box) -> str:
     return f"M{x1:.1f},{y1:.1f} C{x1 + bend:.1f},{y1:.1f} {x2 - bend:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
 
 
-def subtitle(entry: dict[str, Any]) -> str:
+def subtitle(view: NodeView) -> str:
     """The second line of a node box: its departments, or why it has none."""
-    if entry["departments"]:
-        return " + ".join(entry["departments"])
-    return "personal, no department" if entry["personal"] else "not personal"
+    if view.entry["departments"]:
+        return " + ".join(view.entry["departments"])
+    state = governance.node_state(view)
+    return "personal, no department" if state == "personal" else state
 
 
 def _script_json(value: Any) -> str:
@@ -162,6 +181,14 @@ def _json_text(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def _breakable(value: Any) -> Markup:
+    """Escaped text with a line-break opportunity after each _ . / so identifiers wrap at their separators, never mid-word."""
+    text = str(escape(value))
+    for separator in "_./":
+        text = text.replace(separator, separator + "<wbr>")
+    return Markup(text)
+
+
 @lru_cache(maxsize=1)
 def _templates() -> Environment:
     env = Environment(
@@ -171,6 +198,9 @@ def _templates() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["json_text"] = _json_text
+    env.filters["breakable"] = _breakable
+    env.globals["resolve"] = governance.resolved_settings
+    env.globals["resolved_tests"] = governance.TEST_THRESHOLDS
     return env
 
 
@@ -178,7 +208,7 @@ def graph_model(site: Site) -> dict[str, Any]:
     """The drawing: node boxes with their colours, edge paths with their kinds, the canvas size."""
     departments = site.departments()
     colours = {d: PALETTE[i % len(PALETTE)] for i, d in enumerate(departments)}
-    labels = {uid: (view.name, subtitle(view.entry)) for uid, view in site.nodes.items()}
+    labels = {uid: (view.name, subtitle(view)) for uid, view in site.nodes.items()}
     pairs = [(e["source"], e["target"]) for e in site.edges if e["source"] in labels and e["target"] in labels]
     boxes = layout(labels, pairs)
     index = {uid: i for i, uid in enumerate(sorted(site.nodes))}
@@ -218,20 +248,169 @@ def graph_model(site: Site) -> dict[str, Any]:
     }
 
 
+def _ring_order(departments: list[str], points: list[governance.MeetingPoint]) -> list[str]:
+    """Departments around the ring so that strongly combined ones sit side by side (greedy walk, fewer crossings)."""
+    weight: dict[frozenset[str], int] = {}
+    for point in points:
+        for a in point.departments:
+            for b in point.departments:
+                if a < b:
+                    weight[frozenset((a, b))] = weight.get(frozenset((a, b)), 0) + len(point.nodes)
+    left = list(departments)
+    order: list[str] = []
+    while left:
+        last = order[-1] if order else None
+        best = max(left, key=lambda d: (weight.get(frozenset((last, d)), 0) if last else sum(w for k, w in weight.items() if d in k), -left.index(d)))
+        order.append(best)
+        left.remove(best)
+    return order
+
+
+def department_map(site: Site, points: list[governance.MeetingPoint]) -> dict[str, Any]:
+    """The landing drawing: departments on a ring, a pair's meeting point as an edge, three or more
+    departments as a hub at their centroid, agreements outside the ring linked to their departments."""
+    colours = {d: PALETTE[i % len(PALETTE)] for i, d in enumerate(site.departments())}
+    departments = _ring_order(site.departments(), points)
+    centre = MAP_RADIUS + 190
+    angle = {d: 2 * math.pi * i / max(len(departments), 1) - math.pi / 2 for i, d in enumerate(departments)}
+
+    def at(radius: float, theta: float) -> tuple[float, float]:
+        return round(centre + radius * math.cos(theta), 1), round(centre + radius * math.sin(theta), 1)
+
+    places = {d: at(MAP_RADIUS, angle[d]) for d in departments}
+    combos = []
+    for index, point in enumerate(points):
+        ends = [places[d] for d in point.departments if d in places]
+        if not ends:
+            continue
+        x = sum(e[0] for e in ends) / len(ends)
+        y = sum(e[1] for e in ends) / len(ends)
+        if len(ends) > 2:  # pull hubs apart a little so equal centroids do not stack
+            x, y = x + 14 * math.cos(index), y + 14 * math.sin(index)
+        errors = point.findings.get("error", 0)
+        combos.append({"index": index, "point": point, "ends": ends, "x": round(x, 1), "y": round(y, 1), "errors": errors,
+                       "width": round(1.5 + 5 * math.log10(1 + len(point.nodes)), 1)})
+    agreements = []
+    for i, agreement in enumerate(sorted(site.agreements.values(), key=lambda a: a.id)):
+        linked = [d for d in sorted(agreement.departments) if d in places]
+        # Outside the ring in the direction of its departments' centroid (angles do not average).
+        cx, cy = (sum(places[d][0] for d in linked) / len(linked) - centre, sum(places[d][1] for d in linked) / len(linked) - centre) if linked else (0.0, 0.0)
+        theta = math.atan2(cy, cx) if abs(cx) + abs(cy) > 1 else 2 * math.pi * i / max(len(site.agreements), 1)
+        x, y = at(MAP_RADIUS + 95 + 18 * (i % 3), theta)
+        agreements.append({"id": agreement.id, "x": x, "y": y, "links": [places[d] for d in linked]})
+    return {
+        "size": 2 * centre,
+        "departments": [{"name": d, "colour": colours[d], "x": places[d][0], "y": places[d][1]} for d in departments],
+        "combos": combos,
+        "agreements": agreements,
+    }
+
+
+def _finding_row(finding: dict[str, Any], site: Site, index: dict[str, int]) -> list[Any]:
+    """One finding, compact: [severity, rule, node index or -1, node name, message, hint, files, departments, agreement, waived]."""
+    view = site.nodes.get(finding["node"])
+    entry = view.entry if view else {}
+    departments = list(governance.combination(entry) or entry.get("departments") or []) if view else []
+    # The node's SQL/seed file and the YAML that declares its policy (patch_path is "package://path").
+    files = [entry.get("original_file_path"), (entry.get("patch_path") or "").split("://", 1)[-1]]
+    return [finding["severity"], finding["category"], index.get(finding["node"], -1), view.name if view else finding["node"],
+            finding["message"], finding.get("hint") or "", " · ".join(dict.fromkeys(f for f in files if f)), departments,
+            entry.get("agreement") or "", "waiver" in finding]
+
+
+def data_chunks(
+    site: Site, graph_index: dict[str, int], points: list[governance.MeetingPoint], large: bool, render_card: Callable[[int, str], str]
+) -> dict[str, Any]:
+    """Every lazily loaded piece of data by chunk name (see the module docstring)."""
+    every = _every_finding(site)
+    chunks: dict[str, Any] = {
+        f"findings-{i}": [_finding_row(f, site, graph_index) for f in every if f["category"] == rule] for i, rule in enumerate(_rules(every))
+    }
+    for i, point in enumerate(points):
+        chunks[f"meet-{i}"] = [
+            [graph_index[uid], site.nodes[uid].name, site.nodes[uid].resource_type, site.nodes[uid].entry.get("purpose") or "",
+             site.nodes[uid].entry.get("agreement") or "", len(site.nodes[uid].findings), governance.protection_status(site.nodes[uid])]
+            for uid in point.nodes
+        ]
+    if large:
+        order = sorted(site.nodes)
+        parents = [[graph_index[p] for p in site.nodes[uid].entry.get("parents", []) if p in graph_index] for uid in order]
+        colours = {d: PALETTE[i % len(PALETTE)] for i, d in enumerate(site.departments())}
+
+        def colour(view: NodeView) -> str:  # one department: its colour; combined: drawn purple by the CSS
+            own = view.entry["departments"]
+            return colours[own[0]] if len(own) == 1 else ""
+
+        chunks["graph"] = {
+            "nodes": [[site.nodes[uid].name, subtitle(site.nodes[uid]), int(bool(site.nodes[uid].entry["personal"])),
+                       len(site.nodes[uid].findings), site.nodes[uid].worst_severity or "", colour(site.nodes[uid])] for uid in order],
+            "parents": parents,
+        }
+        for start in range(0, len(order), CARDS_PER_CHUNK):
+            chunks[f"cards-{start // CARDS_PER_CHUNK}"] = {str(i): render_card(i, order[i]) for i in range(start, min(start + CARDS_PER_CHUNK, len(order)))}
+    return chunks
+
+
+def _every_finding(site: Site) -> list[dict[str, Any]]:
+    """Open findings and those a waiver silences (the findings list can show either)."""
+    return [*site.findings, *site.document.get("waived_findings", [])]
+
+
+def _rules(findings: list[dict[str, Any]]) -> list[str]:
+    return sorted({f["category"] for f in findings})
+
+
+def _chunk_script(name: str, value: Any) -> str:
+    return f"PG_LOADED({_script_json(name)},{_script_json(value)});\n"
+
+
 def render_site(site: Site) -> dict[str, str]:
-    """Relative path -> text of every file of the site (index.html and assets/)."""
-    graph = graph_model(site)
+    """Relative path -> text of every file of the site (index.html, assets/ and, for a large site, data/)."""
+    large = len(site.nodes) > LARGE_SITE_NODES
+    points = governance.meeting_points(site)
+    templates = _templates()
+    if large:
+        order = sorted(site.nodes)
+        graph: dict[str, Any] = {"nodes": [], "edges": [], "width": 0, "height": 0, "legend": [], "index": {uid: i for i, uid in enumerate(order)}}
+    else:
+        graph = graph_model(site)
+    card_template = templates.get_template("card.html.j2")
+
+    def render_card(index: int, uid: str) -> str:
+        return card_template.render(node={"index": index, "view": site.nodes[uid]}, graph=graph, site=site)
+
+    chunks = data_chunks(site, graph["index"], points, large, render_card)
+    today = dt.date.today()
+    every = _every_finding(site)
+    rules = _rules(every)
     script_data = {
+        "large": large,
+        "cards_per_chunk": CARDS_PER_CHUNK,
         "nodes": [{"i": n["index"], "uid": n["view"].unique_id, "name": n["view"].name} for n in graph["nodes"]],
         "edges": [[e["source_index"], e["target_index"]] for e in graph["edges"]],
+        "rules": rules,
+        "points": [p.key for p in points],
+        "names": [site.nodes[uid].name for uid in sorted(site.nodes)] if large else [],
     }
-    html = _templates().get_template("index.html.j2").render(
+    html = templates.get_template("index.html.j2").render(
         site=site,
         graph=graph,
+        large=large,
         metrics=site.metrics(),
+        points=points,
+        department_map=department_map(site, points),
+        agreements=governance.agreements(site, today),
+        waivers=governance.waivers(site, today),
+        trends=governance.trends(site.history),
+        rule_counts=sorted(((r, sum(f["category"] == r for f in site.findings)) for r in rules), key=lambda rc: (-rc[1], rc[0])),
+        waived_count=len(every) - len(site.findings),
         script_data=_script_json(script_data),
+        inline_chunks="" if large else "".join(_chunk_script(name, value) for name, value in chunks.items()),
         severities=["error", "warning", "info"],
-        categories=sorted({f["category"] for f in site.findings}),
+        categories=rules,
     )
     assets = resources.files("python_checks").joinpath("formatters/assets")
-    return {"index.html": html, **{f"assets/{name}": assets.joinpath(name).read_text(encoding="utf-8") for name in ASSETS}}
+    files = {"index.html": html, **{f"assets/{name}": assets.joinpath(name).read_text(encoding="utf-8") for name in ASSETS}}
+    if large:
+        files.update({f"data/{name}.js": _chunk_script(name, value) for name, value in chunks.items()})
+    return files

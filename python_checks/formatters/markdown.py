@@ -26,7 +26,7 @@ def mermaid(site: Site) -> str:
     ids = {uid: f"n{i}" for i, uid in enumerate(sorted(site.nodes))}
     lines = ["flowchart LR"]
     for uid, view in sorted(site.nodes.items()):
-        lines.append(f'  {ids[uid]}["{mermaid_label(view.name)}<br/><small>{mermaid_label(subtitle(view.entry))}</small>"]')
+        lines.append(f'  {ids[uid]}["{mermaid_label(view.name)}<br/><small>{mermaid_label(subtitle(view))}</small>"]')
     styles = []
     for position, edge in enumerate(e for e in site.edges if e["source"] in ids and e["target"] in ids):
         kind = "flagged" if edge["flagged"] else "cross" if edge["cross_department"] else "plain"
@@ -96,13 +96,15 @@ def _card(view: NodeView) -> list[str]:
 def render(site: Site) -> str:
     """The whole markdown document."""
     metrics = site.metrics()
-    share = "–" if metrics["k_anonymity_share"] is None else f"{metrics['k_anonymity_share']:.0%}"
+    coverage = metrics["coverage"]
+    share = "–" if coverage["share"] is None else f"{coverage['share']:.0%}"
     lines = [
         "# Privacy lineage",
         "",
         f"Generated {site.generated_at} by privacy-guard docs. Machine-readable: `privacy_report.json`, `provenance.json`.",
         "",
-        f"- Personal models with a passing k-anonymity test: **{share}** ({metrics['k_anonymity_passing']} of {metrics['personal_models']})",
+        f"- Released personal models protected by a passing k_anonymity or min_cell_size test: **{share}** "
+        f"({coverage['protected']} of {coverage['released']}; {coverage['staging_excluded']} never-released staging models not counted)",
         f"- Policy violations (errors): **{metrics['policy_violations']}** on {metrics['models_with_violations']} nodes; {metrics['warnings']} warnings",
         f"- Models without a privacy policy: **{len(metrics['models_without_policy'])}** of {metrics['models']}"
         + (f" ({md(', '.join(metrics['models_without_policy']))})" if metrics["models_without_policy"] else ""),

@@ -1,12 +1,14 @@
 /* privacy_guard docs site: interaction over the server-rendered page.
- * A classic script (no modules, no fetch) so the page works opened from file://. The graph
- * (window.PRIVACY_GUARD: node names and edges by node index) is already drawn as SVG; this adds
- * tabs, pan/zoom, search, selection with the policy card, focus on upstream/downstream, and the
- * findings filters. */
+ * A classic script (no modules, no fetch) so the page works opened from file://. A small site's
+ * graph (window.PRIVACY_GUARD: node names and edges by node index) is already drawn as SVG; a large
+ * site draws one model's neighbourhood from the `graph` data chunk. Data chunks (findings rows,
+ * meeting points, cards) are inline in a small site and loaded by <script> tags from data/ in a
+ * large one. This adds tabs, pan/zoom, search, selection with the policy card, focus on
+ * upstream/downstream, the overview drill-down and the findings filters and pages. */
 (function () {
   "use strict";
   var data = window.PRIVACY_GUARD || { nodes: [], edges: [] };
-  var svg = document.getElementById("lineage");
+  var svg = document.getElementById("lineage") || document.getElementById("neighbourhood");
   var nodeEls = {};
   var parents = {};
   var children = {};
@@ -39,7 +41,7 @@
   });
 
   /* ---- pan / zoom (the viewBox) ---- */
-  var full = { x: 0, y: 0, w: +svg.getAttribute("data-width"), h: +svg.getAttribute("data-height") };
+  var full = { x: 0, y: 0, w: +svg.getAttribute("data-width") || 1, h: +svg.getAttribute("data-height") || 1 };
   var view = { x: full.x, y: full.y, w: full.w, h: full.h };
   function applyView() { svg.setAttribute("viewBox", [view.x, view.y, view.w, view.h].join(" ")); }
   function fit() { view = { x: full.x, y: full.y, w: full.w, h: full.h }; applyView(); }
@@ -118,9 +120,9 @@
       e.classList.toggle("dim", keep !== null && !(keep[s] && keep[t]));
     });
   }
-  document.getElementById("focus-mode").addEventListener("change", applyFocus);
+  if (!data.large) document.getElementById("focus-mode").addEventListener("change", applyFocus);
 
-  document.getElementById("show-nonpersonal").addEventListener("change", function (evt) {
+  if (!data.large) document.getElementById("show-nonpersonal").addEventListener("change", function (evt) {
     var hide = !evt.target.checked;
     var hidden = {};
     data.nodes.forEach(function (n) {
@@ -135,6 +137,7 @@
 
   /* ---- selection and cards ---- */
   function select(index, centre) {
+    if (data.large) { if (index !== null) openLarge(index); return; }
     if (selected !== null) nodeEls[selected].classList.remove("selected");
     document.querySelectorAll("#cards .card").forEach(function (c) { c.hidden = true; });
     selected = index;
@@ -161,19 +164,27 @@
     showTab("lineage");
     select(+link.getAttribute("data-index"), true);
   });
+  document.getElementById("print").addEventListener("click", function () { window.print(); });
   document.addEventListener("keydown", function (evt) {
-    if (evt.key === "Escape") { select(null); document.getElementById("focus-mode").value = "all"; applyFocus(); }
+    if (evt.key === "Escape" && !data.large) { select(null); document.getElementById("focus-mode").value = "all"; applyFocus(); }
   });
 
   /* ---- search ---- */
   var search = document.getElementById("search");
+  var searchable = data.large ? data.names.map(function (name, i) { return { i: i, name: name }; }) : data.nodes;
   function matches(query) {
     var q = query.trim().toLowerCase();
     if (!q) return [];
-    return data.nodes.filter(function (n) { return n.name.toLowerCase().indexOf(q) !== -1; });
+    return searchable.filter(function (n) { return n.name.toLowerCase().indexOf(q) !== -1; });
   }
   search.addEventListener("input", function () {
     var found = matches(search.value);
+    if (data.large) {
+      document.getElementById("search-count").textContent = search.value.trim() ? found.length + " match" + (found.length === 1 ? "" : "es") : "";
+      var same = found.filter(function (n) { return n.name.toLowerCase() === search.value.trim().toLowerCase(); });
+      if (same.length) select(same[0].i, true);
+      return;
+    }
     var hit = {};
     found.forEach(function (n) { hit[n.i] = true; });
     data.nodes.forEach(function (n) { nodeEls[n.i].classList.toggle("match", !!hit[n.i]); });
@@ -187,30 +198,232 @@
     if (found.length) select(found[0].i, true);
   });
 
-  /* ---- findings filters ---- */
-  var rows = Array.prototype.slice.call(document.querySelectorAll("#findings-table tbody tr"));
-  function filterFindings() {
-    var category = document.getElementById("filter-category").value;
-    var severity = document.getElementById("filter-severity").value;
-    var text = document.getElementById("filter-text").value.trim().toLowerCase();
-    var shown = 0;
-    rows.forEach(function (row) {
-      var ok = (!category || row.getAttribute("data-category") === category) &&
-        (!severity || row.getAttribute("data-severity") === severity) &&
-        (!text || row.textContent.toLowerCase().indexOf(text) !== -1);
-      row.hidden = !ok;
-      if (ok) shown += 1;
+  /* ---- lazy data: chunks come inline (small site) or from data/<name>.js through a <script> tag ---- */
+  var waiting = {};
+  window.PG_ARRIVED = function (name) {
+    (waiting[name] || []).forEach(function (done) { done(); });
+    delete waiting[name];
+  };
+  function need(names, done) {
+    var missing = names.filter(function (name) { return !(name in window.PG_DATA); });
+    if (!missing.length) { done(); return; }
+    var left = missing.length;
+    missing.forEach(function (name) {
+      var first = !waiting[name];
+      (waiting[name] = waiting[name] || []).push(function () { left -= 1; if (!left) done(); });
+      if (!first) return;
+      var tag = document.createElement("script");
+      tag.src = "data/" + name + ".js";
+      tag.onerror = function () { console.error("privacy-guard: missing data/" + name + ".js"); };
+      document.body.appendChild(tag);
     });
-    document.getElementById("findings-count").textContent = "Showing " + shown + " of " + rows.length;
   }
-  ["filter-category", "filter-severity", "filter-text"].forEach(function (id) {
-    document.getElementById(id).addEventListener("input", filterFindings);
-    document.getElementById(id).addEventListener("change", filterFindings);
+  function cell(row, text, className) {
+    var td = document.createElement("td");
+    if (className) td.className = className;
+    if (text instanceof Node) td.appendChild(text); else td.textContent = text;
+    row.appendChild(td);
+    return td;
+  }
+  function modelLink(index, name) {
+    if (index < 0) return document.createTextNode(name);
+    var a = document.createElement("a");
+    a.href = "#"; a.className = "goto"; a.setAttribute("data-index", index); a.textContent = name;
+    return a;
+  }
+
+  /* ---- findings: counts are server-rendered; rows are filtered and paged here ---- */
+  var PAGE = 100, page = 0, filtered = [];
+  var findingsBody = document.querySelector("#findings-table tbody");
+  function value(id) { return document.getElementById(id).value; }
+  function filterFindings() {
+    if (!findingsBody) return;
+    var rule = value("filter-category");
+    var chunks = data.rules.map(function (r, i) { return r === rule || !rule ? "findings-" + i : null; }).filter(Boolean);
+    need(chunks, function () {
+      var severity = value("filter-severity"), department = value("filter-department"), agreement = value("filter-agreement");
+      var waiver = value("filter-waiver"), text = value("filter-text").trim().toLowerCase();
+      var all = [];
+      chunks.forEach(function (name) { all = all.concat(window.PG_DATA[name]); });
+      filtered = all.filter(function (f) {
+        return (!severity || f[0] === severity) && (!department || f[7].indexOf(department) !== -1) &&
+          (!agreement || f[8] === agreement) && (!waiver || (waiver === "waived") === f[9]) &&
+          (!text || (f[3] + " " + f[4] + " " + f[5] + " " + f[6]).toLowerCase().indexOf(text) !== -1);
+      });
+      var total = data.rules.length ? data.rules.reduce(function (n, r, i) { return n + ((window.PG_DATA["findings-" + i] || []).length); }, 0) : 0;
+      document.getElementById("findings-count").textContent = "Showing " + filtered.length + " of " + (rule ? filtered.length + " in " + rule : total);
+      page = Math.min(page, Math.max(0, Math.ceil(filtered.length / PAGE) - 1));
+      drawFindings();
+    });
+  }
+  function drawFindings() {
+    findingsBody.textContent = "";
+    filtered.slice(page * PAGE, (page + 1) * PAGE).forEach(function (f) {
+      var row = document.createElement("tr");
+      row.setAttribute("data-category", f[1]);
+      row.setAttribute("data-severity", f[0]);
+      var sev = document.createElement("span");
+      sev.className = "sev " + f[0]; sev.textContent = f[0];
+      cell(row, sev);
+      cell(row, f[1], "ident");
+      cell(row, modelLink(f[2], f[3]), "ident");
+      cell(row, f[6], "ident path");
+      cell(row, f[4] + (f[9] ? " (waived)" : ""));
+      cell(row, f[5]);
+      findingsBody.appendChild(row);
+    });
+    var pages = Math.max(1, Math.ceil(filtered.length / PAGE));
+    document.getElementById("findings-page").textContent = "page " + (page + 1) + " of " + pages;
+    document.getElementById("findings-prev").disabled = page === 0;
+    document.getElementById("findings-next").disabled = page + 1 >= pages;
+  }
+  if (findingsBody) {
+    ["filter-category", "filter-severity", "filter-department", "filter-agreement", "filter-waiver", "filter-text"].forEach(function (id) {
+      document.getElementById(id).addEventListener("input", function () { page = 0; filterFindings(); });
+    });
+    document.getElementById("findings-prev").addEventListener("click", function () { page -= 1; drawFindings(); });
+    document.getElementById("findings-next").addEventListener("click", function () { page += 1; drawFindings(); });
+  }
+  document.querySelectorAll("a.pick-rule, a.pick-department").forEach(function (a) {
+    a.addEventListener("click", function (evt) {
+      evt.preventDefault();
+      if (a.classList.contains("pick-rule")) document.getElementById("filter-category").value = a.getAttribute("data-rule");
+      else document.getElementById("filter-department").value = a.getAttribute("data-department");
+      page = 0;
+      filterFindings();
+    });
   });
-  filterFindings();
+  var findingsLoaded = false;
+  document.querySelector('.tabs button[data-tab="findings"]').addEventListener("click", function () {
+    if (!findingsLoaded) { findingsLoaded = true; filterFindings(); }
+  });
+  if (!data.large) { findingsLoaded = true; filterFindings(); }
+
+  /* ---- overview: a meeting point lists its models (paged) ---- */
+  var pointShown = 0, pointRows = [];
+  function showPoint(index) {
+    need(["meet-" + index], function () {
+      pointRows = window.PG_DATA["meet-" + index];
+      pointShown = 0;
+      document.querySelector("#point-models tbody").textContent = "";
+      document.getElementById("point-title").textContent = data.points[index].split("+").join(" + ") + ": " + pointRows.length + " node" + (pointRows.length === 1 ? "" : "s");
+      document.getElementById("point-detail").hidden = false;
+      document.querySelectorAll(".point-row, .combo").forEach(function (el) { el.classList.toggle("selected", +el.getAttribute("data-point") === index); });
+      morePoint();
+      document.getElementById("point-detail").scrollIntoView({ block: "nearest" });
+    });
+  }
+  function morePoint() {
+    var body = document.querySelector("#point-models tbody");
+    pointRows.slice(pointShown, pointShown + PAGE).forEach(function (m) {
+      var row = document.createElement("tr");
+      cell(row, modelLink(m[0], m[1]), "ident");
+      cell(row, m[2]); cell(row, m[3] || "—"); cell(row, m[4] || "—"); cell(row, String(m[5])); cell(row, m[6]);
+      body.appendChild(row);
+    });
+    pointShown = Math.min(pointRows.length, pointShown + PAGE);
+    document.getElementById("point-more").hidden = pointShown >= pointRows.length;
+  }
+  document.getElementById("point-more") && document.getElementById("point-more").addEventListener("click", morePoint);
+  document.querySelectorAll("[data-point]").forEach(function (el) {
+    var open = function () { showPoint(+el.getAttribute("data-point")); };
+    el.addEventListener("click", open);
+    el.addEventListener("keydown", function (evt) { if (evt.key === "Enter") open(); });
+  });
+
+  /* ---- large site: one model's neighbourhood (bounded depth) and its card from a data chunk ---- */
+  var depth = 2, MAX_PER_COLUMN = 25, focusIndex = null;
+  function openLarge(index) {
+    focusIndex = index;
+    showTab("lineage");
+    var chunk = "cards-" + Math.floor(index / data.cards_per_chunk);
+    need(["graph", chunk], function () {
+      var cards = document.getElementById("cards");
+      cards.innerHTML = window.PG_DATA[chunk][index];
+      cards.querySelector("article.card").hidden = false;
+      cards.scrollTop = 0;
+      drawNeighbourhood();
+      history.replaceState(null, "", "#" + encodeURIComponent(data.names[index]));
+    });
+  }
+  function drawNeighbourhood() {
+    var graph = window.PG_DATA.graph;
+    if (!graph.children) {
+      graph.children = graph.parents.map(function () { return []; });
+      graph.parents.forEach(function (ps, child) { ps.forEach(function (p) { graph.children[p].push(child); }); });
+    }
+    var columns = {}, distance = {}, hidden = 0, truncated = false;
+    columns[0] = [focusIndex]; distance[focusIndex] = 0;
+    [[-1, graph.parents], [1, graph.children]].forEach(function (side) {
+      var frontier = [focusIndex];
+      for (var d = 1; d <= depth && frontier.length; d++) {
+        var next = [];
+        frontier.forEach(function (n) { side[1][n].forEach(function (m) { if (!(m in distance)) { distance[m] = side[0] * d; next.push(m); } }); });
+        if (next.length > MAX_PER_COLUMN) { hidden += next.length - MAX_PER_COLUMN; next = next.slice(0, MAX_PER_COLUMN); }
+        columns[side[0] * d] = next;
+        frontier = next;
+        if (d === depth && next.some(function (n) { return side[1][n].length; })) truncated = true;
+      }
+    });
+    // Order each column by where its links sit in the column nearer the focus (fewer crossings).
+    [[-1, graph.children], [1, graph.parents]].forEach(function (side) {
+      for (var d = 1; columns[side[0] * d]; d++) {
+        var nearer = {};
+        columns[side[0] * (d - 1)].forEach(function (n, row) { nearer[n] = row; });
+        var rank = function (n) {
+          var rows = side[1][n].filter(function (m) { return m in nearer; }).map(function (m) { return nearer[m]; });
+          return rows.length ? rows.reduce(function (a, b) { return a + b; }, 0) / rows.length : 0;
+        };
+        columns[side[0] * d].sort(function (a, b) { return rank(a) - rank(b); });
+      }
+    });
+    var keys = Object.keys(columns).map(Number).sort(function (a, b) { return a - b; });
+    var W = 230, H = 46, place = {};
+    var tallest = Math.max.apply(null, keys.map(function (k) { return columns[k].length; }));
+    keys.forEach(function (k, c) {
+      columns[k].forEach(function (n, r) { place[n] = { x: 20 + c * (W + 60), y: 20 + (tallest - columns[k].length) * H / 2 + r * H }; });
+    });
+    var hood = document.getElementById("neighbourhood");
+    hood.textContent = "";
+    function el(tag, attrs, parent) {
+      var e = document.createElementNS(hood.namespaceURI, tag);
+      Object.keys(attrs).forEach(function (a) { e.setAttribute(a, attrs[a]); });
+      (parent || hood).appendChild(e);
+      return e;
+    }
+    Object.keys(place).forEach(function (child) {
+      graph.parents[child].forEach(function (p) {
+        if (!(p in place)) return;
+        var a = place[p], b = place[child];
+        el("path", { "class": "edge plain", d: "M" + (a.x + W - 20) + "," + (a.y + 17) + " C" + (a.x + W + 20) + "," + (a.y + 17) + " " + (b.x - 40) + "," + (b.y + 17) + " " + b.x + "," + (b.y + 17) });
+      });
+    });
+    var count = 0;
+    Object.keys(place).forEach(function (key) {
+      var n = +key, info = graph.nodes[n], at = place[n];
+      var g = el("g", { "class": "node " + (info[2] ? "personal" : "nonpersonal") + (info[2] && !info[5] ? " combined" : "") + (n === focusIndex ? " selected" : "") + (info[4] ? " sev-" + info[4] : ""),
+        transform: "translate(" + at.x + "," + at.y + ")", "data-index": n, "data-name": info[0], tabindex: "0" });
+      el("title", {}, g).textContent = info[0] + (info[3] ? " — " + info[3] + " finding(s)" : "");
+      el("rect", { "class": "box", width: W - 20, height: 34, rx: 5, style: "--dept: " + (info[5] || "#9aa5b1") }, g);
+      el("text", { "class": "label", x: 8, y: 14 }, g).textContent = info[0].length > 27 ? info[0].slice(0, 26) + "…" : info[0];
+      el("text", { "class": "sub", x: 8, y: 28 }, g).textContent = info[1].length > 33 ? info[1].slice(0, 32) + "…" : info[1];
+      if (info[3]) { var badge = el("g", { "class": "badge", transform: "translate(" + (W - 22) + ",2)" }, g); el("circle", { r: 9 }, badge); el("text", { y: 3.5 }, badge).textContent = info[3]; }
+      g.addEventListener("click", function () { if (!drag || !drag.moved) select(n, true); });
+      count += 1;
+    });
+    var width = 40 + keys.length * (W + 60), height = 40 + tallest * H;
+    full = { x: 0, y: 0, w: width, h: height };
+    fit();
+    hood.setAttribute("data-drawn", count);
+    document.getElementById("hood-title").textContent = graph.nodes[focusIndex][0] + ": " + count + " nodes within " + depth + " steps" + (hidden ? " (" + hidden + " more not drawn)" : "");
+    document.getElementById("hood-more").hidden = !truncated;
+  }
+  if (data.large) {
+    document.getElementById("hood-more").addEventListener("click", function () { depth += 1; drawNeighbourhood(); });
+  }
 
   /* ---- deep link: index.html#<model name> opens its card ---- */
   var wanted = decodeURIComponent(location.hash.replace(/^#/, ""));
-  var initial = data.nodes.filter(function (n) { return n.name === wanted; });
+  var initial = searchable.filter(function (n) { return n.name === wanted; });
   if (initial.length) select(initial[0].i, true);
 })();
