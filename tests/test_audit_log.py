@@ -11,8 +11,8 @@ runs as interrupted in the history.
 from __future__ import annotations
 
 import json
-import signal
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
