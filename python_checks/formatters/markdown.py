@@ -50,8 +50,8 @@ def mermaid(site: Site) -> str:
 
 def _note(note: dict[str, str | None]) -> str:
     """A check note as a list item; a note without a node is about the whole manifest."""
-    where = f"`{_cell(note['node'])}`: " if note["node"] else ""
-    return f"- {where}{_cell(note['message'])}"
+    where = f"{code(note['node'])}: " if note["node"] else ""
+    return f"- {where}{md(note['message'])}"
 
 
 def _card(view: NodeView) -> list[str]:

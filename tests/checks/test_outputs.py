@@ -64,7 +64,7 @@ def test_docs_writes_an_empty_folder_and_replaces_its_own_output_whole(manifest:
     assert (site / MARKER).is_file() and (site / "index.html").is_file()
     (site / "stale.html").write_text("from an older run")
     assert run(capsys, "docs", "--manifest", str(manifest), "--out", str(site), "--format", "markdown")[0] == 0
-    assert sorted(_files(site)) == [MARKER, "privacy_lineage.md", "privacy_report.json", "provenance.json"]
+    assert sorted(_files(site)) == [MARKER, "history.json", "privacy_lineage.md", "privacy_report.json", "provenance.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dbt_project.yml", "site", "target"]  # no staging, no .previous
 
 
@@ -106,8 +106,8 @@ def test_concurrent_docs_runs_into_one_folder_never_mix(manifest: Path, tmp_path
     files = sorted(_files(out))
     # One run's site, whole: the HTML site or the markdown file, never a mixture.
     assert files in (
-        [MARKER, "assets/site.css", "assets/site.js", "index.html", "privacy_report.json", "provenance.json"],
-        [MARKER, "privacy_lineage.md", "privacy_report.json", "provenance.json"],
+        [MARKER, "assets/site.css", "assets/site.js", "history.json", "index.html", "privacy_report.json", "provenance.json"],
+        [MARKER, "history.json", "privacy_lineage.md", "privacy_report.json", "provenance.json"],
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dbt_project.yml", "site", "target"]
 
