@@ -22,7 +22,7 @@ from python_checks.graph import Lineage
 from python_checks.loader import EMPTY_RUN, ArtifactError, Manifest, Node, load_catalog, load_manifest, load_run_results
 from python_checks.policy import DIRECT_IDENTIFIER, POLICY_TYPES, QUASI_IDENTIFIER, NodePolicy, Refine, propagate
 from python_checks.rules import REGISTRY, Context, Note, Rule
-from python_checks.rules.base import MODEL_TYPES
+from python_checks.rules.base import MODEL_TYPES, PACKAGE
 from python_checks.rules.waivers import active_waiver
 from python_checks.rules.warehouse import Warehouse
 from python_checks.settings import Settings, default_project_dir, load_settings
@@ -134,6 +134,8 @@ def _read_sql(manifest: Manifest) -> _SqlRead:
             if found == unique_id:
                 continue  # `{{ this }}` of an incremental model
             if found is None:
+                if node.package == PACKAGE:
+                    continue  # the package's audit view reads the run tables its own hooks write (no personal data)
                 read.notes.append(Note(unique_id, f"reads {key}, which no node of the manifest builds: what it holds is not seen"))
                 continue
             added.append(found)
