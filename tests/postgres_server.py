@@ -15,6 +15,9 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import psycopg2
 
 
 def _bin(name: str) -> str:
@@ -51,6 +54,13 @@ class PostgresServer:
         )
         assert proc.returncode == 0, proc.stderr
         return proc.stdout.strip()
+
+    def query(self, sql: str, database: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Rows of one statement, typed by psycopg2 (NULL is None)."""
+        with psycopg2.connect(host=self.host, port=self.port, user=self.user, dbname=database) as connection:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, parameters)
+                return cursor.fetchall()
 
     def create_database(self, name: str) -> None:
         self.psql(f'create database "{name}"')
