@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DEMO_DIR := examples/demo
 
-.PHONY: setup system-deps demo test lint bench bench-tests clean
+.PHONY: setup system-deps demo test test-postgres test-all lint bench bench-tests clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found" >&2; exit 2; }
@@ -27,8 +27,17 @@ system-deps:
 	bash scripts/install_system_deps.sh
 
 # loadfile: a module's one shared dbt build runs on one worker, not once per worker.
+# The postgres-marked tests need a server: `make test-postgres` installs and starts one.
 test: setup system-deps
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not postgres" tests
+
+# The same fixture projects on DuckDB and a throwaway PostgreSQL server (tests/postgres_server.py
+# starts it with initdb + pg_ctl in a temp dir and stops it when the session ends, pass or fail).
+test-postgres: setup
+	bash scripts/install_postgres.sh
+	$(BIN)/python -m pytest -m postgres tests
+
+test-all: test test-postgres
 
 lint: setup
 	$(BIN)/python -m pytest tests/test_sqlfluff.py

@@ -48,20 +48,22 @@ class DbtResult:
         return {r["unique_id"]: r.get("failures") for r in self.run_results["results"]}
 
 
-def write_profile(project_dir: Path, profile: str, database: Path, extra: str = "") -> None:
-    """A DuckDB profile next to the project; `extra` is YAML appended to the output block."""
-    body = f"{profile}:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: '{database}'\n      threads: 2\n"
+def write_profile(project_dir: Path, profile: str, database: Path, extra: str = "", output: str = "") -> None:
+    """A profile next to the project: DuckDB at `database` unless `output` (YAML of another
+    adapter's output block) is given; `extra` is YAML appended to the output block."""
+    output = output or f"type: duckdb\npath: '{database}'\nthreads: 2"
+    body = f"{profile}:\n  target: dev\n  outputs:\n    dev:\n" + "".join(f"      {line}\n" for line in output.splitlines())
     if extra:
         body += "".join(f"      {line}\n" for line in extra.strip("\n").splitlines())
     (project_dir / "profiles.yml").write_text(body)
 
 
-def copy_project(name_or_path: str | Path, tmp_path: Path, profile_extra: str = "") -> Path:
+def copy_project(name_or_path: str | Path, tmp_path: Path, profile_extra: str = "", output: str = "") -> Path:
     """Copy a fixture project (by name under tests/fixtures, or a path) into tmp_path.
 
     The copy installs this repository as the `privacy_guard` package (`local:`) and gets a
-    profiles.yml pointing at a DuckDB file in tmp_path. The profile name is read from the
-    fixture's dbt_project.yml.
+    profiles.yml pointing at a DuckDB file in tmp_path (or at `output`, see write_profile). The
+    profile name is read from the fixture's dbt_project.yml.
     """
     source = Path(name_or_path)
     if not source.is_absolute():
@@ -73,7 +75,7 @@ def copy_project(name_or_path: str | Path, tmp_path: Path, profile_extra: str = 
     for line in (target / "dbt_project.yml").read_text().splitlines():
         if line.startswith("profile:"):
             profile = line.split(":", 1)[1].strip().strip("'\"")
-    write_profile(target, profile, tmp_path / f"{source.name}.duckdb", profile_extra)
+    write_profile(target, profile, tmp_path / f"{source.name}.duckdb", profile_extra, output)
     return target
 
 
@@ -103,9 +105,9 @@ def dbt_started(project_dir: Path, *args: str, env: dict[str, str] | None = None
     return subprocess.Popen(**_invocation(project_dir, args, env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=1)
 
 
-def dbt_project(name_or_path: str | Path, tmp_path: Path, profile_extra: str = "") -> Path:
+def dbt_project(name_or_path: str | Path, tmp_path: Path, profile_extra: str = "", output: str = "") -> Path:
     """copy_project + `dbt deps`: a project ready for build."""
-    project = copy_project(name_or_path, tmp_path, profile_extra)
+    project = copy_project(name_or_path, tmp_path, profile_extra, output)
     dbt(project, "deps", check=True)
     return project
 

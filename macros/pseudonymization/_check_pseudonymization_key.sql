@@ -1,17 +1,37 @@
 {#-
-  Fails the build with a one-line message before any SQL calls the HMAC UDF: when the model is a
-  view (the UDF exists only on dbt's connection, so every other reader of the view would fail),
-  when the plugin is not in the profile, when the key variable is unusable, or when the project
-  would copy the key somewhere (privacy_guard._refuse_key_exposure). Messages name the variable,
-  never its value.
+  Fails the build with a one-line message before any SQL calls the HMAC: when the model is a
+  view (the key exists only on dbt's connection, so every other reader of the view would fail),
+  when the adapter's key source is not set up, when the key is unusable, or when the project
+  would copy the key somewhere (privacy_guard._refuse_key_exposure). Messages name where the key
+  comes from, never its value.
 -#}
 {% macro _check_pseudonymization_key() %}
-  {%- set wanted = privacy_guard._settings().key_env_var -%}
   {%- set prefix = 'privacy_guard.pseudonymize: ' -%}
   {%- if config.get('materialized') == 'view' -%}
-    {{ exceptions.raise_compiler_error(prefix ~ 'materialize this model as a table: a view would call the connection-only function privacy_guard_hmac_sha256 whenever it is read, which fails outside dbt') }}
+    {{ exceptions.raise_compiler_error(prefix ~ 'materialize this model as a table: a view would need the pseudonymization key whenever it is read, which fails outside dbt') }}
   {%- endif -%}
   {%- do privacy_guard._refuse_key_exposure() -%}
+  {%- set state, source, how = adapter.dispatch('_pseudonymization_key_status', 'privacy_guard')() -%}
+  {%- if state == 'missing' -%}
+    {{ exceptions.raise_compiler_error(prefix ~ source ~ ' is not set; ' ~ how) }}
+  {%- elif state == 'empty' -%}
+    {{ exceptions.raise_compiler_error(prefix ~ source ~ ' is empty; ' ~ how) }}
+  {%- elif state == 'short' -%}
+    {{ exceptions.raise_compiler_error(prefix ~ 'the key in ' ~ source ~ ' is shorter than 16 characters; use a random key (e.g. python -c "import secrets; print(secrets.token_hex(32))")') }}
+  {%- elif state != 'ok' -%}
+    {{ exceptions.raise_compiler_error(prefix ~ 'unexpected key status ' ~ state ~ ' for ' ~ source) }}
+  {%- endif -%}
+{% endmacro %}
+
+{#- (state, where the key comes from, how to set it); state is ok, missing, empty or short. -#}
+{% macro default___pseudonymization_key_status() %}
+  {{ exceptions.raise_compiler_error('privacy_guard.pseudonymize is not implemented for adapter ' ~ adapter.type()) }}
+{% endmacro %}
+
+{#- The dbt-duckdb plugin python_checks.duckdb_plugin reads the key from the environment itself. -#}
+{% macro duckdb___pseudonymization_key_status() %}
+  {%- set prefix = 'privacy_guard.pseudonymize: ' -%}
+  {%- set wanted = privacy_guard._settings().key_env_var -%}
   {%- set registered = run_query("select count(*) from duckdb_functions() where function_name = 'privacy_guard_key_status'").columns[0].values()[0] -%}
   {%- if registered == 0 -%}
     {{ exceptions.raise_compiler_error(prefix ~ "the DuckDB connection has no privacy_guard_hmac_sha256 function: add `plugins: [{module: python_checks.duckdb_plugin}]` to this target's output in profiles.yml") }}
@@ -19,13 +39,24 @@
   {%- set state, env_var = (run_query('select privacy_guard_key_status()').columns[0].values()[0]).split(':', 1) -%}
   {%- if env_var != wanted -%}
     {{ exceptions.raise_compiler_error(prefix ~ 'vars.privacy_guard.key_env_var is ' ~ wanted ~ ' but the duckdb plugin reads ' ~ env_var ~ ': set `config: {key_env_var: ' ~ wanted ~ '}` on the python_checks.duckdb_plugin entry in profiles.yml') }}
-  {%- elif state == 'missing' -%}
-    {{ exceptions.raise_compiler_error(prefix ~ 'environment variable ' ~ env_var ~ ' is not set; export the pseudonymization key in it before running dbt') }}
-  {%- elif state == 'empty' -%}
-    {{ exceptions.raise_compiler_error(prefix ~ 'environment variable ' ~ env_var ~ ' is empty; export the pseudonymization key in it before running dbt') }}
-  {%- elif state == 'short' -%}
-    {{ exceptions.raise_compiler_error(prefix ~ 'the key in environment variable ' ~ env_var ~ ' is shorter than 16 characters; use a random key (e.g. python -c "import secrets; print(secrets.token_hex(32))")') }}
-  {%- elif state != 'ok' -%}
-    {{ exceptions.raise_compiler_error(prefix ~ 'unexpected key status ' ~ state ~ ' for ' ~ env_var) }}
   {%- endif -%}
+  {{ return((state, 'environment variable ' ~ env_var, 'export the pseudonymization key in it before running dbt')) }}
+{% endmacro %}
+
+{#-
+  The key is the session setting privacy_guard.key, passed by libpq from the environment
+  (PGOPTIONS), so it is in no SQL text. pgcrypto provides hmac(). A model that reads the setting
+  itself could store the key, so such code is refused.
+-#}
+{% macro postgres___pseudonymization_key_status() %}
+  {%- set prefix = 'privacy_guard.pseudonymize: ' -%}
+  {%- set reads_setting = modules.re.compile('privacy_guard\\.key[\'"]', modules.re.I) -%}
+  {%- for node in graph.nodes.values() | sort(attribute='unique_id') if reads_setting.search(node.raw_code or '') -%}
+    {{ exceptions.raise_compiler_error(prefix ~ 'refusing to run: ' ~ node.unique_id ~ ' (' ~ node.original_file_path ~ ') reads the setting privacy_guard.key, the pseudonymization key; call privacy_guard.pseudonymize instead') }}
+  {%- endfor -%}
+  {%- if run_query("select count(*) from pg_extension where extname = 'pgcrypto'").columns[0].values()[0] == 0 -%}
+    {{ exceptions.raise_compiler_error(prefix ~ 'the database has no pgcrypto extension (hmac): run `create extension pgcrypto` as its owner') }}
+  {%- endif -%}
+  {%- set state = run_query("select case when current_setting('privacy_guard.key', true) is null then 'missing' when current_setting('privacy_guard.key', true) = '' then 'empty' when length(current_setting('privacy_guard.key', true)) < 16 then 'short' else 'ok' end").columns[0].values()[0] -%}
+  {{ return((state, 'session setting privacy_guard.key', 'pass it through libpq: PGOPTIONS="-c privacy_guard.key=$PRIVACY_GUARD_KEY" dbt build')) }}
 {% endmacro %}

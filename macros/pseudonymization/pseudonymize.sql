@@ -1,4 +1,4 @@
-{#- Lower-case hex HMAC-SHA256 of the column's text under the key named by settings.key_env_var. -#}
+{#- Lower-case hex HMAC-SHA256 of the column's text under the pseudonymization key. -#}
 {% macro pseudonymize(column) %}
   {{ return(adapter.dispatch('pseudonymize', 'privacy_guard')(column)) }}
 {% endmacro %}
@@ -6,7 +6,7 @@
 {#- No portable keyed hash exists that keeps the key out of SQL; fail when run, never at parse. -#}
 {% macro default__pseudonymize(column) %}
   {%- if execute -%}
-    {{ exceptions.raise_compiler_error('privacy_guard.pseudonymize is not implemented for adapter ' ~ adapter.type() ~ ' (only duckdb, through the python_checks.duckdb_plugin UDF)') }}
+    {{ exceptions.raise_compiler_error('privacy_guard.pseudonymize is not implemented for adapter ' ~ adapter.type() ~ ' (implemented: duckdb, postgres)') }}
   {%- endif -%}
   cast(null as {{ dbt.type_string() }})
 {% endmacro %}
@@ -20,4 +20,12 @@
     {%- do privacy_guard._check_pseudonymization_key() -%}
   {%- endif -%}
   privacy_guard_hmac_sha256(cast({{ column }} as varchar))
+{% endmacro %}
+
+{#- pgcrypto's hmac under the session setting privacy_guard.key (set through PGOPTIONS, never in SQL). -#}
+{% macro postgres__pseudonymize(column) %}
+  {%- if execute -%}
+    {%- do privacy_guard._check_pseudonymization_key() -%}
+  {%- endif -%}
+  encode(hmac(cast({{ column }} as text), current_setting('privacy_guard.key'), 'sha256'), 'hex')
 {% endmacro %}
