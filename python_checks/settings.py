@@ -27,6 +27,11 @@ class Agreement:
     departments: frozenset[str]
     purposes: frozenset[str] | None
     expires: dt.date | None
+    owner: str | None = None
+    #: Warehouse roles allowed to read data combined under it; None = the agreement does not say.
+    roles: frozenset[str] | None = None
+    #: The ethics review (`id`, `date`, optional `reviewers`), as written in vars.
+    review: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +164,9 @@ def load_settings(project_dir: Path, known_rules: frozenset[str]) -> Settings:
             departments=frozenset(item["departments"]),
             purposes=frozenset(item["purposes"]) if "purposes" in item else None,
             expires=dt.date.fromisoformat(item["expires"]) if "expires" in item else None,
+            owner=item.get("owner"),
+            roles=frozenset(item["roles"]) if "roles" in item else None,
+            review=item.get("review"),
         )
         for item in block.get("agreements") or []
     }
