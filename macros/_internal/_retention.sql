@@ -4,12 +4,18 @@
 -#}
 
 {#-
-  days and date_column: the arguments, else privacy.retention.<key> of the target's node. Returns
+  days: the most protective (smallest) of the `days` argument and the node's effective retention
+  (its own privacy.retention.days or a shorter one of an ancestor, _effective_policy), so a model
+  that forgets to restate a parent's retention is still held to it and an argument can only
+  tighten it. date_column: the argument, else the node's privacy.retention.date_column. Returns
   `days` and `row_date`, the row's date as SQL of type DATE (a TIMESTAMP column is truncated).
 -#}
 {% macro _resolve_retention(target, days, date_column) %}
   {%- set retention = target.policy.get('retention') or {} -%}
-  {%- set days = retention.get('days') if days is none else days -%}
+  {%- set inherited = privacy_guard._effective_of(target).retention_days if target.found else none -%}
+  {%- if days is none or (days is integer and days >= 0 and inherited is not none and inherited < days) -%}
+    {%- set days = inherited if inherited is not none else retention.get('days') -%}
+  {%- endif -%}
   {%- set date_column = retention.get('date_column') if date_column is none else date_column -%}
   {%- if execute and (days is not integer or days < 0) -%}
     {{ privacy_guard._raise_for_target(target, 'needs privacy.retention.days (a whole number of days) in the model meta or a `days` argument (got ' ~ (days | tojson) ~ ')') }}
