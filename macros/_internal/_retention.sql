@@ -28,10 +28,14 @@
 {% endmacro %}
 
 {#-
-  The oldest date still inside a retention of `days` days: current_date - days, so a row exactly
-  `days` old is kept. Cast back to DATE: dateadd on a DATE gives a TIMESTAMP on some adapters
-  (DuckDB).
+  The oldest date still inside a retention of `days` days: today - days, so a row exactly `days`
+  old is kept. Today is vars.privacy_guard.today when set (a frozen day), else current_date. Cast
+  back to DATE: dateadd on a DATE gives a TIMESTAMP on some adapters (DuckDB).
 -#}
 {% macro _retention_cutoff(days) -%}
-  cast({{ dbt.dateadd('day', -days, 'current_date') }} as date)
+  {%- set today = privacy_guard._settings().get('today') -%}
+  {%- if today is not none and not modules.re.match('^\\d{4}-\\d{2}-\\d{2}$', today | string) -%}
+    {{ exceptions.raise_compiler_error('privacy_guard: vars.privacy_guard.today must be a date YYYY-MM-DD (got ' ~ (today | tojson) ~ ')') }}
+  {%- endif -%}
+  cast({{ dbt.dateadd('day', -days, "cast('" ~ today ~ "' as date)" if today else 'current_date') }} as date)
 {%- endmacro %}
