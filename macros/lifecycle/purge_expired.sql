@@ -72,10 +72,13 @@
     {%- set target = privacy_guard._target_of(node, none, 'purge_expired', 'macro') -%}
     {%- set days = privacy_guard._effective_of(target).retention_days -%}
     {%- set relation = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.identifier if node.resource_type == 'source' else node.alias) if days is not none else none -%}
-    {%- if relation is not none -%}
+    {%- set date_column = (target.policy.get('retention') or {}).get('date_column') -%}
+    {%- if relation is not none and not date_column -%}
+      {#- An aggregate inheriting a retention has no row date: said, not guessed (retention_conflict reports the missing declaration). -#}
+      {{ log('privacy_guard.purge_expired: ' ~ node.unique_id ~ ' (' ~ relation ~ '): not aged, ' ~ days ~ '-day retention but no privacy.retention.date_column', info=true) }}
+    {%- elif relation is not none -%}
       {%- do target.update({'relation': relation}) -%}
       {%- set retention = privacy_guard._resolve_retention(target, days, none) -%}
-      {%- set date_column = (target.policy.get('retention') or {}).get('date_column') -%}
       {%- if date_column | lower not in adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
         {{ privacy_guard._raise_for_target(target, 'privacy.retention.date_column ' ~ (date_column | tojson) ~ ' is not a column of ' ~ relation) }}
       {%- endif -%}
