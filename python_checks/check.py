@@ -393,7 +393,7 @@ def run_check(
         database=_optional_path(database),
         sql=sql,
     )
-    day = as_of or dt.date.today()
+    day = as_of or settings.today or dt.date.today()
     current = analyse(manifest_path, options, settings, day)
     if state is None:
         return CheckReport(current, current.findings, settings_dir)

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
+from python_checks.agreements import agreements_command
 from python_checks.check import CheckReport, run_check
 from python_checks.docs_site import docs_command
 from python_checks.findings import SEVERITIES
@@ -130,6 +131,7 @@ def validate(manifest: Path, project_dir: Path | None, output_format: str) -> in
     return 1 if violations else 0
 
 
+cli.add_command(agreements_command)
 cli.add_command(docs_command)
 cli.add_command(anonymize_command)
 cli.add_command(risk_command)

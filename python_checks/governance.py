@@ -180,6 +180,9 @@ def agreements(site: Site, today: dt.date) -> list[dict[str, Any]]:
                 "expires": expires.isoformat() if expires else None,
                 "days_left": (expires - today).days if expires else None,
                 "status": agreement_status(expires, today) if agreement else "undefined",
+                "owner": agreement.owner if agreement else None,
+                "roles": sorted(agreement.roles) if agreement and agreement.roles is not None else None,
+                "review": agreement.review if agreement else None,
                 "nodes": cited.get(agreement_id, []),
             }
         )

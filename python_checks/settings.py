@@ -27,6 +27,11 @@ class Agreement:
     departments: frozenset[str]
     purposes: frozenset[str] | None
     expires: dt.date | None
+    owner: str | None = None
+    #: Warehouse roles allowed to read data combined under it; None = the agreement does not say.
+    roles: frozenset[str] | None = None
+    #: The ethics review (`id`, `date`, optional `reviewers`), as written in vars.
+    review: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +57,10 @@ class Settings:
     enforce: bool = False
     #: Column-name patterns that look personal (`personal_column_patterns`, defaults from the contract).
     personal_column_patterns: tuple[str, ...] = field(default_factory=lambda: tuple(_default("personal_column_patterns")))
+    #: The frozen day retention counts from (`today`); None = the real today.
+    today: dt.date | None = None
+    #: Whether `purge_expired` may delete from sources (`purge.sources`).
+    purge_sources: bool = False
 
     def rule(self, rule_id: str) -> RuleSetting:
         """The override for one rule (defaults when the project says nothing)."""
@@ -159,6 +168,9 @@ def load_settings(project_dir: Path, known_rules: frozenset[str]) -> Settings:
             departments=frozenset(item["departments"]),
             purposes=frozenset(item["purposes"]) if "purposes" in item else None,
             expires=dt.date.fromisoformat(item["expires"]) if "expires" in item else None,
+            owner=item.get("owner"),
+            roles=frozenset(item["roles"]) if "roles" in item else None,
+            review=item.get("review"),
         )
         for item in block.get("agreements") or []
     }
@@ -171,4 +183,6 @@ def load_settings(project_dir: Path, known_rules: frozenset[str]) -> Settings:
         rules={rule_id: RuleSetting(**spec) for rule_id, spec in (block.get("rules") or {}).items()},
         enforce=block.get("enforce", _default("enforce")),
         personal_column_patterns=tuple(block.get("personal_column_patterns", _default("personal_column_patterns"))),
+        today=dt.date.fromisoformat(str(block["today"])) if "today" in block else None,
+        purge_sources=(block.get("purge") or {}).get("sources", False),
     )

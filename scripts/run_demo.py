@@ -60,6 +60,9 @@ STEPS: list[Step] = [
     # (CI gates use the default --fail-on error).
     Step("privacy-guard check", _privacy_guard("check", "--database", str(DATABASE), "--fail-on", "never")),
     Step("privacy-guard docs", _privacy_guard("docs", "--out", str(DOCS_DIR))),
+    # Dry run: per relation the rows past retention; nothing is deleted, run_results.json is kept.
+    Step("dbt run-operation privacy_guard.purge_expired (dry run)", _dbt("run-operation", "privacy_guard.purge_expired", "--no-write-json")),
+    Step("privacy-guard agreements", lambda: [str(BIN / "privacy-guard"), "agreements", "--manifest", str(MANIFEST), "--project-dir", str(DEMO_DIR)]),
 ]
 
 

@@ -68,6 +68,7 @@ def test_exactly_the_planted_nodes_fail(built: dict[str, Any]) -> None:
     assert failing == {
         "retention_without_days": "error",
         "privacy_guard_retention_limit_kept_by_timestamp_event_date__8": "fail",
+        "privacy_guard_retention_limit_unfiltered_child_event_date__400": "fail",
     }
     assert statuses["privacy_guard_retention_limit_kept_from_meta_"] == "pass"
 
@@ -86,3 +87,19 @@ def test_missing_days_names_the_macro_the_model_and_the_key(built: dict[str, Any
         "privacy_guard.within_retention: model.macros_project.retention_without_days: needs privacy.retention.days "
         "(a whole number of days) in the model meta or a `days` argument (got null)"
     ) in built["result"].stdout
+
+
+def test_a_child_is_held_to_its_parents_shorter_retention(built: dict[str, Any]) -> None:
+    """Effective retention: the minimum along the lineage, whether the child restates a longer one or none."""
+    assert event_ids(built["database"], "retained_30d") == sorted(ages())
+    assert event_ids(built["database"], "restated_longer") == kept(30) == [1, 2, 3, 4, 5, 6]
+    assert event_ids(built["database"], "forgot_retention") == kept(30)
+
+
+def test_an_argument_cannot_loosen_the_inherited_retention(built: dict[str, Any]) -> None:
+    expired = sum(age is not None and age > 30 for age in ages().values())
+    with duckdb.connect(str(built["database"]), read_only=True) as con:
+        rows = con.sql(
+            'select expired_rows, retention_days from main_dbt_test__audit."privacy_guard_retention_limit_unfiltered_child_event_date__400"'
+        ).fetchall()
+    assert rows == [(expired, 30)] and expired > 0

@@ -5,7 +5,7 @@ manifest, and the Jinja helper the generic tests use (macros/_internal/_lineage.
 by real dbt on the same project. Lineage cases: a personal parent without k (default_k), a lower
 own k (the maximum wins), an own class overriding an inherited one, a column classed QI on one
 side and sensitive on the other (the most identifying wins), two different units (none
-inherited) and a model without personal data.
+inherited), retention (the minimum wins, a longer own one does not extend it) and a model without personal data.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ JINJA = """
   {%- set target = privacy_guard._target_of(node, relation, 'agreement', 'test') -%}
   {%- set effective = privacy_guard._effective_of(target) -%}
   {%- set qis = privacy_guard._resolve_columns(target, 'quasi_identifier', 'quasi_identifiers', none, required=false, inherit=true) -%}
-  {%- do out.update({node.unique_id: {'k': effective.k, 'privacy_unit': effective.privacy_unit, 'quasi_identifiers': qis | map('lower') | sort}}) -%}
+  {%- do out.update({node.unique_id: {'k': effective.k, 'privacy_unit': effective.privacy_unit, 'retention_days': effective.retention_days, 'quasi_identifiers': qis | map('lower') | sort}}) -%}
 {%- endfor -%}
 {{ tojson(out) }}
 """
@@ -44,7 +44,7 @@ def sides(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dic
     shutil.copy(project / "target" / "manifest.json", manifest)
     nodes = run_check(manifest, project_dir=project).to_document()["nodes"]
     python = {
-        unique_id: {"k": node["k"], "privacy_unit": node["privacy_unit"], "quasi_identifiers": sorted(node["quasi_identifiers"])}
+        unique_id: {"k": node["k"], "privacy_unit": node["privacy_unit"], "retention_days": node["retention_days"], "quasi_identifiers": sorted(node["quasi_identifiers"])}
         for unique_id, node in nodes.items() if unique_id.startswith("model.")
     }
     rendered = dbt(project, "compile", "--quiet", "--inline", JINJA, check=True)
@@ -61,10 +61,10 @@ def test_the_agreed_values_are_the_lineage_rules(sides: tuple[dict[str, Any], di
     _, jinja = sides
     model = "model.policy_agreement."
     assert jinja == {
-        model + "clinic_visits": {"k": 4, "privacy_unit": "patient_pid", "quasi_identifiers": ["age_band", "zip"]},
-        model + "hr_roster": {"k": 5, "privacy_unit": "employee_pid", "quasi_identifiers": ["age_band"]},
-        model + "combined": {"k": 5, "privacy_unit": None, "quasi_identifiers": ["age_band", "zip"]},
-        model + "clinic_child": {"k": 4, "privacy_unit": "patient_pid", "quasi_identifiers": ["zip"]},
-        model + "clinic_grandchild": {"k": 4, "privacy_unit": "patient_pid", "quasi_identifiers": ["zip"]},
-        model + "not_personal": {"k": None, "privacy_unit": None, "quasi_identifiers": []},
+        model + "clinic_visits": {"k": 4, "privacy_unit": "patient_pid", "retention_days": 365, "quasi_identifiers": ["age_band", "zip"]},
+        model + "hr_roster": {"k": 5, "privacy_unit": "employee_pid", "retention_days": 90, "quasi_identifiers": ["age_band"]},
+        model + "combined": {"k": 5, "privacy_unit": None, "retention_days": 90, "quasi_identifiers": ["age_band", "zip"]},
+        model + "clinic_child": {"k": 4, "privacy_unit": "patient_pid", "retention_days": 365, "quasi_identifiers": ["zip"]},
+        model + "clinic_grandchild": {"k": 4, "privacy_unit": "patient_pid", "retention_days": 365, "quasi_identifiers": ["zip"]},
+        model + "not_personal": {"k": None, "privacy_unit": None, "retention_days": None, "quasi_identifiers": []},
     }

@@ -7,6 +7,8 @@
     columns       a column's class is the node's own declaration, else the most identifying class
                   its parents give that name
     personal      a parent is personal, a column is classed personal, or the node declares consent
+    retention_days  the minimum of the node's own privacy.retention.days and its parents' (the most
+                  protective), none when nobody along the lineage declares one
   tests/test_policy_agreement.py renders this and the Python side on one fixture and compares.
 -#}
 
@@ -67,12 +69,12 @@
 {% endmacro %}
 
 {#-
-  {k, privacy_unit, personal, columns: lower-case name -> class} of `node` after inheritance
+  {k, privacy_unit, personal, columns: lower-case name -> class, retention_days} of `node` after inheritance
   (empty values at parse time, when `graph` is not there).
 -#}
 {% macro _effective_policy(node) %}
   {%- if not execute or node is none -%}
-    {{ return({'k': none, 'privacy_unit': none, 'personal': false, 'columns': {}}) }}
+    {{ return({'k': none, 'privacy_unit': none, 'personal': false, 'columns': {}, 'retention_days': none}) }}
   {%- endif -%}
   {%- set contract = privacy_guard._contract() -%}
   {%- set classes = contract.column_classes -%}
@@ -108,7 +110,12 @@
         or (columns.values() | reject('equalto', 'none') | list | length > 0)
         or 'consent' in declared -%}
     {%- set k = ks | max if ks else (default_k if personal else none) -%}
-    {%- do effective.update({unique_id: {'k': k, 'privacy_unit': unit, 'personal': personal, 'columns': columns}}) -%}
+    {%- set retentions = parents | map(attribute='retention_days') | reject('none') | list -%}
+    {%- if (declared.get('retention') or {}).get('days') is number -%}
+      {%- do retentions.append(declared.retention.days) -%}
+    {%- endif -%}
+    {%- do effective.update({unique_id: {'k': k, 'privacy_unit': unit, 'personal': personal, 'columns': columns,
+        'retention_days': retentions | min if retentions else none}}) -%}
   {%- endfor -%}
   {{ return(effective[node.unique_id]) }}
 {% endmacro %}

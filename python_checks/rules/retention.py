@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from python_checks.policy import POLICY_TYPES
+from python_checks.loader import Node
 from python_checks.rules.base import PERSISTED, Context, Issue, Note, node_label, rule
+
+#: Model materializations purge_expired deletes from (besides seeds and snapshots): never views or ephemeral models.
+PURGED_MATERIALIZATIONS = frozenset({"table", "incremental"})
 
 
 @rule(
@@ -70,8 +74,18 @@ def retention_expired(context: Context, threshold: float | None) -> Iterator[Iss
         if isinstance(counted, str):
             context.notes.append(Note(unique_id, f"retention not measured: {counted}"))
         elif counted[0]:
+            purged = purged_by_purge_expired(node, context.settings.purge_sources)
+            how = "purge_expired deletes them" if purged else "purge_expired leaves them (a view, or a source without purge.sources)"
             yield Issue(
                 unique_id,
-                f"{node_label(context, unique_id)} holds {counted[0]} of {counted[1]} rows older than {policy.retention_days} days",
-                {"expired_rows": counted[0], "rows": counted[1], "retention_days": policy.retention_days, "date_column": date_column, "as_of": context.as_of.isoformat()},
+                f"{node_label(context, unique_id)} holds {counted[0]} of {counted[1]} rows older than {policy.retention_days} days; {how}",
+                {"expired_rows": counted[0], "rows": counted[1], "retention_days": policy.retention_days, "date_column": date_column,
+                 "as_of": context.as_of.isoformat(), "purged_by_purge_expired": purged},
             )
+
+
+def purged_by_purge_expired(node: Node, purge_sources: bool) -> bool:
+    """Whether `dbt run-operation privacy_guard.purge_expired` deletes from this node (macros/lifecycle/purge_expired.sql)."""
+    if node.resource_type == "source":
+        return purge_sources
+    return node.resource_type in ("seed", "snapshot") or (node.materialized or "") in PURGED_MATERIALIZATIONS

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import duckdb
 
-from manifest_builder import ManifestBuilder, findings
+from manifest_builder import AS_OF, ManifestBuilder, findings
+from python_checks.check import run_check
 
 
 def retained(declared: dict | None, materialized: str = "table", date_column: str | None = None) -> ManifestBuilder:
@@ -47,6 +49,32 @@ def test_rows_older_than_the_effective_retention_are_counted(tmp_path: Path) -> 
     assert finding.node == "seed.demo.short"
     assert (finding.evidence["expired_rows"], finding.evidence["rows"]) == (2, 4)
     assert "1" not in str(finding.evidence.get("zip", ""))  # counts only, no rows
+    assert finding.evidence["purged_by_purge_expired"] is True and finding.message.endswith("purge_expired deletes them")
+
+
+def expired_rows_of(tmp_path: Path, materialized: str, settings: dict | None = None, as_of: dt.date | None = AS_OF) -> list:
+    """retention_expired on `kept` (30 days, seen_on) over a table with rows 10, 30, 31 and 100 days before 2026-01-15."""
+    builder = ManifestBuilder()
+    builder.node("kept", privacy={"department": "a", "consent": ["x"], "retention": {"days": 30, "date_column": "seen_on"}}, materialized=materialized)
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    database = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("create table main.kept as select * from (values (date '2026-01-05'), (date '2025-12-16'), (date '2025-12-15'), (date '2025-10-07')) t(seen_on)")
+    return findings(run_check(builder.write(tmp_path, settings), database=database, as_of=as_of), "retention_expired")
+
+
+def test_the_finding_says_whether_purge_expired_removes_the_rows(tmp_path: Path) -> None:
+    [table] = expired_rows_of(tmp_path / "t", "table")
+    [view] = expired_rows_of(tmp_path / "v", "view")
+    assert (table.evidence["expired_rows"], table.evidence["purged_by_purge_expired"]) == (2, True)
+    assert (view.evidence["expired_rows"], view.evidence["purged_by_purge_expired"]) == (2, False)
+    assert "purge_expired leaves them" in view.message
+
+
+def test_the_frozen_today_var_is_the_default_as_of(tmp_path: Path) -> None:
+    # today 2026-02-20: cutoff 2026-01-21, so all four rows are past 30 days.
+    [finding] = expired_rows_of(tmp_path, "table", {"today": "2026-02-20"}, as_of=None)
+    assert (finding.evidence["expired_rows"], finding.evidence["as_of"]) == (4, "2026-02-20")
 
 
 def test_a_missing_table_is_a_note_not_a_crash(tmp_path: Path) -> None:

@@ -1,0 +1,74 @@
+"""`privacy-guard agreements`: status per agreement, who cites it, uncited agreements, bad agreements."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from manifest_builder import ManifestBuilder
+
+AS_OF = "2026-06-01"
+POLICY = {"consent": ["research"], "retention": {"days": 365}}
+AGREEMENTS = [
+    # 2026-06-01 + 200 days: active; + 30 days: expiring (within 60); the day before: expired.
+    {"id": "hr_clinic", "departments": ["hr", "clinic"], "purposes": ["research"], "expires": "2026-12-18",
+     "owner": "dpo@example.org", "roles": ["analyst"], "review": {"id": "ERB-7", "date": "2026-01-10", "reviewers": ["ana"]}},
+    {"id": "hr_sales", "departments": ["hr", "sales"], "purposes": ["research"], "expires": "2026-07-01"},
+    {"id": "old_deal", "departments": ["hr", "clinic"], "expires": "2026-05-31"},
+]
+
+
+def privacy_guard(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The real console entry point, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "python_checks", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def project(directory: Path, agreements: list[dict]) -> Path:
+    """hr + clinic + sales seeds; `combined` and an exposure cite hr_clinic, `old_join` cites old_deal; hr_sales is cited by nobody."""
+    builder = ManifestBuilder()
+    hr = builder.node("hr", "seed", {"department": "hr", **POLICY}, {"zip": {"class": "quasi_identifier"}})
+    clinic = builder.node("clinic", "seed", {"department": "clinic", **POLICY}, {"age": {"class": "quasi_identifier"}})
+    builder.node("sales", "seed", {"department": "sales", **POLICY})
+    combined = builder.node("combined", privacy={"purpose": "research", "agreement": "hr_clinic"}, parents=(hr, clinic))
+    builder.node("old_join", privacy={"purpose": "research", "agreement": "old_deal"}, parents=(hr, clinic))
+    builder.exposure("board_report", (combined,), {"purpose": "research", "agreement": "hr_clinic"})
+    return builder.write(directory, {"agreements": agreements})
+
+
+def test_json_lists_status_citations_and_uncited_agreements(tmp_path: Path) -> None:
+    manifest = project(tmp_path, AGREEMENTS)
+    result = privacy_guard("agreements", "--manifest", str(manifest), "--as-of", AS_OF, "--format", "json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = {row["id"]: row for row in json.loads(result.stdout)["agreements"]}
+    assert {i: r["status"] for i, r in rows.items()} == {"hr_clinic": "active", "hr_sales": "expiring", "old_deal": "expired"}
+    assert {i: r["days_left"] for i, r in rows.items()} == {"hr_clinic": 200, "hr_sales": 30, "old_deal": -1}
+    assert rows["hr_clinic"]["nodes"] == ["exposure.demo.board_report", "model.demo.combined"]
+    assert rows["old_deal"]["nodes"] == ["model.demo.old_join"]
+    assert rows["hr_sales"]["nodes"] == []
+    assert (rows["hr_clinic"]["owner"], rows["hr_clinic"]["roles"], rows["hr_clinic"]["review"]["id"]) == ("dpo@example.org", ["analyst"], "ERB-7")
+    assert (rows["hr_sales"]["owner"], rows["hr_sales"]["roles"], rows["hr_sales"]["review"]) == (None, None, None)
+
+
+def test_text_names_each_agreement_and_the_uncited_one(tmp_path: Path) -> None:
+    manifest = project(tmp_path, AGREEMENTS)
+    result = privacy_guard("agreements", "--manifest", str(manifest), "--as-of", AS_OF, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    blocks = result.stdout.split("\n- ")[1:]
+    assert [b.split(":", 1)[0] for b in blocks] == ["hr_clinic", "hr_sales", "old_deal"]
+    assert "expiring, expires 2026-07-01 (30 days)" in blocks[1] and "cited by: nobody" in blocks[1]
+    assert "review ERB-7 on 2026-01-10" in blocks[0] and "cited by: exposure.demo.board_report, model.demo.combined" in blocks[0]
+
+
+def test_bad_agreements_are_one_line_exit_2(tmp_path: Path) -> None:
+    cases = {
+        "review_without_date": ({**AGREEMENTS[0], "review": {"id": "ERB-7"}}, "date"),
+        "negative_roles_type": ({**AGREEMENTS[0], "roles": "analyst"}, "roles"),
+    }
+    for name, (agreement, key) in cases.items():
+        manifest = project(tmp_path / name, [agreement])
+        result = privacy_guard("agreements", "--manifest", str(manifest), "--as-of", AS_OF, cwd=tmp_path / name)
+        assert result.returncode == 2 and result.stdout == "", (name, result)
+        [line] = result.stderr.splitlines()
+        assert "agreements" in line and key in line and "Traceback" not in line, (name, line)
