@@ -80,7 +80,7 @@ PLANTED = {
     "privacy_guard_t_closeness_t_violation_salary__0_5": ("pass", 0),
     "privacy_guard_t_closeness_t_violation_equal__salary__0_5": ("fail", 1),
     "privacy_guard_retention_limit_expired_visits_": ("fail", 1),
-    "privacy_guard_retention_limit_expired_visits_400": ("pass", 0),
+    "privacy_guard_retention_limit_expired_visits_400": ("fail", 1),  # an argument cannot widen the model's 30 days
     "privacy_guard_retention_limit_expired_visits_399": ("fail", 1),
     "privacy_guard_no_direct_identifiers_leaky_identifiers_": ("fail", 4),
     "privacy_guard_no_direct_identifiers_leaky_identifiers_ssn_pid": ("pass", 0),

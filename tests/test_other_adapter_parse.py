@@ -31,7 +31,8 @@ POSTGRES_PROFILE = """privacy_guard_fixture:
       schema: analytics
       threads: 1
 """
-HOOK = "on-run-end:\n  - \"{{ privacy_guard.write_audit_log(results) }}\"\n"
+# The dry-run purge as an on-run-end hook too: a run-operation is never rendered by `dbt parse`.
+HOOK = "on-run-end:\n  - \"{{ privacy_guard.write_audit_log(results) }}\"\n  - \"{{ privacy_guard.purge_expired(dry_run=true) }}\"\n"
 #: The audit's on-run-start hook, put first in the consumer's own on-run-start list.
 START_HOOK = "  - \"{{ privacy_guard.start_audit_run() }}\"\n"
 
