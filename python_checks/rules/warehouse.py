@@ -7,6 +7,7 @@ exactly what must not be copied into a report.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import duckdb
@@ -14,6 +15,11 @@ import duckdb
 from python_checks.loader import Node
 from python_checks.relation import connect_read_only
 from python_checks.relation import quote as _quote
+
+
+#: A stored-failure table's name as dbt writes it in run_results: two or three dotted parts, each a
+#: plain or double-quoted identifier -- anything else is not queried.
+_RELATION_NAME = re.compile(r'^(?:"[^"]+"|\w+)(?:\.(?:"[^"]+"|\w+)){1,2}$')
 
 
 class Warehouse:
@@ -65,3 +71,22 @@ class Warehouse:
             f"select {size} as size, count(*) as class_rows from {{relation}} group by {columns}) where size < ?"
         )
         return self._count(node, template, [k])
+
+    def stored_failures(self, relation: str, size_column: str) -> tuple[int, int] | str:
+        """(smallest size, sum of sizes) of a privacy test's stored-failure table, or
+        why it could not be read. The table holds aggregates only (sizes, counts): no value leaves."""
+        if not _RELATION_NAME.match(relation):
+            return f"{relation!r} is not a relation name"
+        column = _quote(size_column)
+        error = ""
+        # relation_name carries the catalog dbt saw; a copied file has another: then schema.table.
+        for candidate in (relation, relation.split(".", 1)[1] if relation.count('"."') == 2 else None):
+            if candidate is None:
+                continue
+            try:
+                row = self._connection.execute(f"select min({column}), sum({column}) from {candidate}").fetchone()
+            except duckdb.Error as failure:
+                error = str(failure).splitlines()[0]
+                continue
+            return int(row[0] or 0), int(row[1] or 0)
+        return error
