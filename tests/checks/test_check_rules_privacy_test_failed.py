@@ -17,6 +17,8 @@ import pytest
 from dbt_harness import DbtResult, shared_build
 
 from python_checks.check import run_check
+from python_checks.docs_site import build_site
+from python_checks.formatters import html
 
 FIXTURE = "privacy_tests_failing"
 EXPLAINED = {"k_anonymity", "l_diversity", "t_closeness", "min_cell_size", "reidentification_risk"}
@@ -139,3 +141,13 @@ def test_cli_json_and_sarif_carry_the_finding_without_values(failing: DbtResult)
     planted_values = {"rare-sex-x", "rare-age-97"}
     for text in outputs.values():
         assert not any(value in text for value in planted_values)
+
+
+def test_the_docs_card_shows_the_failed_test(failing: DbtResult) -> None:
+    manifest_path, run_results, database = _paths(failing)
+    report = run_check(manifest_path, project_dir=failing.project_dir, run_results=run_results, database=database)
+    site = build_site(report.to_document(), json.loads(manifest_path.read_text()))
+    page = html.render_site(site)["index.html"]
+    [card] = [article for article in page.split('<article class="card"')[1:] if f'data-uid="model.{FIXTURE}.k_violation"' in article.split(">", 1)[0]]
+    assert "privacy_test_failed" in card
+    assert "its k_anonymity test failed (k=5; quasi-identifiers age_band, sex; failing classes: 1 (counted in rows); smallest class: 1 rows" in card
