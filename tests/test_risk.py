@@ -85,6 +85,9 @@ def test_failures_are_the_oracles_classes(build: DbtResult, rows: list[dict[str,
     expected["meta_defaults"] = prosecutor(rows, QIS, 1 / 10)["classes_at_risk"]  # k: 10 from the meta
     expected["declared_risk"] = prosecutor(rows, QIS, 0.2)["classes_at_risk"] + 1  # privacy.risk: both limits just beyond
     expected["declared_overridden"] = 0
+    # adult_people declares privacy_unit: person_id; the test without the argument counts people.
+    expected["unit_from_meta"] = cases(rows)["people_classes"][1]
+    assert expected["unit_from_meta"] != prosecutor(rows, UNIT_QIS, 0.05)["classes_at_risk"]  # rows would give another number
     assert all(count > 0 for name, count in expected.items() if "at_value" not in name and "overridden" not in name)
     assert {name: results[name]["failures"] for name in expected} == expected
     assert {name: results[name]["status"] for name in expected} == {name: "fail" if count else "pass" for name, count in expected.items()}
@@ -105,6 +108,8 @@ def test_summary_macro_matches_oracle(build: DbtResult, rows: list[dict[str, str
     for model, expected in [
         ("adult_risk", prosecutor(rows, QIS, 0.2)),
         ("adult_people_risk", prosecutor(rows, UNIT_QIS, 0.05, unit="person_id")),
+        # privacy_unit and QIs from adult_people's meta.
+        ("adult_people_meta_risk", prosecutor(rows, UNIT_QIS, 0.05, unit="person_id")),
     ]:
         measured = summary(build, model)
         assert {key: pytest.approx(measured[key], rel=1e-12) for key in MEASURES} == {key: expected[key] for key in MEASURES}
