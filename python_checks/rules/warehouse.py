@@ -12,9 +12,11 @@ from pathlib import Path
 
 import duckdb
 
-from python_checks.loader import Node
+from python_checks.loader import ArtifactError, Node
 from python_checks.relation import connect_read_only
+from python_checks.relation import Relation
 from python_checks.relation import quote as _quote
+from python_checks.risk import RiskReport, measure_risk
 
 
 #: A stored-failure table's name as dbt writes it in run_results: two or three dotted parts, each a
@@ -26,6 +28,7 @@ class Warehouse:
     """A read-only DuckDB connection; a query it cannot run returns the error text instead of rows."""
 
     def __init__(self, path: Path) -> None:
+        self._path = path
         self._connection = connect_read_only(path, "database")
 
     def close(self) -> None:
@@ -90,3 +93,14 @@ class Warehouse:
                 continue
             return int(row[0] or 0), int(row[1] or 0)
         return error
+
+    def risk(self, node: Node, quasi_identifiers: list[str], privacy_unit: str | None, threshold: float) -> RiskReport | str:
+        """The combined-QI re-identification risk of the node's relation, measured by `privacy-guard
+        risk`'s own code (python_checks/risk.py), or why it could not be measured."""
+        if not node.schema or not node.identifier:
+            return f"{node.resource_type} {node.name} has no schema/identifier"
+        try:
+            with Relation(self._path, f"{node.schema}.{node.identifier}", option="database relation") as relation:
+                return measure_risk(relation, quasi_identifiers, privacy_unit, threshold)
+        except ArtifactError as error:
+            return str(error)
