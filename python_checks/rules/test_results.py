@@ -16,7 +16,7 @@ from typing import Any
 from python_checks.loader import DataTest
 from python_checks.policy import QUASI_IDENTIFIER
 from python_checks.rules.base import Context, Issue, Note, node_label, rule
-from python_checks.rules.testing import strength_of
+from python_checks.rules.testing import resolved_k, strength_of
 
 #: The privacy tests this rule explains, each with its threshold argument and the column of its
 #: stored-failure table that holds a failing class's (or cell's) size.
@@ -45,7 +45,7 @@ def _evidence(context: Context, test: DataTest) -> dict[str, Any]:
         "test_name": test.name,
         "status": context.run_results[test.unique_id],
         "measure": argument,
-        "threshold": _threshold(context, test, argument, strength.k),
+        "threshold": _threshold(context, test, argument, strength.k or resolved_k(context, test, policy)),
         "counts": "people" if unit else "rows",
         "privacy_unit": unit,
         "failing_classes": context.run_results.failures.get(test.unique_id),
@@ -63,10 +63,12 @@ def _threshold(context: Context, test: DataTest, argument: str, k: int | None) -
     if argument == "k":
         return k
     value = test.arguments.get(argument)
+    declared = context.policies[test.attached_node or ""].declared
     if value is None:
-        value = context.policies[test.attached_node or ""].declared.get(argument)
+        # max_risk lives in privacy.risk and defaults to 1/k (`_resolve_risk_thresholds`).
+        value = (declared.get("risk") or {}).get(argument) if argument == "max_risk" else declared.get(argument)
     if value is None:
-        value = {"l": context.settings.default_l, "t": context.settings.default_t}.get(argument)
+        value = {"l": context.settings.default_l, "t": context.settings.default_t, "max_risk": 1 / k if k else None}.get(argument)
     return value
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_harness import DbtResult, shared_build
+from dbt_harness import ADULT_DIR, DbtResult, dbt, dbt_project, shared_build
 
 from python_checks.check import run_check
 from python_checks.docs_site import build_site
@@ -151,3 +151,16 @@ def test_the_docs_card_shows_the_failed_test(failing: DbtResult) -> None:
     [card] = [article for article in page.split('<article class="card"')[1:] if f'data-uid="model.{FIXTURE}.k_violation"' in article.split(">", 1)[0]]
     assert "privacy_test_failed" in card
     assert "its k_anonymity test failed (k=5; quasi-identifiers age_band, sex; failing classes: 1 (counted in rows); smallest class: 1 rows" in card
+
+
+def test_reidentification_risk_threshold_defaults_to_one_over_k(tmp_path: Path) -> None:
+    project = dbt_project("risk_project", tmp_path)
+    variables = json.dumps({"adult_csv": str(ADULT_DIR / "adult.csv")})
+    dbt(project, "run", "--vars", variables, check=True)
+    dbt(project, "test", "--vars", variables, "--select", "meta_defaults", check=False)
+    target = project / "target"
+    report = run_check(target / "manifest.json", project_dir=project, run_results=target / "run_results.json")
+    [finding] = [f for f in report.findings if f.category == "privacy_test_failed"]
+    # adult_meta declares k: 10 and no privacy.risk: the test's max_risk is 1/10 (tests/test_risk.py checks its failures).
+    assert (finding.node, finding.evidence["measure"], finding.evidence["threshold"]) == ("model.risk_project.adult_meta", "max_risk", 1 / 10)
+    assert finding.evidence["quasi_identifiers"] == ["age", "race", "sex"]
