@@ -61,7 +61,7 @@ def cli() -> None:
 @cli.command()
 @manifest_options
 @click.option("--catalog", type=PathOption, help="catalog.json: warehouse columns, so undocumented columns are tracked too.")
-@click.option("--run-results", type=PathOption, help="run_results.json: enables unvalidated_input; a k_anonymity test must then have passed (never in a --empty run) to clear a finding.")
+@click.option("--run-results", type=PathOption, help="run_results.json: enables unvalidated_input and privacy_test_failed; a k_anonymity test must then have passed (never in a --empty run) to clear a finding.")
 @click.option("--database", type=PathOption, help="DuckDB file: enables retention_expired and measured QI uniqueness.")
 @click.option("--state", type=PathOption, help="Base manifest.json: report only what is new relative to it.")
 @click.option("--format", "output_format", type=click.Choice(sorted(FORMATTERS)), default="text", show_default=True)

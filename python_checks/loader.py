@@ -527,8 +527,19 @@ def load_catalog(path: Path, manifest: Manifest) -> None:
 EMPTY_RUN = "empty run"
 
 
-def load_run_results(path: Path) -> dict[str, str]:
-    """unique_id -> status ('pass', 'fail', 'error', 'skipped', ..., or EMPTY_RUN) of the last run."""
+class RunResults(dict[str, str]):
+    """unique_id -> status ('pass', 'fail', 'error', 'skipped', ..., or EMPTY_RUN) of the last run,
+    with each test's `failures` (failing rows: classes or cells for privacy tests) and the table its
+    failures were stored in (`relation_name`, with --store-failures)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures: dict[str, int] = {}
+        self.relations: dict[str, str] = {}
+
+
+def load_run_results(path: Path) -> RunResults:
+    """The statuses, failure counts and stored-failure tables of the last run."""
     what = "run_results"
     document = read_json(path, what)
     _schema_version(document, path, what, "run-results")
@@ -537,14 +548,19 @@ def load_run_results(path: Path) -> dict[str, str]:
         raise ArtifactError(f"{what} {path}: key results is missing or not a list")
     args = _typed(document, "args", dict, path, (), what) or {}
     empty = bool(args.get("empty"))
-    statuses: dict[str, str] = {}
+    statuses = RunResults()
     for position, result in enumerate(results):
         where = ("results", str(position))
         if not isinstance(result, dict):
             raise _wrong_type(path, where, result, "an object", what)
         if not isinstance(result.get("unique_id"), str):
             raise _wrong_type(path, (*where, "unique_id"), result.get("unique_id"), "a string", what)
-        _typed(result, "failures", int, path, where, what)
+        failures = _typed(result, "failures", int, path, where, what)
+        relation = _typed(result, "relation_name", str, path, where, what)
         status = _typed(result, "status", str, path, where, what) or "None"
         statuses[result["unique_id"]] = EMPTY_RUN if empty else status
+        if failures is not None:
+            statuses.failures[result["unique_id"]] = failures
+        if relation:
+            statuses.relations[result["unique_id"]] = relation
     return statuses

@@ -6,6 +6,7 @@ input (the `ArtifactError`s of the modules below, handled by `cli.main`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -22,10 +23,12 @@ from python_checks.anonymize import (
     result_document,
     seed_name,
 )
+from python_checks.check import run_check
 from python_checks.formatters.json import dumps
 from python_checks.hierarchy import HierarchyError, arx_to_seed
 from python_checks.loader import ArtifactError, load_manifest
 from python_checks.outputs import write_output
+from python_checks.policy import QUASI_IDENTIFIER
 from python_checks.relation import Relation
 from python_checks.rules import REGISTRY
 from python_checks.settings import default_project_dir, load_settings
@@ -127,24 +130,67 @@ def anonymize_command(
     return 0
 
 
+@dataclass(frozen=True)
+class RiskTarget:
+    """What `risk --model` reads from the model's effective policy (as the reidentification_risk test does)."""
+
+    relation: str
+    quasi_identifiers: list[str]
+    privacy_unit: str | None
+    threshold: float
+
+
+def risk_target(manifest_path: Path, project_dir: Path | None, model: str) -> RiskTarget:
+    """QIs and privacy unit from the effective (inherited) policy; the threshold from privacy.risk.max_risk,
+    else 1/k with the effective k, else 1/default_k -- the defaults of `_resolve_risk_thresholds`."""
+    report = run_check(manifest_path, project_dir=project_dir)
+    nodes = [node for node in report.analysis.manifest.nodes.values() if node.name == model and node.resource_type in {"model", "seed", "snapshot"}]
+    if len(nodes) != 1:
+        raise ArtifactError(f"--model {model}: {'no' if not nodes else 'more than one'} model, seed or snapshot of that name in {manifest_path}")
+    node, policy = nodes[0], report.analysis.policies[nodes[0].unique_id]
+    if not node.schema or not node.identifier:
+        raise ArtifactError(f"--model {model}: {node.unique_id} has no schema/identifier in the manifest")
+    quasi_identifiers = policy.columns_of(QUASI_IDENTIFIER)
+    if not quasi_identifiers:
+        raise ArtifactError(f"--model {model}: no column declares (or inherits) config.meta.privacy.class: quasi_identifier")
+    declared = policy.declared.get("risk") or {}
+    threshold = declared.get("max_risk") or 1 / (policy.k or report.analysis.settings.default_k)
+    return RiskTarget(f"{node.schema}.{node.identifier}", quasi_identifiers, policy.privacy_unit, threshold)
+
+
 @click.command("risk")
 @click.option("--database", type=PathOption, required=True, help="DuckDB file holding the relation.")
-@click.option("--relation", required=True, help="Table or view: name, schema.name or catalog.schema.name.")
-@click.option("--qi", "quasi_identifiers", multiple=True, required=True, help="A quasi-identifier column (repeat the option).")
+@click.option("--relation", help="Table or view: name, schema.name or catalog.schema.name.")
+@click.option("--qi", "quasi_identifiers", multiple=True, help="A quasi-identifier column (repeat the option).")
 @click.option("--privacy-unit", help="Column identifying the person: classes count distinct people, not rows.")
-@click.option("--threshold", type=float, default=DEFAULT_THRESHOLD, show_default=True, help="A record is at risk above this re-identification probability.")
+@click.option("--threshold", type=float, help=f"A record is at risk above this re-identification probability [default: {DEFAULT_THRESHOLD}; with --model: privacy.risk.max_risk, else 1/k].")
 @click.option("--population", help="Relation holding the population the data was drawn from (same QI columns): adds journalist risk.")
+@click.option("--model", help="Instead of --relation/--qi/--privacy-unit: a dbt model; QIs, privacy unit and threshold come from its effective policy.")
+@click.option("--manifest", type=PathOption, help="With --model: the dbt manifest.json [default: target/manifest.json].")
+@click.option("--project-dir", type=PathOption, help="With --model: dbt project whose vars.privacy_guard.default_k applies when no k is declared or inherited.")
 @FORMAT
 def risk_command(
     database: Path,
-    relation: str,
+    relation: str | None,
     quasi_identifiers: tuple[str, ...],
     privacy_unit: str | None,
-    threshold: float,
+    threshold: float | None,
     population: str | None,
+    model: str | None,
+    manifest: Path | None,
+    project_dir: Path | None,
     output_format: str,
 ) -> int:
     """Prosecutor, journalist and marketer re-identification risk of RELATION, measured in the warehouse."""
+    if model is not None:
+        if relation or quasi_identifiers or privacy_unit:
+            raise ArtifactError("--model: the relation, quasi-identifiers and privacy unit come from the manifest; drop --relation, --qi and --privacy-unit")
+        target = risk_target(manifest or DEFAULT_MANIFEST, project_dir, model)
+        relation, quasi_identifiers, privacy_unit = target.relation, tuple(target.quasi_identifiers), target.privacy_unit
+        threshold = target.threshold if threshold is None else threshold
+    elif relation is None or not quasi_identifiers:
+        raise ArtifactError("--relation and --qi are required (or --model)")
+    threshold = DEFAULT_THRESHOLD if threshold is None else threshold
     with Relation(database, relation) as table:
         report = measure_risk(table, quasi_identifiers, privacy_unit, threshold, population)
     click.echo(dumps(report.to_document()) if output_format == "json" else render_risk(report), nl=False)

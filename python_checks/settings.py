@@ -49,6 +49,9 @@ class Settings:
 
     source: Path | None = None
     default_k: int = 5
+    #: Thresholds of l_diversity and t_closeness when neither the test nor the node's meta sets one.
+    default_l: float = field(default_factory=lambda: _default("default_l"))
+    default_t: float = field(default_factory=lambda: _default("default_t"))
     agreements: dict[str, Agreement] = field(default_factory=dict)
     #: purpose -> column classes a model serving it may expose; None = no minimization policy.
     purposes: dict[str, frozenset[str]] | None = None
@@ -178,6 +181,8 @@ def load_settings(project_dir: Path, known_rules: frozenset[str]) -> Settings:
     return Settings(
         source=path,
         default_k=block.get("default_k", _default("default_k")),
+        default_l=block.get("default_l", _default("default_l")),
+        default_t=block.get("default_t", _default("default_t")),
         agreements=agreements,
         purposes={name: frozenset(spec.get("allow") or ()) for name, spec in purposes.items()} if purposes is not None else None,
         rules={rule_id: RuleSetting(**spec) for rule_id, spec in (block.get("rules") or {}).items()},

@@ -85,6 +85,9 @@ def test_failures_are_the_oracles_classes(build: DbtResult, rows: list[dict[str,
     expected["meta_defaults"] = prosecutor(rows, QIS, 1 / 10)["classes_at_risk"]  # k: 10 from the meta
     expected["declared_risk"] = prosecutor(rows, QIS, 0.2)["classes_at_risk"] + 1  # privacy.risk: both limits just beyond
     expected["declared_overridden"] = 0
+    # adult_people declares privacy_unit: person_id; the test without the argument counts people.
+    expected["unit_from_meta"] = cases(rows)["people_classes"][1]
+    assert expected["unit_from_meta"] != prosecutor(rows, UNIT_QIS, 0.05)["classes_at_risk"]  # rows would give another number
     assert all(count > 0 for name, count in expected.items() if "at_value" not in name and "overridden" not in name)
     assert {name: results[name]["failures"] for name in expected} == expected
     assert {name: results[name]["status"] for name in expected} == {name: "fail" if count else "pass" for name, count in expected.items()}
@@ -105,6 +108,8 @@ def test_summary_macro_matches_oracle(build: DbtResult, rows: list[dict[str, str
     for model, expected in [
         ("adult_risk", prosecutor(rows, QIS, 0.2)),
         ("adult_people_risk", prosecutor(rows, UNIT_QIS, 0.05, unit="person_id")),
+        # privacy_unit and QIs from adult_people's meta.
+        ("adult_people_meta_risk", prosecutor(rows, UNIT_QIS, 0.05, unit="person_id")),
     ]:
         measured = summary(build, model)
         assert {key: pytest.approx(measured[key], rel=1e-12) for key in MEASURES} == {key: expected[key] for key in MEASURES}
@@ -187,3 +192,34 @@ def test_risk_block_is_validated(tmp_path: Path) -> None:
         assert problem in output, output[-3000:]
     assert len(contract.validate("node", {"risk": {"max_risk": 2, "cap": 1, "max_records_at_risk": -0.1}})) == 3
     assert contract.validate("node", {"risk": {"max_risk": 0.1, "max_records_at_risk": 0, "max_average_risk": 0.05}}) == []
+
+
+def test_cli_model_mode_reads_the_effective_policy(capsys: pytest.CaptureFixture[str], build: DbtResult, rows: list[dict[str, str]]) -> None:
+    database = str(build.project_dir.parent / "risk_project.duckdb")
+    manifest = str(build.project_dir / "target" / "manifest.json")
+    default_k = contract.definition("project")["properties"]["default_k"]["default"]
+    # adult_meta: QIs age, sex, race and k 10 from meta (threshold 1/10); adult_people: QIs and unit person_id, default k.
+    for model, qis, unit, threshold in [("adult_meta", QIS, None, 1 / 10), ("adult_people", UNIT_QIS, "person_id", 1 / default_k)]:
+        code, out, err = cli(capsys, "--database", database, "--model", model, "--manifest", manifest, "--project-dir", str(build.project_dir), "--format", "json")
+        assert code == 0, err
+        document = json.loads(out)
+        expected = prosecutor(rows, qis, threshold, unit)
+        assert {key: document[key] for key in MEASURES} == {key: pytest.approx(expected[key], rel=1e-12) for key in MEASURES}
+    assert prosecutor(rows, UNIT_QIS, 1 / default_k, "person_id")["records"] != prosecutor(rows, UNIT_QIS, 1 / default_k)["records"]  # the unit matters
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--model", "nope"], "--model nope: no model, seed or snapshot of that name"),
+        (["--model", "adult"], "--model adult: no column declares (or inherits) config.meta.privacy.class: quasi_identifier"),
+        (["--model", "adult_meta", "--qi", "sex"], "--model: the relation, quasi-identifiers and privacy unit come from the manifest"),
+        ([], "--relation and --qi are required (or --model)"),
+    ],
+)
+def test_cli_model_mode_bad_input(capsys: pytest.CaptureFixture[str], build: DbtResult, arguments: list[str], message: str) -> None:
+    database = str(build.project_dir.parent / "risk_project.duckdb")
+    manifest = str(build.project_dir / "target" / "manifest.json")
+    code, out, err = cli(capsys, "--database", database, "--manifest", manifest, "--project-dir", str(build.project_dir), *arguments)
+    assert (code, out) == (2, "")
+    assert len(err.strip().splitlines()) == 1 and message in err, err

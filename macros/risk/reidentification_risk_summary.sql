@@ -7,6 +7,7 @@
   {%- set target = privacy_guard._resolve_target(relation, 'reidentification_risk_summary', 'macro') -%}
   {%- set quasi_identifiers = privacy_guard._resolve_quasi_identifiers(target, quasi_identifiers) -%}
   {%- set max_risk = privacy_guard._resolve_risk_thresholds(target, max_risk).max_risk -%}
+  {%- set privacy_unit = privacy_guard._resolve_privacy_unit(target, privacy_unit) -%}
   {%- set float = privacy_guard._double_type() -%}
   {%- if execute and population is not none and privacy_unit -%}
     {{ privacy_guard._raise_for_target(target, 'population counts rows: it cannot be combined with privacy_unit') }}

@@ -14,6 +14,7 @@
   {%- set quasi_identifiers = privacy_guard._resolve_quasi_identifiers(target, quasi_identifiers) -%}
   {%- set thresholds = privacy_guard._resolve_risk_thresholds(target, max_risk, max_records_at_risk, max_average_risk) -%}
   {%- set max_risk, max_records_at_risk, max_average_risk = thresholds.max_risk, thresholds.max_records_at_risk, thresholds.max_average_risk -%}
+  {%- set privacy_unit = privacy_guard._resolve_privacy_unit(target, privacy_unit) -%}
   {%- set float = privacy_guard._double_type() -%}
 with
   {{ privacy_guard._risk_ctes(model, quasi_identifiers, privacy_unit) }},

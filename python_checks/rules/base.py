@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 from python_checks.graph import Lineage
-from python_checks.loader import DataTest, Manifest, Node
+from python_checks.loader import DataTest, Manifest, Node, RunResults
 from python_checks.policy import NodePolicy, meeting_departments
 from python_checks.rules.warehouse import Warehouse
 from python_checks.settings import Settings
@@ -60,7 +60,7 @@ class Context:
     sql: dict[str, ModelSql]
     settings: Settings
     as_of: dt.date
-    run_results: dict[str, str] | None = None
+    run_results: RunResults | None = None
     warehouse: Warehouse | None = None
     notes: list[Note] = field(default_factory=list)
 

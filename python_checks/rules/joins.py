@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from python_checks.policy import QUASI_IDENTIFIER
+from python_checks.policy import QUASI_IDENTIFIER, NodePolicy
 from python_checks.rules.base import Context, Issue, Note, node_label, rule
 from python_checks.rules.testing import k_anonymity_clearance
 from python_checks.sql_joins import COUNTED, RAW, UNKEYED_HASH, NodeColumn
@@ -59,6 +59,16 @@ def cross_department_join(context: Context, threshold: float | None) -> Iterator
         yield Issue(unique_id, f"{node_label(context, unique_id)} combines {', '.join(sorted(departments))} but {reason}", evidence)
 
 
+def _measured_risk(context: Context, unique_id: str, quasi_identifiers: list[str], policy: NodePolicy) -> dict[str, object]:
+    """Prosecutor risk over the combined QIs (threshold 1/k), as `privacy-guard risk` measures it; a note when it cannot."""
+    assert context.warehouse is not None and policy.k is not None
+    report = context.warehouse.risk(context.node(unique_id), quasi_identifiers, policy.privacy_unit, 1 / policy.k)
+    if isinstance(report, str):
+        context.notes.append(Note(unique_id, f"re-identification risk not measured: {report}"))
+        return {}
+    return {"max_risk": report.max_risk, "average_risk": report.average_risk, "sample_uniques": report.sample_uniques, "records_at_risk": report.records_at_risk}
+
+
 @rule(
     "quasi_identifier_linkage",
     summary="Quasi-identifiers from two or more departments are brought together (default: 3 or more QIs).",
@@ -95,6 +105,7 @@ def quasi_identifier_linkage(context: Context, threshold: float | None) -> Itera
                 continue
             else:
                 evidence.update({"k": policy.k, "rows_in_small_classes": measured[0], "small_classes": measured[1]})
+                evidence.update(_measured_risk(context, unique_id, quasi_identifiers, policy))
         yield Issue(
             unique_id,
             f"{node_label(context, unique_id)} combines {len(quasi_identifiers)} quasi-identifiers from {', '.join(contributing)}{why}",

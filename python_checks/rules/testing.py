@@ -75,7 +75,7 @@ def is_release(context: Context, unique_id: str) -> bool:
     return unique_id in context.meetings or any(nodes[child].resource_type == "exposure" for child in context.lineage.children[unique_id])
 
 
-def _resolved_k(context: Context, test: DataTest, policy: NodePolicy) -> int | None:
+def resolved_k(context: Context, test: DataTest, policy: NodePolicy) -> int | None:
     # As _resolve_threshold: the argument, else the tested node's effective k (the maximum along its
     # lineage, with or without a `where:`), else default_k.
     value = test.arguments.get("k")
@@ -128,7 +128,7 @@ def strength_of(context: Context, test: DataTest) -> Strength:
         return strength
     _config_weaknesses(context, test, strength)
     if test.name in GROUP_SIZE_TESTS:
-        strength.k = _resolved_k(context, test, policy)
+        strength.k = resolved_k(context, test, policy)
         if strength.k is None:
             strength.limits.append(f"k {test.arguments.get('k')!r} cannot be evaluated")
         elif strength.k < 2:

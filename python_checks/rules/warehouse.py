@@ -7,19 +7,28 @@ exactly what must not be copied into a report.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import duckdb
 
-from python_checks.loader import Node
+from python_checks.loader import ArtifactError, Node
 from python_checks.relation import connect_read_only
+from python_checks.relation import Relation
 from python_checks.relation import quote as _quote
+from python_checks.risk import RiskReport, measure_risk
+
+
+#: A stored-failure table's name as dbt writes it in run_results: two or three dotted parts, each a
+#: plain or double-quoted identifier -- anything else is not queried.
+_RELATION_NAME = re.compile(r'^(?:"[^"]+"|\w+)(?:\.(?:"[^"]+"|\w+)){1,2}$')
 
 
 class Warehouse:
     """A read-only DuckDB connection; a query it cannot run returns the error text instead of rows."""
 
     def __init__(self, path: Path) -> None:
+        self._path = path
         self._connection = connect_read_only(path, "database")
 
     def close(self) -> None:
@@ -65,3 +74,33 @@ class Warehouse:
             f"select {size} as size, count(*) as class_rows from {{relation}} group by {columns}) where size < ?"
         )
         return self._count(node, template, [k])
+
+    def stored_failures(self, relation: str, size_column: str) -> tuple[int, int] | str:
+        """(smallest size, sum of sizes) of a privacy test's stored-failure table, or
+        why it could not be read. The table holds aggregates only (sizes, counts): no value leaves."""
+        if not _RELATION_NAME.match(relation):
+            return f"{relation!r} is not a relation name"
+        column = _quote(size_column)
+        error = ""
+        # relation_name carries the catalog dbt saw; a copied file has another: then schema.table.
+        for candidate in (relation, relation.split(".", 1)[1] if relation.count('"."') == 2 else None):
+            if candidate is None:
+                continue
+            try:
+                row = self._connection.execute(f"select min({column}), sum({column}) from {candidate}").fetchone()
+            except duckdb.Error as failure:
+                error = str(failure).splitlines()[0]
+                continue
+            return int(row[0] or 0), int(row[1] or 0)
+        return error
+
+    def risk(self, node: Node, quasi_identifiers: list[str], privacy_unit: str | None, threshold: float) -> RiskReport | str:
+        """The combined-QI re-identification risk of the node's relation, measured by `privacy-guard
+        risk`'s own code (python_checks/risk.py), or why it could not be measured."""
+        if not node.schema or not node.identifier:
+            return f"{node.resource_type} {node.name} has no schema/identifier"
+        try:
+            with Relation(self._path, f"{node.schema}.{node.identifier}", option="database relation") as relation:
+                return measure_risk(relation, quasi_identifiers, privacy_unit, threshold)
+        except ArtifactError as error:
+            return str(error)

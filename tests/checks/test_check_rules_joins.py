@@ -115,6 +115,8 @@ def test_measured_uniqueness_decides_with_a_database(tmp_path: Path) -> None:
     settings = {"default_k": 2}
     [finding] = findings(two_departments().check(tmp_path / "small", settings, database=database), "quasi_identifier_linkage")
     assert (finding.evidence["k"], finding.evidence["rows_in_small_classes"], finding.evidence["small_classes"]) == (2, 1, 1)
+    # Measured risk over the combined QIs, worked out by hand: classes of 2, 2 and 1 among 5 rows.
+    assert (finding.evidence["max_risk"], finding.evidence["average_risk"], finding.evidence["sample_uniques"], finding.evidence["records_at_risk"]) == (1.0, 3 / 5, 1, 1)
     with duckdb.connect(str(database)) as connection:
         connection.execute("delete from main.combined where zip = '3'")
     assert findings(two_departments().check(tmp_path / "large", settings, database=database), "quasi_identifier_linkage") == []
@@ -131,6 +133,8 @@ def test_measured_uniqueness_counts_people_with_a_privacy_unit(tmp_path: Path) -
     builder = two_departments(combined={"purpose": "research", "privacy_unit": "pid"})
     [finding] = findings(builder.check(tmp_path / "people", {"default_k": 2}, database=database), "quasi_identifier_linkage")
     assert (finding.evidence["k"], finding.evidence["rows_in_small_classes"], finding.evidence["small_classes"]) == (2, 2, 1)
+    # People, not rows: person c alone in a class of 2 rows is a sample unique (risk 1); a and b share risk 1/2.
+    assert (finding.evidence["max_risk"], finding.evidence["average_risk"], finding.evidence["sample_uniques"], finding.evidence["records_at_risk"]) == (1.0, (0.5 + 0.5 + 1) / 3, 1, 1)
 
 
 HR, CLINIC = '"db"."main"."hr"', '"db"."main"."clinic"'
