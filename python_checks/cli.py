@@ -29,6 +29,7 @@ from python_checks.outputs import write_output
 from python_checks.policy import declared_policy
 from python_checks.rules import REGISTRY
 from python_checks.settings import default_project_dir, load_settings
+from python_checks.sql_cache import DEFAULT_DIR_NAME
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_MANIFEST = Path("target/manifest.json")
@@ -69,6 +70,9 @@ def cli() -> None:
 @click.option("--fail-on", type=click.Choice([*SEVERITIES, "never"]), default="error", show_default=True, help="Exit 1 when a finding is at least this severe.")
 @click.option("--no-sql", is_flag=True, help="Skip join analysis of compiled SQL (columns then travel by name).")
 @click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Reference date for expiry and retention [default: today].")
+@click.option("--cache-dir", type=PathOption, help="Folder of the SQL analysis cache [default: privacy_guard_cache/ beside the manifest, i.e. in target/].")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the SQL analysis cache.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Processes analysing uncached SQL [default: every core when 400+ models miss the cache].")
 def check(
     manifest: Path,
     project_dir: Path | None,
@@ -81,6 +85,9 @@ def check(
     fail_on: str,
     no_sql: bool,
     as_of: dt.datetime | None,
+    cache_dir: Path | None,
+    no_cache: bool,
+    jobs: int | None,
 ) -> int:
     """Flag risky cross-department joins, consent and retention conflicts."""
     report: CheckReport = run_check(
@@ -92,6 +99,8 @@ def check(
         state=state,
         sql=not no_sql,
         as_of=as_of.date() if as_of else None,
+        cache_dir=None if no_cache else cache_dir or manifest.parent / DEFAULT_DIR_NAME,
+        jobs=jobs,
     )
     color = output is None and output_format == "text" and sys.stdout.isatty()
     write_output(FORMATTERS[output_format](report, color), output)
