@@ -24,10 +24,9 @@ from python_checks.policy import DIRECT_IDENTIFIER, POLICY_TYPES, QUASI_IDENTIFI
 from python_checks.rules import REGISTRY, Context, Note, Rule
 from python_checks.rules.base import MODEL_TYPES, PACKAGE
 from python_checks.rules.waivers import active_waiver
-from python_checks.rules.warehouse import Warehouse
 from python_checks.settings import Settings, default_project_dir, load_settings
 from python_checks.sql_cache import FILE_NAME, SqlCache, analyse_all
-from python_checks.sql_joins import ModelSql, RelationIndex, SqlAnalysis, analyze, dialect_for
+from python_checks.sql_model import ModelSql, RelationIndex, SqlAnalysis, dialect_for
 from python_checks.state import compare_with_base
 
 #: Findings of these rules mark the edges into their node as flagged (the risky combinations).
@@ -187,6 +186,8 @@ def _with_parent_columns(index: RelationIndex, parents: list[Node], sql: str, di
         node.unique_id: node.observed_columns if node.observed_columns is not None else (node.known_columns() or frozenset()).union(policy.columns)
         for node, policy in zip(parents, policies)
     }
+    from python_checks.sql_joins import analyze  # sqlglot: only when SQL is analysed
+
     return index.resolve(analyze(sql, dialect, index.schema(known)))
 
 
@@ -248,7 +249,11 @@ def _analyse(manifest_path: Path, options: CheckOptions, settings: Settings, as_
     sql, refine = _resolve_sql(manifest, lineage, read) if options.sql else ({}, {})
     policies = propagate(manifest, lineage, settings, sql, refine)
     notes += _sql_notes(sql)
-    warehouse = Warehouse(options.database) if options.database is not None else None
+    warehouse = None
+    if options.database is not None:
+        from python_checks.rules.warehouse import Warehouse  # duckdb: only with --database
+
+        warehouse = Warehouse(options.database)
     context = Context(manifest, lineage, policies, sql, settings, as_of, run_results, warehouse, notes)
     findings: list[Finding] = []
     status: dict[str, str] = {}

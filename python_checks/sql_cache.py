@@ -15,15 +15,14 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from functools import cache, partial
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from python_checks import __version__
+from python_checks.sql_model import Join, Origin, SqlAnalysis
 
 FORMAT = "privacy_guard_sql_cache"
 FILE_NAME = "sql_analyses.v1"
@@ -36,22 +35,24 @@ Encoded = list[Any]
 
 @cache
 def analyser_version() -> str:
-    """This package, sqlglot and the analyser's source: any change to them invalidates every entry."""
-    from python_checks import sql_joins
+    """This package, sqlglot and the source of the analyser and its types: any change to them invalidates every entry."""
+    from importlib import metadata
 
-    source = Path(sql_joins.__file__).read_bytes()
-    return f"{__version__}+sqlglot{metadata.version('sqlglot')}+{hashlib.sha256(source).hexdigest()[:16]}"
+    source = hashlib.sha256()
+    for module in ("sql_joins.py", "sql_model.py"):  # read, not imported: a warm run never loads sqlglot
+        source.update(Path(__file__).with_name(module).read_bytes())
+    return f"{__version__}+sqlglot{metadata.version('sqlglot')}+{source.hexdigest()[:16]}"
 
 
 def cache_key(sql: str, dialect: str | None) -> str:
     return hashlib.sha256(f"{dialect or ''}\0{sql}".encode()).hexdigest()
 
 
-def _origins(origins: Any) -> list[list[str]]:
+def _origins(origins: frozenset[Origin]) -> list[list[str]]:
     return sorted(list(origin) for origin in origins)
 
 
-def encode(analysis: Any) -> Encoded:
+def encode(analysis: SqlAnalysis) -> Encoded:
     """A SqlAnalysis as JSON-able lists, sets sorted (so equal analyses encode equally)."""
     return [
         [[j.kind, sorted(j.left_relations), sorted(j.right_relations), _origins(j.left_columns), _origins(j.right_columns), j.has_condition] for j in analysis.joins],
@@ -65,13 +66,11 @@ def encode(analysis: Any) -> Encoded:
     ]
 
 
-def decode(encoded: Encoded) -> Any:
+def decode(encoded: Encoded) -> SqlAnalysis:
     """The SqlAnalysis `encode` was given; raises (TypeError/ValueError) on anything else."""
-    from python_checks.sql_joins import Join, SqlAnalysis
-
     joins, outputs, passthrough, excluded, note, relations, blind_spots, needs_schema = encoded
 
-    def origins(items: list[list[str]]) -> frozenset[tuple[str, str, str]]:
+    def origins(items: list[list[str]]) -> frozenset[Origin]:
         found = frozenset((relation, column, via) for relation, column, via in items)
         if not all(isinstance(part, str) for origin in found for part in origin):
             raise TypeError("origin is not three strings")
@@ -128,7 +127,7 @@ class SqlCache:
             return {}
         return entries if isinstance(entries, dict) else {}
 
-    def get(self, key: str) -> Any | None:
+    def get(self, key: str) -> SqlAnalysis | None:
         encoded = self.entries.get(key)
         if encoded is None:
             return None
@@ -173,24 +172,26 @@ def available_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def analyse_all(sqls: Sequence[str], dialect: str | None, sql_cache: SqlCache, jobs: int | None = None) -> list[Any]:
+def analyse_all(sqls: Sequence[str], dialect: str | None, sql_cache: SqlCache, jobs: int | None = None) -> list[SqlAnalysis]:
     """Each SQL's SqlAnalysis, from the cache or analysed (in a process pool when `jobs` > 1, or
     when `jobs` is None and at least PARALLEL_THRESHOLD models miss the cache)."""
-    from python_checks.sql_joins import analyze
-
     keys = [cache_key(sql, dialect) for sql in sqls]
     results = [sql_cache.get(key) for key in keys]
     missing = [i for i, result in enumerate(results) if result is None]
     workers = jobs if jobs is not None else (available_cores() if len(missing) >= PARALLEL_THRESHOLD else 1)
     sql_cache.analysed += len(missing)
     if workers > 1 and len(missing) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
         work: Callable[[str], Encoded] = partial(_analyse_encoded, dialect)
         with ProcessPoolExecutor(max_workers=workers) as pool:
             chunk = max(1, len(missing) // (workers * 8))
             for i, encoded in zip(missing, pool.map(work, [sqls[i] for i in missing], chunksize=chunk)):
                 results[i] = decode(encoded)
                 sql_cache.put(keys[i], encoded)
-    else:
+    elif missing:
+        from python_checks.sql_joins import analyze  # sqlglot: only when something is analysed
+
         for i in missing:
             results[i] = analyze(sqls[i], dialect)
             if sql_cache.path is not None:
