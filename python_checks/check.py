@@ -47,8 +47,8 @@ class CheckOptions:
     run_results: Path | None = None
     database: Path | None = None
     sql: bool = True
-    #: Folder of the on-disk SQL analysis cache; None: no cache.
-    cache_dir: Path | None = None
+    #: The SQL analyses of earlier runs (an empty SqlCache(None): none, nothing written).
+    sql_cache: SqlCache = field(default_factory=lambda: SqlCache(None))
     #: Processes analysing uncached SQL; None: every core when many models miss the cache.
     jobs: int | None = None
 
@@ -226,15 +226,14 @@ def _analyse(manifest_path: Path, options: CheckOptions, settings: Settings, as_
     run_results = load_run_results(options.run_results) if options.run_results is not None else None
     notes: list[Note] = []  # whole-manifest notes (node None) come first: they qualify every finding
     read = _SqlRead()
-    sql_cache = SqlCache(options.cache_dir / FILE_NAME if options.cache_dir is not None else None)
+    analysed_before = options.sql_cache.analysed
     if run_results is not None and EMPTY_RUN in run_results.values():
         notes.append(Note(None, "run_results come from `dbt build --empty`: tests ran on no rows, so none counts as passed"))
     if options.sql:
         models = [node for node in manifest.nodes.values() if node.resource_type in MODEL_TYPES]
         if models and not any(node.compiled_code for node in models):
             notes.append(Note(None, NO_COMPILED_SQL))
-        read = _read_sql(manifest, sql_cache, options.jobs)
-        sql_cache.write()
+        read = _read_sql(manifest, options.sql_cache, options.jobs)
         notes += read.notes
     try:
         lineage = Lineage(manifest)
@@ -285,7 +284,7 @@ def _analyse(manifest_path: Path, options: CheckOptions, settings: Settings, as_
             active.append(finding)
         else:
             waived.append(replace(finding, waiver=waiver))
-    return Analysis(manifest, settings, lineage, policies, sql, active, context.notes, context.meetings, status, waived, sql_cache.analysed)
+    return Analysis(manifest, settings, lineage, policies, sql, active, context.notes, context.meetings, status, waived, options.sql_cache.analysed - analysed_before)
 
 
 @dataclass(slots=True)
@@ -416,15 +415,18 @@ def run_check(
         run_results=_optional_path(run_results),
         database=_optional_path(database),
         sql=sql,
-        cache_dir=_optional_path(cache_dir),
+        sql_cache=SqlCache(Path(cache_dir) / FILE_NAME if cache_dir is not None else None),
         jobs=jobs,
     )
     day = as_of or settings.today or dt.date.today()
     current = analyse(manifest_path, options, settings, day)
     if state is None:
-        return CheckReport(current, current.findings, settings_dir)
-    new_findings, changes = compare_with_base(current, analyse(Path(state), options, settings, day))
-    return CheckReport(current, new_findings, settings_dir, changes)
+        report = CheckReport(current, current.findings, settings_dir)
+    else:
+        new_findings, changes = compare_with_base(current, analyse(Path(state), options, settings, day))
+        report = CheckReport(current, new_findings, settings_dir, changes)
+    options.sql_cache.write()  # only after the whole check succeeded: bad input leaves nothing behind
+    return report
 
 
 def _optional_path(value: Path | str | None) -> Path | None:
