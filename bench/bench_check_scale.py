@@ -41,14 +41,15 @@ SCORE_VENV = OUT / "venv-dbt-score"
 
 def timed(command: list[str], cwd: Path | None = None) -> dict[str, float]:
     """Wall seconds and peak RSS (MB) of one whole process; fails loudly if it fails."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    stdout, stderr = process.communicate()
-    if process.returncode not in (0, 1):  # 1: findings (dbt-score: a low score), not a failure
-        raise SystemExit(f"{' '.join(command)}: exit {process.returncode}\n{stderr.decode()[-2000:]}{stdout.decode()[-2000:]}")
+    log = OUT / "last_command.log"  # a file, not a pipe: a chatty child must not block on a full pipe
+    with open(log, "wb") as output:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):  # 1: findings (dbt-score: a low score), not a failure
+        raise SystemExit(f"{' '.join(command)}: exit {code}\n{log.read_text()[-3000:]}")
     return {"seconds": seconds, "peak_mb": usage.ru_maxrss / 1024}
 
 
