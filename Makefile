@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DEMO_DIR := examples/demo
 
-.PHONY: setup system-deps demo test test-postgres test-all lint bench bench-tests clean
+.PHONY: setup system-deps demo test test-postgres test-all lint bench bench-tests bench-scale clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found" >&2; exit 2; }
@@ -41,6 +41,11 @@ test-all: test test-postgres
 
 lint: setup
 	$(BIN)/python -m pytest tests/test_sqlfluff.py
+
+# Issue 14: whole-process check at 2,000/20,000/50,000 models, cold/warm SQL cache, against
+# dbt-score (in its own venv under bench/out/) and dbt parse. Minutes, not part of `make test`.
+bench-scale: setup
+	$(BIN)/python bench/bench_check_scale.py
 
 # Each benchmark prints ratios against a baseline measured in the same invocation.
 bench: setup bench-tests

@@ -145,6 +145,7 @@ def generate(models: int, seed: int = 7) -> dict[str, Any]:
         sources[unique_id] = {
             "unique_id": unique_id, "name": f"src_{index}", "resource_type": "source", "package_name": "bench",
             "original_file_path": "models/sources.yml", "database": "bench", "schema": "main", "identifier": f"src_{index}",
+            "source_name": "raw", "source_description": "", "loader": "",
             "relation_name": _relation(unique_id), "config": {"enabled": True, "meta": {"privacy": privacy}}, "meta": {},
             "columns": _columns(rng, True), **_bulk(f"src_{index}"),
         }
@@ -167,7 +168,7 @@ def generate(models: int, seed: int = 7) -> dict[str, Any]:
         if rng.random() < 0.2:
             test_id = f"test.bench.k_anonymity_model_{index}"
             nodes[test_id] = {
-                "unique_id": test_id, "name": f"k_anonymity_model_{index}", "resource_type": "test", "attached_node": unique_id,
+                "unique_id": test_id, "name": f"k_anonymity_model_{index}", "resource_type": "test", "package_name": "bench", "attached_node": unique_id,
                 "test_metadata": {"name": "k_anonymity", "namespace": "privacy_guard", "kwargs": {}},
                 "depends_on": {"nodes": [unique_id], "macros": []}, **_bulk(f"k_{index}"),
             }

@@ -24,9 +24,9 @@ from python_checks.policy import DIRECT_IDENTIFIER, POLICY_TYPES, QUASI_IDENTIFI
 from python_checks.rules import REGISTRY, Context, Note, Rule
 from python_checks.rules.base import MODEL_TYPES, PACKAGE
 from python_checks.rules.waivers import active_waiver
-from python_checks.rules.warehouse import Warehouse
 from python_checks.settings import Settings, default_project_dir, load_settings
-from python_checks.sql_joins import ModelSql, RelationIndex, SqlAnalysis, analyze, dialect_for
+from python_checks.sql_cache import FILE_NAME, SqlCache, analyse_all
+from python_checks.sql_model import ModelSql, RelationIndex, SqlAnalysis, dialect_for
 from python_checks.state import compare_with_base
 
 #: Findings of these rules mark the edges into their node as flagged (the risky combinations).
@@ -47,6 +47,10 @@ class CheckOptions:
     run_results: Path | None = None
     database: Path | None = None
     sql: bool = True
+    #: The SQL analyses of earlier runs (an empty SqlCache(None): none, nothing written).
+    sql_cache: SqlCache = field(default_factory=lambda: SqlCache(None))
+    #: Processes analysing uncached SQL; None: every core when many models miss the cache.
+    jobs: int | None = None
 
 
 @dataclass(slots=True)
@@ -64,6 +68,8 @@ class Analysis:
     rule_status: dict[str, str]
     #: Findings a valid `privacy.waivers` entry silences (each with its waiver); they never fail a run.
     waived: list[Finding] = field(default_factory=list)
+    #: Models whose SQL was analysed in this run, i.e. not found in the on-disk cache.
+    sql_analysed: int = 0
 
     def edges(self) -> list[dict[str, Any]]:
         """Every lineage edge, with whether it crosses departments, its join columns and whether it is flagged."""
@@ -109,17 +115,22 @@ class _SqlRead:
     indexes: dict[str, RelationIndex] = field(default_factory=dict)
 
 
-def _read_sql(manifest: Manifest) -> _SqlRead:
-    """Parse every model's compiled SQL (cached by text); tie relations read by hard-coded names to
-    the node that builds them, as an extra parent, with a note on the reading model."""
+def _read_sql(manifest: Manifest, sql_cache: SqlCache, jobs: int | None) -> _SqlRead:
+    """Parse every model's compiled SQL (cached on disk by text); tie relations read by hard-coded
+    names to the node that builds them, as an extra parent, with a note on the reading model."""
     dialect = dialect_for(manifest.adapter_type)
     nodes = manifest.nodes
     read = _SqlRead()
     everything: RelationIndex | None = None
-    for unique_id, node in nodes.items():
-        if node.resource_type not in MODEL_TYPES or not node.compiled_code or node.language == "python":
-            continue
-        analysis = read.analyses[unique_id] = analyze(node.compiled_code, dialect)
+    models = [
+        (unique_id, node.compiled_code)
+        for unique_id, node in nodes.items()
+        if node.resource_type in MODEL_TYPES and node.compiled_code and node.language != "python"
+    ]
+    analyses = analyse_all([sql for _, sql in models], dialect, sql_cache, jobs)
+    for (unique_id, _), analysis in zip(models, analyses):
+        node = nodes[unique_id]
+        read.analyses[unique_id] = analysis
         if not analysis.relations:
             continue
         index = read.indexes[unique_id] = _parent_index(nodes[parent] for parent in node.parents if parent in nodes)
@@ -175,6 +186,8 @@ def _with_parent_columns(index: RelationIndex, parents: list[Node], sql: str, di
         node.unique_id: node.observed_columns if node.observed_columns is not None else (node.known_columns() or frozenset()).union(policy.columns)
         for node, policy in zip(parents, policies)
     }
+    from python_checks.sql_joins import analyze  # sqlglot: only when SQL is analysed
+
     return index.resolve(analyze(sql, dialect, index.schema(known)))
 
 
@@ -213,13 +226,14 @@ def _analyse(manifest_path: Path, options: CheckOptions, settings: Settings, as_
     run_results = load_run_results(options.run_results) if options.run_results is not None else None
     notes: list[Note] = []  # whole-manifest notes (node None) come first: they qualify every finding
     read = _SqlRead()
+    analysed_before = options.sql_cache.analysed
     if run_results is not None and EMPTY_RUN in run_results.values():
         notes.append(Note(None, "run_results come from `dbt build --empty`: tests ran on no rows, so none counts as passed"))
     if options.sql:
         models = [node for node in manifest.nodes.values() if node.resource_type in MODEL_TYPES]
         if models and not any(node.compiled_code for node in models):
             notes.append(Note(None, NO_COMPILED_SQL))
-        read = _read_sql(manifest)
+        read = _read_sql(manifest, options.sql_cache, options.jobs)
         notes += read.notes
     try:
         lineage = Lineage(manifest)
@@ -234,7 +248,11 @@ def _analyse(manifest_path: Path, options: CheckOptions, settings: Settings, as_
     sql, refine = _resolve_sql(manifest, lineage, read) if options.sql else ({}, {})
     policies = propagate(manifest, lineage, settings, sql, refine)
     notes += _sql_notes(sql)
-    warehouse = Warehouse(options.database) if options.database is not None else None
+    warehouse = None
+    if options.database is not None:
+        from python_checks.rules.warehouse import Warehouse  # duckdb: only with --database
+
+        warehouse = Warehouse(options.database)
     context = Context(manifest, lineage, policies, sql, settings, as_of, run_results, warehouse, notes)
     findings: list[Finding] = []
     status: dict[str, str] = {}
@@ -266,7 +284,7 @@ def _analyse(manifest_path: Path, options: CheckOptions, settings: Settings, as_
             active.append(finding)
         else:
             waived.append(replace(finding, waiver=waiver))
-    return Analysis(manifest, settings, lineage, policies, sql, active, context.notes, context.meetings, status, waived)
+    return Analysis(manifest, settings, lineage, policies, sql, active, context.notes, context.meetings, status, waived, options.sql_cache.analysed - analysed_before)
 
 
 @dataclass(slots=True)
@@ -380,8 +398,13 @@ def run_check(
     state: Path | str | None = None,
     sql: bool = True,
     as_of: dt.date | None = None,
+    cache_dir: Path | str | None = None,
+    jobs: int | None = None,
 ) -> CheckReport:
-    """Check one manifest (against a base manifest when `state` is given); raises ArtifactError on bad input."""
+    """Check one manifest (against a base manifest when `state` is given); raises ArtifactError on bad input.
+
+    `cache_dir`: folder of the on-disk SQL analysis cache (None: no cache); `jobs`: processes for
+    uncached SQL (None: every core when at least sql_cache.PARALLEL_THRESHOLD models miss the cache)."""
     manifest_path = Path(manifest)
     settings_dir = Path(project_dir) if project_dir is not None else default_project_dir(manifest_path)
     if not settings_dir.is_dir():
@@ -392,13 +415,18 @@ def run_check(
         run_results=_optional_path(run_results),
         database=_optional_path(database),
         sql=sql,
+        sql_cache=SqlCache(Path(cache_dir) / FILE_NAME if cache_dir is not None else None),
+        jobs=jobs,
     )
     day = as_of or settings.today or dt.date.today()
     current = analyse(manifest_path, options, settings, day)
     if state is None:
-        return CheckReport(current, current.findings, settings_dir)
-    new_findings, changes = compare_with_base(current, analyse(Path(state), options, settings, day))
-    return CheckReport(current, new_findings, settings_dir, changes)
+        report = CheckReport(current, current.findings, settings_dir)
+    else:
+        new_findings, changes = compare_with_base(current, analyse(Path(state), options, settings, day))
+        report = CheckReport(current, new_findings, settings_dir, changes)
+    options.sql_cache.write()  # only after the whole check succeeded: bad input leaves nothing behind
+    return report
 
 
 def _optional_path(value: Path | str | None) -> Path | None:

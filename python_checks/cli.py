@@ -3,6 +3,9 @@
 Exit codes: 0 clean, 1 findings at or above --fail-on (or contract violations for `validate`),
 2 bad input -- printed as one line on stderr, never a traceback. Machine-readable formats write
 only the document to stdout; everything else goes to stderr.
+
+Each command imports what it uses when it runs (sqlglot, jsonschema, rich, duckdb, numpy are
+heavy): `--help` and `check --no-sql` start without them (tests/checks/test_check_cli_imports.py).
 """
 
 from __future__ import annotations
@@ -10,25 +13,17 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Callable, Sequence
+from importlib import import_module
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from python_checks.agreements import agreements_command
-from python_checks.check import CheckReport, run_check
-from python_checks.docs_site import docs_command
 from python_checks.findings import SEVERITIES
-from python_checks.formatters import FORMATTERS
+from python_checks.formatters import FORMATTERS, renderer
 from python_checks.formatters.escaping import terminal as clean
-from python_checks.formatters.json import dumps
-from python_checks.inventory import build_inventory, render_text
-from python_checks.loader import ArtifactError, load_manifest
-from python_checks.measure_cli import anonymize_command, risk_command, simulate_join_command
+from python_checks.loader import ArtifactError
 from python_checks.outputs import write_output
-from python_checks.policy import declared_policy
-from python_checks.rules import REGISTRY
-from python_checks.settings import default_project_dir, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_MANIFEST = Path("target/manifest.json")
@@ -52,7 +47,43 @@ def output_option(function: F) -> F:
     return click.option("--output", type=PathOption, help="Write the report to FILE (atomically; a symlink's target; never a directory, FIFO or device) instead of stdout.")(function)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose commands from other modules are imported only when one of them is run."""
+
+    #: name -> (module, command attribute, the command's docstring summary for the group's --help;
+    #: tests/checks/test_check_cli_imports.py checks each agrees with the command).
+    LAZY = {
+        "agreements": ("python_checks.agreements", "agreements_command", "List data-use agreements: active / expiring / expired, and the models and exposures citing each."),
+        "anonymize": ("python_checks.measure_cli", "anonymize_command", "Find the least-lossy hierarchy levels that make a relation k-anonymous (ARX's optimum)."),
+        "docs": ("python_checks.docs_site", "docs_command", "Write the privacy lineage site (index.html + assets, or one markdown file) and the check JSON."),
+        "risk": ("python_checks.measure_cli", "risk_command", "Prosecutor, journalist and marketer re-identification risk of RELATION, measured in the warehouse."),
+        "simulate-join": ("python_checks.measure_cli", "simulate_join_command", "Classes, uniques and k of the quasi-identifiers of LEFT JOIN RIGHT, from each side's histogram, before the join exists."),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.LAZY:
+            module, attribute, _ = self.LAZY[cmd_name]
+            command: click.Command = getattr(import_module(module), attribute)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names))
+        rows = []
+        for name in names:
+            if name in self.LAZY:
+                rows.append((name, click.utils.make_default_short_help(self.LAZY[name][2], limit)))
+            elif (command := super().get_command(ctx, name)) is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="privacy-guard", prog_name="privacy-guard")
 def cli() -> None:
     """Check dbt projects that combine data from several departments for re-identification risk."""
@@ -64,11 +95,14 @@ def cli() -> None:
 @click.option("--run-results", type=PathOption, help="run_results.json: enables unvalidated_input and privacy_test_failed; a k_anonymity test must then have passed (never in a --empty run) to clear a finding.")
 @click.option("--database", type=PathOption, help="DuckDB file: enables retention_expired and measured QI uniqueness.")
 @click.option("--state", type=PathOption, help="Base manifest.json: report only what is new relative to it.")
-@click.option("--format", "output_format", type=click.Choice(sorted(FORMATTERS)), default="text", show_default=True)
+@click.option("--format", "output_format", type=click.Choice(FORMATTERS), default="text", show_default=True)
 @output_option
 @click.option("--fail-on", type=click.Choice([*SEVERITIES, "never"]), default="error", show_default=True, help="Exit 1 when a finding is at least this severe.")
 @click.option("--no-sql", is_flag=True, help="Skip join analysis of compiled SQL (columns then travel by name).")
 @click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Reference date for expiry and retention [default: today].")
+@click.option("--cache-dir", type=PathOption, help="Folder of the SQL analysis cache [default: privacy_guard_cache/ beside the manifest, i.e. in target/].")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the SQL analysis cache.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Processes analysing uncached SQL [default: every core when 400+ models miss the cache].")
 def check(
     manifest: Path,
     project_dir: Path | None,
@@ -81,9 +115,15 @@ def check(
     fail_on: str,
     no_sql: bool,
     as_of: dt.datetime | None,
+    cache_dir: Path | None,
+    no_cache: bool,
+    jobs: int | None,
 ) -> int:
     """Flag risky cross-department joins, consent and retention conflicts."""
-    report: CheckReport = run_check(
+    from python_checks.check import run_check
+    from python_checks.sql_cache import DEFAULT_DIR_NAME
+
+    report = run_check(
         manifest,
         project_dir=project_dir,
         catalog=catalog,
@@ -92,9 +132,11 @@ def check(
         state=state,
         sql=not no_sql,
         as_of=as_of.date() if as_of else None,
+        cache_dir=None if no_cache else cache_dir or manifest.parent / DEFAULT_DIR_NAME,
+        jobs=jobs,
     )
     color = output is None and output_format == "text" and sys.stdout.isatty()
-    write_output(FORMATTERS[output_format](report, color), output)
+    write_output(renderer(output_format)(report, color), output)
     if output is not None or output_format != "text":
         click.echo(f"privacy-guard: {len(report.findings)} findings", err=True)
     return report.exit_code(fail_on)
@@ -107,6 +149,10 @@ def check(
 @output_option
 def inventory(manifest: Path, project_dir: Path | None, catalog: Path | None, output_format: str, output: Path | None) -> int:
     """List personal nodes per department and the identifier/QI columns departments share."""
+    from python_checks.check import run_check
+    from python_checks.formatters.json import dumps
+    from python_checks.inventory import build_inventory, render_text
+
     report = run_check(manifest, project_dir=project_dir, catalog=catalog)
     found = build_inventory(report.analysis)
     write_output(dumps(found) if output_format == "json" else render_text(found), output)
@@ -118,6 +164,12 @@ def inventory(manifest: Path, project_dir: Path | None, catalog: Path | None, ou
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def validate(manifest: Path, project_dir: Path | None, output_format: str) -> int:
     """Validate every privacy block in the manifest (and vars.privacy_guard) against the meta contract."""
+    from python_checks.formatters.json import dumps
+    from python_checks.loader import load_manifest
+    from python_checks.policy import declared_policy
+    from python_checks.rules import REGISTRY
+    from python_checks.settings import default_project_dir, load_settings
+
     load_settings(project_dir or default_project_dir(manifest), frozenset(REGISTRY))
     loaded = load_manifest(manifest)
     violations = {
@@ -129,13 +181,6 @@ def validate(manifest: Path, project_dir: Path | None, output_format: str) -> in
         lines = [clean(f"{unique_id}: {error}") for unique_id, errors in violations.items() for error in errors]
         write_output("\n".join(lines) + "\n" if lines else f"{len(loaded.nodes)} nodes: privacy meta valid\n", None)
     return 1 if violations else 0
-
-
-cli.add_command(agreements_command)
-cli.add_command(docs_command)
-cli.add_command(anonymize_command)
-cli.add_command(risk_command)
-cli.add_command(simulate_join_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,10 +11,11 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+if TYPE_CHECKING:  # jsonschema: imported when a privacy block is first validated
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 PolicyKind = Literal["node", "column", "project"]
 
@@ -42,6 +43,8 @@ def enum_values(name: str) -> list[str]:
 
 @lru_cache(maxsize=3)
 def _validator(kind: PolicyKind) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     # A sub-schema keeps its `$ref`s resolvable by embedding the shared `$defs`.
     sub = {"$defs": schema()["$defs"], **definition(kind)}
     return Draft202012Validator(sub, format_checker=Draft202012Validator.FORMAT_CHECKER)

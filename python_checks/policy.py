@@ -22,7 +22,7 @@ from python_checks import contract
 from python_checks.graph import Lineage
 from python_checks.loader import Manifest, Node
 from python_checks.settings import Settings
-from python_checks.sql_joins import COUNTED, PSEUDONYM, TESTED, ModelSql
+from python_checks.sql_model import COUNTED, PSEUDONYM, TESTED, ModelSql
 
 COLUMN_CLASSES = tuple(contract.enum_values("column_class"))
 #: Rank of each class, most identifying first (an unclassed column ranks last).

@@ -3,7 +3,7 @@
 The analysis works on relation names (`db.schema.table`, or `__dbt__cte__<model>` for an
 ephemeral model) and is cached by (SQL, dialect): an unchanged model costs nothing the second
 time (e.g. in pull-request mode, where the base manifest is checked too). Mapping relation names
-to dbt nodes is the caller's job (`RelationIndex`), because it depends on the manifest, not the SQL.
+to dbt nodes is the caller's job (`sql_model.RelationIndex`), because it depends on the manifest, not the SQL.
 
 No `sqlglot.optimizer.qualify`: it costs ~4 ms per model against ~1.6 ms for parse + walk, and
 the only thing it would add is the owner of an unqualified column in a multi-table SELECT, which
@@ -21,34 +21,19 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
-#: dbt adapter_type -> sqlglot dialect; an adapter not listed parses with sqlglot's generic dialect.
-DIALECTS = {
-    "duckdb": "duckdb",
-    "postgres": "postgres",
-    "redshift": "redshift",
-    "snowflake": "snowflake",
-    "bigquery": "bigquery",
-    "databricks": "databricks",
-    "spark": "spark",
-    "trino": "trino",
-    "athena": "athena",
-    "clickhouse": "clickhouse",
-    "sqlserver": "tsql",
-    "synapse": "tsql",
-    "fabric": "fabric",
-    "oracle": "oracle",
-    "mysql": "mysql",
-    "sqlite": "sqlite",
-}
-EPHEMERAL_PREFIX = "__dbt__cte__"
+from python_checks.sql_model import (
+    COUNTED,
+    EPHEMERAL_PREFIX,
+    PSEUDONYM,
+    RAW,
+    TESTED,
+    UNKEYED_HASH,
+    Join,
+    Origin,
+    SqlAnalysis,
+    relation_key,
+)
 
-#: How a column reaches an output or a join condition, weakest protection first. Inside a test in
-#: an output (`email is not null as has_email`) the output is a boolean about the column: not the
-#: identifier, though a test of a quasi-identifier or a sensitive value still tells about it; inside
-#: the pseudonymize UDF a keyed pseudonym; inside `count(...)` a count, no class at all; inside
-#: md5/sha*/hash an unkeyed hash (dictionary-reversible: still the identifier). Along a path the
-#: strongest wrapper wins.
-RAW, UNKEYED_HASH, TESTED, PSEUDONYM, COUNTED = "", "unkeyed_hash", "tested", "pseudonym", "counted"
 _VIA_RANK = {RAW: 0, UNKEYED_HASH: 1, TESTED: 2, PSEUDONYM: 3, COUNTED: 4}
 #: The UDF `privacy_guard.pseudonymize` compiles to (python_checks.duckdb_plugin.HMAC_FUNCTION,
 #: not imported: that module loads dbt; tests/checks/test_check_sql_joins.py checks they agree).
@@ -62,56 +47,6 @@ _HASH_NAMES = frozenset(
     {"hash", "md5_number", "md5_hex", "sha1", "sha1_hex", "sha2_hex", "sha256", "sha512", "digest", "xxhash32", "xxhash64", "xxh3_64", "murmurhash3_32", "crc32", "fnv_hash"}
 )
 _COUNT_TYPES = (exp.Count, exp.ApproxDistinct, exp.CountIf)
-
-#: (relation key, column name, via), relation and column lower case.
-Origin = tuple[str, str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class Join:
-    """One way two row sets are combined: the relations on each side and the columns it compares.
-
-    `kind` is the JOIN kind (inner, left, semi, anti, cross, natural, positional...), `in`/`exists`/
-    `scalar` for a correlated or IN subquery, or the set operation (union, intersect, except), whose
-    compared columns are the branches' columns aligned by position.
-    """
-
-    kind: str
-    left_relations: frozenset[str]
-    right_relations: frozenset[str]
-    left_columns: frozenset[Origin]
-    right_columns: frozenset[Origin]
-    has_condition: bool
-
-
-@dataclass(frozen=True, slots=True)
-class SqlAnalysis:
-    """Joins and output-column lineage of one statement; `note` says why it is empty."""
-
-    joins: tuple[Join, ...] = ()
-    #: output column -> the relation columns it is computed from.
-    outputs: tuple[tuple[str, frozenset[Origin]], ...] = ()
-    #: relations whose every column reaches the output (`select *`, `t.*`)...
-    passthrough: frozenset[str] = frozenset()
-    #: ...but these (`* EXCLUDE (...)`, `* REPLACE (... as name)`: then an explicit output).
-    passthrough_excluded: tuple[tuple[str, frozenset[str]], ...] = ()
-    note: str | None = None
-    #: Every table the SQL reads (CTE names excluded): hard-coded names are found from these.
-    relations: frozenset[str] = frozenset()
-    #: Constructs read only in part (PIVOT, COLUMNS(...)): the analysis stands, with these caveats.
-    blind_spots: tuple[str, ...] = ()
-    #: NATURAL JOINs over tables whose columns the SQL does not name: resolved with `schema`.
-    needs_schema: bool = False
-
-
-def dialect_for(adapter_type: str | None) -> str | None:
-    """The sqlglot dialect of a dbt adapter; None (generic SQL) when unknown."""
-    return DIALECTS.get((adapter_type or "").lower())
-
-
-def relation_key(parts: Iterable[str | None]) -> str:
-    """`db.schema.table` in lower case without quotes; the key both sides of the mapping use."""
-    return ".".join(part.strip('"`[]').lower() for part in parts if part)
 
 
 def _wrapper_via(node: exp.Expression) -> str:
@@ -556,94 +491,3 @@ def analyze(sql: str, dialect: str | None, schema: tuple[tuple[str, frozenset[st
         blind_spots=tuple(dict.fromkeys(walker.blind_spots)),
         needs_schema=walker.needs_schema,
     )
-
-
-#: (dbt unique_id, column name, via); column `*` (a set operation over `select *`) means all of them.
-NodeColumn = tuple[str, str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class NodeJoin:
-    """A Join with relations mapped to the model's parent nodes."""
-
-    kind: str
-    left_nodes: frozenset[str]
-    right_nodes: frozenset[str]
-    left_columns: frozenset[NodeColumn]
-    right_columns: frozenset[NodeColumn]
-    has_condition: bool
-
-    @property
-    def columns(self) -> frozenset[NodeColumn]:
-        """Every parent column the join condition compares."""
-        return self.left_columns | self.right_columns
-
-
-@dataclass(frozen=True, slots=True)
-class ModelSql:
-    """SqlAnalysis of one model in terms of its parent nodes."""
-
-    joins: tuple[NodeJoin, ...]
-    outputs: dict[str, frozenset[NodeColumn]]
-    passthrough: frozenset[str]
-    note: str | None
-    #: What the analysis read only in part (SqlAnalysis.blind_spots).
-    blind_spots: tuple[str, ...] = ()
-    #: parent -> names `* EXCLUDE`/`* REPLACE` took out of its pass-through.
-    passthrough_excluded: dict[str, frozenset[str]] = field(default_factory=dict)
-
-
-class RelationIndex:
-    """Maps the relation names a model's SQL mentions to the model's parents.
-
-    Keys are the full `db.schema.identifier` and its shorter suffixes (SQL may omit the database
-    or schema); a suffix two parents share maps to nobody rather than to the wrong one.
-    """
-
-    __slots__ = ("_keys",)
-
-    def __init__(self, parents: Iterable[tuple[str, str | None, tuple[str | None, ...], bool, str]]) -> None:
-        self._keys: dict[str, str | None] = {}
-        for unique_id, relation_name, parts, ephemeral, name in parents:
-            if ephemeral:
-                self._keys[EPHEMERAL_PREFIX + name.lower()] = unique_id
-                continue
-            full = relation_key(relation_name.split(".")) if relation_name else relation_key(parts)
-            pieces = full.split(".")
-            for start in range(len(pieces)):
-                key = ".".join(pieces[start:])
-                self._keys[key] = unique_id if self._keys.get(key, unique_id) == unique_id else None
-
-    def node(self, key: str) -> str | None:
-        """The parent a relation key names (None: not a parent, or ambiguous)."""
-        return self._keys.get(key)
-
-    def nodes(self, keys: Iterable[str]) -> frozenset[str]:
-        """The parents among many relation keys."""
-        return frozenset(filter(None, map(self.node, keys)))
-
-    def columns(self, origins: Iterable[Origin]) -> frozenset[NodeColumn]:
-        """(parent, column, via) for the origins that belong to a parent."""
-        found = ((self.node(key), column, via) for key, column, via in origins)
-        return frozenset((node, column, via) for node, column, via in found if node is not None)
-
-    def schema(self, known: dict[str, frozenset[str]]) -> tuple[tuple[str, frozenset[str]], ...]:
-        """relation key -> column names, for the parents whose columns are known (NATURAL JOIN keys)."""
-        return tuple(sorted((key, known[node]) for key, node in self._keys.items() if node in known))
-
-    def resolve(self, analysis: SqlAnalysis) -> ModelSql:
-        """The analysis with relation names replaced by parent unique_ids."""
-        joins = tuple(
-            NodeJoin(
-                join.kind,
-                self.nodes(join.left_relations),
-                self.nodes(join.right_relations),
-                self.columns(join.left_columns),
-                self.columns(join.right_columns),
-                join.has_condition,
-            )
-            for join in analysis.joins
-        )
-        outputs = {name: self.columns(origins) for name, origins in analysis.outputs}
-        excluded = {node: names for relation, names in analysis.passthrough_excluded if (node := self.node(relation)) is not None}
-        return ModelSql(joins, outputs, self.nodes(analysis.passthrough), analysis.note, analysis.blind_spots, excluded)

@@ -6,14 +6,16 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from python_checks.graph import Lineage
 from python_checks.loader import DataTest, Manifest, Node, RunResults
 from python_checks.policy import NodePolicy, meeting_departments
-from python_checks.rules.warehouse import Warehouse
 from python_checks.settings import Settings
-from python_checks.sql_joins import ModelSql, NodeColumn
+from python_checks.sql_model import ModelSql, NodeColumn
+
+if TYPE_CHECKING:  # duckdb: only loaded with --database
+    from python_checks.rules.warehouse import Warehouse
 
 #: The package whose generic tests count as privacy tests.
 PACKAGE = "privacy_guard"

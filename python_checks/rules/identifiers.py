@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from python_checks.policy import PSEUDONYMIZED
 from python_checks.rules.base import PACKAGE, Context, Issue, node_label, rule
-from python_checks.sql_joins import RAW, UNKEYED_HASH
+from python_checks.sql_model import RAW, UNKEYED_HASH
 
 PSEUDONYMIZE_MACRO = f"macro.{PACKAGE}.pseudonymize"
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from python_checks.policy import QUASI_IDENTIFIER, NodePolicy
 from python_checks.rules.base import Context, Issue, Note, node_label, rule
 from python_checks.rules.testing import k_anonymity_clearance
-from python_checks.sql_joins import COUNTED, RAW, UNKEYED_HASH, NodeColumn
+from python_checks.sql_model import COUNTED, RAW, UNKEYED_HASH, NodeColumn
 
 
 def _departments(context: Context, nodes: Iterable[str]) -> frozenset[str]:

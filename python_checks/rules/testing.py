@@ -15,10 +15,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import sqlglot
-from sqlglot import exp
-from sqlglot.optimizer.simplify import simplify
-
 from python_checks.loader import DataTest
 from python_checks.policy import DIRECT_IDENTIFIER, QUASI_IDENTIFIER, NodePolicy
 from python_checks.rules.base import GROUP_SIZE_TESTS, K_ANONYMITY, Context, Issue, node_label, rule
@@ -59,6 +55,10 @@ def _triggers_on_one(condition: str) -> bool | None:
 @lru_cache(maxsize=1024)
 def _where_keeps(where: str) -> bool | None:
     """What a `where:` condition keeps: True every row, False none (false or NULL), None some or unknown."""
+    import sqlglot  # only for privacy tests with a `where:`
+    from sqlglot import exp
+    from sqlglot.optimizer.simplify import simplify
+
     try:
         condition = sqlglot.parse_one(f"select 1 where {where}").args["where"].this
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, KeyError, AttributeError):

@@ -10,7 +10,7 @@ from manifest_builder import ManifestBuilder, findings
 from python_checks.check import run_check
 from python_checks.loader import load_manifest, load_run_results
 from python_checks.policy import declared_policy
-from python_checks.sql_joins import dialect_for
+from python_checks.sql_model import dialect_for
 
 MANIFESTS = Path(__file__).resolve().parents[1] / "fixtures" / "manifests"
 

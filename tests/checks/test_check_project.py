@@ -19,7 +19,7 @@ from dbt_harness import DbtResult, shared_build
 
 from python_checks.check import CheckReport, run_check
 from python_checks.loader import load_manifest
-from python_checks.sql_joins import RAW
+from python_checks.sql_model import RAW
 
 pytestmark = pytest.mark.dbt
 

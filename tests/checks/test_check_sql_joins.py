@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from python_checks.sql_joins import COUNTED, PSEUDONYM, RAW, TESTED, UNKEYED_HASH, RelationIndex, analyze
+from python_checks.sql_joins import analyze
+from python_checks.sql_model import COUNTED, PSEUDONYM, RAW, TESTED, UNKEYED_HASH, RelationIndex
 
 
 def index(*names: str, ephemeral: tuple[str, ...] = ()) -> RelationIndex:
