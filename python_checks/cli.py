@@ -1,4 +1,4 @@
-"""The `privacy-guard` command line: `check`, `inventory`, `validate` (and `docs`, added by its module).
+"""The `privacy-guard` command line: `check`, `inventory`, `validate`, `init` (and `docs`, added by its module).
 
 Exit codes: 0 clean, 1 findings at or above --fail-on (or contract violations for `validate`),
 2 bad input -- printed as one line on stderr, never a traceback. Machine-readable formats write
@@ -22,6 +22,7 @@ from python_checks.findings import SEVERITIES
 from python_checks.formatters import FORMATTERS
 from python_checks.formatters.escaping import terminal as clean
 from python_checks.formatters.json import dumps
+from python_checks.init_meta import run_init, write_new
 from python_checks.inventory import build_inventory, render_text
 from python_checks.loader import ArtifactError, load_manifest
 from python_checks.measure_cli import anonymize_command, risk_command, simulate_join_command
@@ -129,6 +130,21 @@ def validate(manifest: Path, project_dir: Path | None, output_format: str) -> in
         lines = [clean(f"{unique_id}: {error}") for unique_id, errors in violations.items() for error in errors]
         write_output("\n".join(lines) + "\n" if lines else f"{len(loaded.nodes)} nodes: privacy meta valid\n", None)
     return 1 if violations else 0
+
+
+@cli.command()
+@manifest_options
+@click.option("--catalog", type=PathOption, help="catalog.json: warehouse columns of nodes the YAML does not document.")
+@click.option("--out", type=PathOption, help="Write the proposal to this new file (never overwrites) instead of stdout.")
+def init(manifest: Path, project_dir: Path | None, catalog: Path | None, out: Path | None) -> int:
+    """Propose privacy meta (YAML, for review) for nodes whose personal-looking columns have no class."""
+    text = run_init(manifest, project_dir, catalog)
+    if out is None:
+        write_output(text, None)
+    else:
+        write_new(text, out)
+        click.echo(f"privacy-guard: proposal written to {out}", err=True)
+    return 0
 
 
 cli.add_command(agreements_command)
