@@ -25,7 +25,8 @@ from python_checks.rules import REGISTRY, Context, Note, Rule
 from python_checks.rules.base import MODEL_TYPES, PACKAGE
 from python_checks.rules.waivers import active_waiver
 from python_checks.rules.warehouse import Warehouse
-from python_checks.settings import Settings, default_project_dir, load_settings
+from python_checks.project import default_project_dir
+from python_checks.settings import Settings, load_settings
 from python_checks.sql_joins import ModelSql, RelationIndex, SqlAnalysis, analyze, dialect_for
 from python_checks.state import compare_with_base
 

@@ -8,10 +8,11 @@ only the document to stdout; everything else goes to stderr.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -28,24 +29,30 @@ from python_checks.loader import ArtifactError, load_manifest
 from python_checks.measure_cli import anonymize_command, risk_command, simulate_join_command
 from python_checks.outputs import write_output
 from python_checks.policy import declared_policy
+from python_checks.project import resolve_artifacts
 from python_checks.rules import REGISTRY
-from python_checks.settings import default_project_dir, load_settings
+from python_checks.settings import load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
-DEFAULT_MANIFEST = Path("target/manifest.json")
 PathOption = click.Path(path_type=Path)
 
 
 def manifest_options(function: F) -> F:
-    """--manifest and --project-dir, shared by every command."""
-    function = click.option(
+    """--manifest and --project-dir, shared by every command; the command gets both resolved."""
+
+    @functools.wraps(function)
+    def resolved(*args: Any, manifest: Path | None, project_dir: Path | None, **kwargs: Any) -> Any:
+        manifest, project_dir = resolve_artifacts(manifest, project_dir)
+        return function(*args, manifest=manifest, project_dir=project_dir, **kwargs)
+
+    with_project = click.option(
         "--project-dir",
         type=PathOption,
-        help="dbt project whose dbt_project.yml holds vars.privacy_guard [default: folder above the manifest's target/, else cwd].",
-    )(function)
-    return click.option(
-        "--manifest", type=PathOption, default=DEFAULT_MANIFEST, show_default=True, help="dbt manifest.json (schema v1-v12)."
-    )(function)
+        help="dbt project whose dbt_project.yml holds vars.privacy_guard [default: the nearest folder with dbt_project.yml at or above the manifest, else the working folder].",
+    )(resolved)
+    return cast(F, click.option(
+        "--manifest", type=PathOption, help="dbt manifest.json (schema v1-v12) [default: target/manifest.json of the dbt project at or above the working folder]."
+    )(with_project))
 
 
 def output_option(function: F) -> F:
@@ -72,7 +79,7 @@ def cli() -> None:
 @click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Reference date for expiry and retention [default: today].")
 def check(
     manifest: Path,
-    project_dir: Path | None,
+    project_dir: Path,
     catalog: Path | None,
     run_results: Path | None,
     database: Path | None,
@@ -106,7 +113,7 @@ def check(
 @click.option("--catalog", type=PathOption, help="catalog.json: warehouse columns.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @output_option
-def inventory(manifest: Path, project_dir: Path | None, catalog: Path | None, output_format: str, output: Path | None) -> int:
+def inventory(manifest: Path, project_dir: Path, catalog: Path | None, output_format: str, output: Path | None) -> int:
     """List personal nodes per department and the identifier/QI columns departments share."""
     report = run_check(manifest, project_dir=project_dir, catalog=catalog)
     found = build_inventory(report.analysis)
@@ -117,9 +124,9 @@ def inventory(manifest: Path, project_dir: Path | None, catalog: Path | None, ou
 @cli.command()
 @manifest_options
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def validate(manifest: Path, project_dir: Path | None, output_format: str) -> int:
+def validate(manifest: Path, project_dir: Path, output_format: str) -> int:
     """Validate every privacy block in the manifest (and vars.privacy_guard) against the meta contract."""
-    load_settings(project_dir or default_project_dir(manifest), frozenset(REGISTRY))
+    load_settings(project_dir, frozenset(REGISTRY))
     loaded = load_manifest(manifest)
     violations = {
         unique_id: errors for unique_id, node in sorted(loaded.nodes.items()) if (errors := declared_policy(node).errors)
@@ -136,7 +143,7 @@ def validate(manifest: Path, project_dir: Path | None, output_format: str) -> in
 @manifest_options
 @click.option("--catalog", type=PathOption, help="catalog.json: warehouse columns of nodes the YAML does not document.")
 @click.option("--out", type=PathOption, help="Write the proposal to this new file (never overwrites) instead of stdout.")
-def init(manifest: Path, project_dir: Path | None, catalog: Path | None, out: Path | None) -> int:
+def init(manifest: Path, project_dir: Path, catalog: Path | None, out: Path | None) -> int:
     """Propose privacy meta (YAML, for review) for nodes whose personal-looking columns have no class."""
     text = run_init(manifest, project_dir, catalog)
     if out is None:
