@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
@@ -61,3 +62,17 @@ def test_docs_writes_to_the_projects_target_by_default(tmp_path: Path, monkeypat
     assert main(["docs"]) == 0
     assert (root / "target" / "privacy_docs" / "index.html").is_file()
     assert not (root / "models" / "privacy_docs").exists()
+
+
+def test_the_text_report_header_is_a_command_that_runs_as_printed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    root = project(tmp_path / "a folder with spaces")
+    monkeypatch.chdir(root / "models")
+    assert main(["check", "--fail-on", "never"]) == 0
+    first = capsys.readouterr().out
+    header = first.splitlines()[0]
+    assert header.startswith("privacy-guard check --manifest '")
+    argv = shlex.split(header, comments=True)
+    assert argv[:2] == ["privacy-guard", "check"]
+    monkeypatch.chdir(tmp_path)  # elsewhere: the printed command names everything it needs
+    assert main(argv[1:] + ["--fail-on", "never"]) == 0
+    assert capsys.readouterr().out == first

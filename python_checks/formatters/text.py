@@ -6,6 +6,7 @@ seconds for the thousands of findings a first run on a large project produces.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -33,7 +34,11 @@ def render(report: CheckReport, color: bool = False) -> str:
     """The report as text (ANSI colours when `color`); project values are stripped of escape sequences."""
     paint = _painter(color)
     manifest = report.analysis.manifest
-    lines = [f"{paint('privacy-guard check', 'bold')} {clean(manifest.path)} (dbt {clean(manifest.dbt_version)}, manifest v{manifest.schema_version})"]
+    # The header is the command that reproduces the report, pasteable as printed (the rest is a shell comment).
+    rerun = f"--manifest {shlex.quote(clean(manifest.path))}"
+    if report.project_dir is not None:
+        rerun += f" --project-dir {shlex.quote(clean(report.project_dir))}"
+    lines = [f"{paint('privacy-guard check', 'bold')} {rerun}  # dbt {clean(manifest.dbt_version)}, manifest v{manifest.schema_version}"]
     # What the whole check could not see comes first: it qualifies every finding below.
     lines += [paint(f"note: {clean(note.message)}", "yellow") for note in report.analysis.notes if note.node is None]
     if report.state is not None:
