@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 from pathlib import Path
@@ -76,3 +77,54 @@ def test_the_text_report_header_is_a_command_that_runs_as_printed(tmp_path: Path
     monkeypatch.chdir(tmp_path)  # elsewhere: the printed command names everything it needs
     assert main(argv[1:] + ["--fail-on", "never"]) == 0
     assert capsys.readouterr().out == first
+
+
+SCHEMA_YML = """\
+version: 2
+seeds:
+  - name: lookup
+  - name: crm  # line 4
+    columns:
+      - name: email
+sources:
+  - name: app
+    tables:
+      - name: other
+      - name: app_users  # line 11
+"""
+
+
+def located_project(tmp_path: Path) -> Path:
+    builder = ManifestBuilder()
+    builder.node("crm", "seed", columns={"email": None})
+    source = builder.node("app_users", "source", columns={"ip_address": None})
+    builder.sources["source.demo.app.app_users"] = builder.sources.pop(source) | {"unique_id": "source.demo.app.app_users", "patch_path": None, "original_file_path": "models/schema.yml"}
+    builder.node("no_yaml")  # a model no YAML declares: its SQL file
+    builder.nodes["model.demo.no_yaml"]["patch_path"] = None
+    manifest = builder.write(tmp_path)
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "schema.yml").write_text(SCHEMA_YML)
+    return manifest
+
+
+def test_findings_point_at_the_yaml_line_that_declares_the_node(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from python_checks.check import run_check
+    from python_checks.declarations import declaration
+
+    manifest = located_project(tmp_path)
+    report = run_check(manifest)
+    nodes = report.analysis.manifest.nodes
+    located = {uid: str(declaration(nodes[uid], report.project_dir)) for uid in ("seed.demo.crm", "source.demo.app.app_users", "model.demo.no_yaml")}
+    assert located == {"seed.demo.crm": "models/schema.yml:4", "source.demo.app.app_users": "models/schema.yml:11", "model.demo.no_yaml": "models/no_yaml.sql:1"}
+    assert main(["check", "--manifest", str(manifest), "--fail-on", "never"]) == 0
+    text = capsys.readouterr().out
+    assert text.count("at:  models/schema.yml:4") == 1 and text.count("at:  models/schema.yml:11") == 1
+    assert main(["check", "--manifest", str(manifest), "--format", "sarif"]) == 0
+    results = json.loads(capsys.readouterr().out)["runs"][0]["results"]
+    located_in_sarif = {r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]: r.get("relatedLocations", r["locations"])[0]["physicalLocation"] for r in results if r["ruleId"] == "unclassified_personal_data"}
+    assert {uid: (p["artifactLocation"]["uri"], p["region"]["startLine"]) for uid, p in located_in_sarif.items()} == {
+        "seed.demo.crm": ("models/schema.yml", 4),
+        "source.demo.app.app_users": ("models/schema.yml", 11),  # a source's own file is its YAML: the primary location
+    }
+    crm = next(r for r in results if r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == "seed.demo.crm")
+    assert crm["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "models/crm.sql"

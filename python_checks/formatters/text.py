@@ -14,6 +14,7 @@ from rich.color import ColorSystem
 from rich.style import Style
 
 from python_checks.check import CheckReport
+from python_checks.declarations import declaration
 from python_checks.formatters.escaping import terminal as clean
 
 STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -50,6 +51,7 @@ def render(report: CheckReport, color: bool = False) -> str:
     for finding in report.findings:
         lines.append(f"{paint(f'{finding.severity:<8}', STYLES[finding.severity])} {finding.rule:<25} {clean(manifest.nodes[finding.node].name)}: {clean(finding.message)}")
         lines.append(paint(f"{'':<35}fix: {clean(finding.hint)}", "dim"))
+        lines.append(paint(f"{'':<35}at:  {clean(declaration(manifest.nodes[finding.node], report.project_dir))}", "dim"))
     for finding in report.analysis.waived:
         waiver = finding.waiver or {}
         lines.append(
