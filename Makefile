@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DEMO_DIR := examples/demo
 
-.PHONY: setup system-deps demo test test-postgres test-all lint bench bench-tests clean
+.PHONY: setup system-deps demo test test-fast test-postgres test-all lint bench bench-tests clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found" >&2; exit 2; }
@@ -38,6 +38,10 @@ test-postgres: setup
 	$(BIN)/python -m pytest -m postgres tests
 
 test-all: test test-postgres
+
+# The edit loop: no dbt run, no browser (conftest.py fails a test that runs dbt unmarked).
+test-fast: setup
+	$(BIN)/python -m pytest -n 2 -m "not dbt and not browser and not postgres" tests
 
 lint: setup
 	$(BIN)/python -m pytest tests/test_sqlfluff.py

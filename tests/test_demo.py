@@ -25,6 +25,8 @@ import orjson
 import pytest
 from dbt_harness import REPO_ROOT, DbtResult, copy_project, dbt
 
+pytestmark = pytest.mark.dbt  # a real dbt build of the demo
+
 DEMO_DIR = REPO_ROOT / "examples" / "demo"
 DEMO_KEY = "pytest-demo-key-0123456789abcdef"
 PLUGIN_PROFILE = "plugins:\n  - module: python_checks.duckdb_plugin"
