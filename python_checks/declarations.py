@@ -41,9 +41,10 @@ def yaml_path(node: Node) -> str | None:
 def _composed(path: Path) -> yaml.Node | None:
     # compose() keeps positions and never expands aliases, so a hostile file cannot blow up here.
     try:
-        return yaml.compose(read_bounded(path, "properties YAML", MAX_YAML_BYTES).decode("utf-8", errors="replace"), Loader=yaml.SafeLoader)
+        composed: yaml.Node | None = yaml.compose(read_bounded(path, "properties YAML", MAX_YAML_BYTES).decode("utf-8", errors="replace"), Loader=yaml.SafeLoader)
     except (ArtifactError, yaml.YAMLError):
         return None
+    return composed
 
 
 def _items(mapping: yaml.Node | None, key: str) -> list[yaml.Node]:

@@ -22,7 +22,7 @@ from python_checks import governance, provenance
 from python_checks.check import run_check
 from python_checks.findings import severity_rank
 from python_checks.formatters.json import dumps
-from python_checks.loader import ArtifactError, read_json
+from python_checks.loader import read_json
 from python_checks.outputs import replace_folder
 from python_checks.project import TARGET, resolve_artifacts
 from python_checks.settings import Agreement

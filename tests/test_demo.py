@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
-import math
 import subprocess
 import sys
 from collections import Counter, defaultdict
