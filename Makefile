@@ -41,7 +41,7 @@ test-all: test test-postgres
 
 # The edit loop: no dbt run, no browser (conftest.py fails a test that runs dbt unmarked).
 test-fast: setup
-	$(BIN)/python -m pytest -n 2 -m "not dbt and not browser and not postgres" tests
+	$(BIN)/python -m pytest -n 2 -m "not dbt and not browser and not postgres and not install" tests
 
 # ruff (with a complexity ceiling) and mypy --strict, configured in pyproject.toml.
 lint-code: setup
