@@ -142,10 +142,11 @@ def validate(manifest: Path, project_dir: Path, output_format: str) -> int:
 @cli.command()
 @manifest_options
 @click.option("--catalog", type=PathOption, help="catalog.json: warehouse columns of nodes the YAML does not document.")
+@click.option("--database", type=PathOption, help="DuckDB file: column names of the built relations (opened read-only).")
 @click.option("--out", type=PathOption, help="Write the proposal to this new file (never overwrites) instead of stdout.")
-def init(manifest: Path, project_dir: Path, catalog: Path | None, out: Path | None) -> int:
+def init(manifest: Path, project_dir: Path, catalog: Path | None, database: Path | None, out: Path | None) -> int:
     """Propose privacy meta (YAML, for review) for nodes whose personal-looking columns have no class."""
-    text = run_init(manifest, project_dir, catalog)
+    text = run_init(manifest, project_dir, catalog, database)
     if out is None:
         write_output(text, None)
     else:

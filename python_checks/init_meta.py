@@ -16,6 +16,7 @@ import click
 from python_checks.check import Analysis, run_check
 from python_checks.policy import DIRECT_IDENTIFIER, POLICY_TYPES
 from python_checks.rules.unclassified import column_names, personal_pattern
+from python_checks.rules.warehouse import Warehouse
 
 PLACEHOLDER = "TODO"
 #: dbt properties YAML groups nodes by resource type under these keys.
@@ -39,7 +40,7 @@ def _classified(analysis: Analysis, unique_id: str) -> set[str]:
     return {name.lower() for name, column in analysis.policies[unique_id].columns.items() if column.column_class}
 
 
-def proposals(analysis: Analysis) -> list[Proposal]:
+def proposals(analysis: Analysis, warehouse: Warehouse | None = None) -> list[Proposal]:
     """Every seed/source/model/snapshot with personal-looking columns that no YAML classifies, in lineage order.
 
     A column is proposed where it first appears: a model passing on a parent's proposed column
@@ -53,7 +54,8 @@ def proposals(analysis: Analysis) -> list[Proposal]:
         node = analysis.manifest.nodes[unique_id]
         if node.resource_type not in POLICY_TYPES or node.resource_type == "exposure":
             continue
-        known[unique_id] = names = column_names(analysis.sql, analysis.lineage, node, known)
+        names = column_names(analysis.sql, analysis.lineage, node, known)
+        known[unique_id] = names = names | warehouse.column_names(node) if warehouse is not None else names
         inherited = set().union(*(proposed.get(parent, ()) for parent in analysis.lineage.parents[unique_id]))
         personal = sorted(name for name in names - _classified(analysis, unique_id) if pattern.fullmatch(name))
         proposed[unique_id] = frozenset(personal)
@@ -131,7 +133,13 @@ def write_new(text: str, out: Path) -> None:
         raise click.ClickException(f"--out {out}: {error.strerror}") from None
 
 
-def run_init(manifest: Path, project_dir: Path | None, catalog: Path | None) -> str:
-    """The proposal YAML for one manifest."""
+def run_init(manifest: Path, project_dir: Path | None, catalog: Path | None, database: Path | None = None) -> str:
+    """The proposal YAML for one manifest (column names also from the DuckDB file, when given)."""
     report = run_check(manifest, project_dir=project_dir, catalog=catalog)
-    return render(proposals(report.analysis))
+    if database is None:
+        return render(proposals(report.analysis))
+    warehouse = Warehouse(database)
+    try:
+        return render(proposals(report.analysis, warehouse))
+    finally:
+        warehouse.close()

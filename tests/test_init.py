@@ -105,3 +105,19 @@ def test_a_fully_classified_project_gets_an_empty_proposal(tmp_path: Path, capsy
     assert code == 0
     assert yaml.safe_load(out) == {"version": 2}
     assert "nothing to propose" in out
+
+
+def test_column_names_come_from_the_warehouse_when_given(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import duckdb
+
+    builder = ManifestBuilder()
+    builder.node("orders")  # no YAML columns, no SQL: only the warehouse knows its columns
+    manifest = builder.write(tmp_path)
+    database = tmp_path / "db.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("create table main.orders (order_id int, Customer_Email varchar, amount int)")
+    _, without, _ = run_init(capsys, "--manifest", str(manifest))
+    assert yaml.safe_load(without) == {"version": 2}
+    code, out, _ = run_init(capsys, "--manifest", str(manifest), "--database", str(database))
+    assert code == 0
+    assert proposed_columns(yaml.safe_load(out)) == {("models", None, "orders"): ["customer_email"]}
