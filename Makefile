@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DEMO_DIR := examples/demo
 
-.PHONY: setup system-deps demo test test-postgres test-all lint bench bench-tests bench-scale clean
+.PHONY: setup system-deps demo test test-fast test-postgres test-all lint lint-code bench bench-tests bench-scale clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found" >&2; exit 2; }
@@ -28,7 +28,7 @@ system-deps:
 
 # loadfile: a module's one shared dbt build runs on one worker, not once per worker.
 # The postgres-marked tests need a server: `make test-postgres` installs and starts one.
-test: setup system-deps
+test: setup system-deps lint-code
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not postgres" tests
 
 # The same fixture projects on DuckDB and a throwaway PostgreSQL server (tests/postgres_server.py
@@ -39,7 +39,17 @@ test-postgres: setup
 
 test-all: test test-postgres
 
-lint: setup
+# The edit loop: no dbt run, no browser (conftest.py fails a test that runs dbt unmarked).
+test-fast: setup
+	$(BIN)/python -m pytest -n 2 -m "not dbt and not browser and not postgres and not install" tests
+
+# ruff (with a complexity ceiling) and mypy --strict, configured in pyproject.toml.
+lint-code: setup
+	$(BIN)/ruff check python_checks tests scripts bench
+	$(BIN)/mypy
+
+# ... and sqlfluff over the demo's SQL (a test: `make test` runs it with the rest).
+lint: lint-code
 	$(BIN)/python -m pytest tests/test_sqlfluff.py
 
 # Issue 14: whole-process check at 2,000/20,000/50,000 models, cold/warm SQL cache, against

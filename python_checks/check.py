@@ -24,7 +24,8 @@ from python_checks.policy import DIRECT_IDENTIFIER, POLICY_TYPES, QUASI_IDENTIFI
 from python_checks.rules import REGISTRY, Context, Note, Rule
 from python_checks.rules.base import MODEL_TYPES, PACKAGE
 from python_checks.rules.waivers import active_waiver
-from python_checks.settings import Settings, default_project_dir, load_settings
+from python_checks.project import default_project_dir
+from python_checks.settings import Settings, load_settings
 from python_checks.sql_cache import FILE_NAME, SqlCache, analyse_all
 from python_checks.sql_model import ModelSql, RelationIndex, SqlAnalysis, dialect_for
 from python_checks.state import compare_with_base

@@ -1,4 +1,4 @@
-"""The `privacy-guard` command line: `check`, `inventory`, `validate` (and `docs`, added by its module).
+"""The `privacy-guard` command line: `check`, `inventory`, `validate`, `init` (and `docs`, added by its module).
 
 Exit codes: 0 clean, 1 findings at or above --fail-on (or contract violations for `validate`),
 2 bad input -- printed as one line on stderr, never a traceback. Machine-readable formats write
@@ -11,11 +11,12 @@ heavy): `--help` and `check --no-sql` start without them (tests/checks/test_chec
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -24,22 +25,28 @@ from python_checks.formatters import FORMATTERS, renderer
 from python_checks.formatters.escaping import terminal as clean
 from python_checks.loader import ArtifactError
 from python_checks.outputs import write_output
+from python_checks.project import resolve_artifacts
 
 F = TypeVar("F", bound=Callable[..., Any])
-DEFAULT_MANIFEST = Path("target/manifest.json")
 PathOption = click.Path(path_type=Path)
 
 
 def manifest_options(function: F) -> F:
-    """--manifest and --project-dir, shared by every command."""
-    function = click.option(
+    """--manifest and --project-dir, shared by every command; the command gets both resolved."""
+
+    @functools.wraps(function)
+    def resolved(*args: Any, manifest: Path | None, project_dir: Path | None, **kwargs: Any) -> Any:
+        manifest, project_dir = resolve_artifacts(manifest, project_dir)
+        return function(*args, manifest=manifest, project_dir=project_dir, **kwargs)
+
+    with_project = click.option(
         "--project-dir",
         type=PathOption,
-        help="dbt project whose dbt_project.yml holds vars.privacy_guard [default: folder above the manifest's target/, else cwd].",
-    )(function)
-    return click.option(
-        "--manifest", type=PathOption, default=DEFAULT_MANIFEST, show_default=True, help="dbt manifest.json (schema v1-v12)."
-    )(function)
+        help="dbt project whose dbt_project.yml holds vars.privacy_guard [default: the nearest folder with dbt_project.yml at or above the manifest, else the working folder].",
+    )(resolved)
+    return cast(F, click.option(
+        "--manifest", type=PathOption, help="dbt manifest.json (schema v1-v12) [default: target/manifest.json of the dbt project at or above the working folder]."
+    )(with_project))
 
 
 def output_option(function: F) -> F:
@@ -105,7 +112,7 @@ def cli() -> None:
 @click.option("--jobs", type=click.IntRange(min=1), help="Processes analysing uncached SQL [default: every core when 400+ models miss the cache].")
 def check(
     manifest: Path,
-    project_dir: Path | None,
+    project_dir: Path,
     catalog: Path | None,
     run_results: Path | None,
     database: Path | None,
@@ -147,7 +154,7 @@ def check(
 @click.option("--catalog", type=PathOption, help="catalog.json: warehouse columns.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @output_option
-def inventory(manifest: Path, project_dir: Path | None, catalog: Path | None, output_format: str, output: Path | None) -> int:
+def inventory(manifest: Path, project_dir: Path, catalog: Path | None, output_format: str, output: Path | None) -> int:
     """List personal nodes per department and the identifier/QI columns departments share."""
     from python_checks.check import run_check
     from python_checks.formatters.json import dumps
@@ -162,15 +169,15 @@ def inventory(manifest: Path, project_dir: Path | None, catalog: Path | None, ou
 @cli.command()
 @manifest_options
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def validate(manifest: Path, project_dir: Path | None, output_format: str) -> int:
+def validate(manifest: Path, project_dir: Path, output_format: str) -> int:
     """Validate every privacy block in the manifest (and vars.privacy_guard) against the meta contract."""
     from python_checks.formatters.json import dumps
     from python_checks.loader import load_manifest
     from python_checks.policy import declared_policy
     from python_checks.rules import REGISTRY
-    from python_checks.settings import default_project_dir, load_settings
+    from python_checks.settings import load_settings
 
-    load_settings(project_dir or default_project_dir(manifest), frozenset(REGISTRY))
+    load_settings(project_dir, frozenset(REGISTRY))
     loaded = load_manifest(manifest)
     violations = {
         unique_id: errors for unique_id, node in sorted(loaded.nodes.items()) if (errors := declared_policy(node).errors)
@@ -181,6 +188,25 @@ def validate(manifest: Path, project_dir: Path | None, output_format: str) -> in
         lines = [clean(f"{unique_id}: {error}") for unique_id, errors in violations.items() for error in errors]
         write_output("\n".join(lines) + "\n" if lines else f"{len(loaded.nodes)} nodes: privacy meta valid\n", None)
     return 1 if violations else 0
+
+
+@cli.command()
+@manifest_options
+@click.option("--catalog", type=PathOption, help="catalog.json: warehouse columns of nodes the YAML does not document.")
+@click.option("--database", type=PathOption, help="DuckDB file: column names of the built relations (opened read-only).")
+@click.option("--out", type=PathOption, help="Write the proposal to this new file (never overwrites) instead of stdout.")
+def init(manifest: Path, project_dir: Path, catalog: Path | None, database: Path | None, out: Path | None) -> int:
+    """Propose privacy meta (YAML, for review) for nodes whose personal-looking columns have no class."""
+    from python_checks.init_meta import run_init, write_new
+
+    text = run_init(manifest, project_dir, catalog, database)
+    if out is None:
+        write_output(text, None)
+    else:
+        write_new(text, out)
+        click.echo(f"privacy-guard: proposal written to {out}", err=True)
+    return 0
+
 
 
 def main(argv: Sequence[str] | None = None) -> int:

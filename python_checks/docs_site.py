@@ -22,8 +22,9 @@ from python_checks import governance, provenance
 from python_checks.check import run_check
 from python_checks.findings import severity_rank
 from python_checks.formatters.json import dumps
-from python_checks.loader import ArtifactError, read_json
+from python_checks.loader import read_json
 from python_checks.outputs import replace_folder
+from python_checks.project import TARGET, resolve_artifacts
 from python_checks.settings import Agreement
 
 #: The check document, beside the page: the machine-readable half of the docs.
@@ -202,14 +203,14 @@ def write_site(site: Site, out: Path, output_format: str = "html") -> Path:
 
 
 @click.command("docs")
-@click.option("--manifest", type=click.Path(path_type=Path), default=Path("target/manifest.json"), show_default=True, help="dbt manifest.json.")
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder to write the site into (replaced atomically; only an empty folder or an earlier docs output).")
+@click.option("--manifest", type=click.Path(path_type=Path), help="dbt manifest.json [default: target/manifest.json of the dbt project at or above the working folder].")
+@click.option("--out", type=click.Path(path_type=Path), help="Folder to write the site into (replaced atomically; only an empty folder or an earlier docs output) [default: the project's target/privacy_docs].")
 @click.option("--run-results", type=click.Path(path_type=Path), help="run_results.json: latest test results on the cards.")
 @click.option("--catalog", type=click.Path(path_type=Path), help="catalog.json: warehouse columns.")
 @click.option(
     "--project-dir",
     type=click.Path(path_type=Path),
-    help="dbt project whose dbt_project.yml holds vars.privacy_guard [default: folder above the manifest's target/].",
+    help="dbt project whose dbt_project.yml holds vars.privacy_guard [default: folder above the manifest's target/, else the nearest dbt project].",
 )
 @click.option("--format", "output_format", type=click.Choice(["html", "markdown"]), default="html", show_default=True)
 @click.option(
@@ -220,8 +221,8 @@ def write_site(site: Site, out: Path, output_format: str = "html") -> Path:
 )
 @click.option("--database", type=click.Path(path_type=Path), help="DuckDB file with the audit table: runs over time on the History tab.")
 def docs_command(
-    manifest: Path,
-    out: Path,
+    manifest: Path | None,
+    out: Path | None,
     run_results: Path | None,
     catalog: Path | None,
     project_dir: Path | None,
@@ -230,6 +231,8 @@ def docs_command(
     database: Path | None,
 ) -> int:
     """Write the privacy lineage site (index.html + assets, or one markdown file) and the check JSON."""
+    manifest, project_dir = resolve_artifacts(manifest, project_dir)
+    out = out or project_dir / TARGET / "privacy_docs"
     site = load_site(manifest, run_results=run_results, catalog=catalog, project_dir=project_dir, history=list(history), database=database)
     written = write_site(site, out, output_format)
     click.echo(f"privacy-guard: docs written to {written} ({len(site.nodes)} nodes, {len(site.findings)} findings)")

@@ -31,14 +31,14 @@ from python_checks.outputs import write_output
 from python_checks.policy import QUASI_IDENTIFIER
 from python_checks.relation import Relation
 from python_checks.rules import REGISTRY
-from python_checks.settings import default_project_dir, load_settings
+from python_checks.project import resolve_artifacts
+from python_checks.settings import load_settings
 from python_checks.risk import DEFAULT_THRESHOLD, measure_risk
 from python_checks.risk import render_text as render_risk
 from python_checks.simulate import Side, simulate_join
 from python_checks.simulate import render_text as render_simulation
 
 PathOption = click.Path(path_type=Path)
-DEFAULT_MANIFEST = Path("target/manifest.json")
 FORMAT = click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 
 
@@ -63,7 +63,7 @@ def _hierarchy_files(values: tuple[str, ...]) -> dict[str, Path]:
 @click.option("--relation", help="Table or view: name, schema.name or catalog.schema.name.")
 @click.option("--qi", "quasi_identifiers", multiple=True, help="A quasi-identifier column (repeat the option).")
 @click.option("--hierarchy", "hierarchies", multiple=True, help="COLUMN=FILE.csv: the column's ARX hierarchy (one per --qi).")
-@click.option("--manifest", type=PathOption, help="With --model: the dbt manifest.json [default: target/manifest.json].")
+@click.option("--manifest", type=PathOption, help="With --model: the dbt manifest.json [default: target/manifest.json of the dbt project at or above the working folder].")
 @click.option("--model", help="Instead of --relation/--qi/--hierarchy: a dbt model whose QI columns name their hierarchy seed in meta.")
 @click.option("--project-dir", type=PathOption, help="With --model: dbt project whose vars.privacy_guard.default_k applies when the model declares no k.")
 @click.option("--k", type=int, help="Minimum class size [with --model: privacy.k, else default_k].")
@@ -98,10 +98,10 @@ def anonymize_command(
     if model is not None:
         if relation or quasi_identifiers or hierarchies or write_seeds:
             raise ArtifactError("--model: the relation, quasi-identifiers and hierarchies come from the manifest; drop --relation, --qi, --hierarchy and --write-seeds")
-        manifest_path = manifest or DEFAULT_MANIFEST
+        manifest_path, project_dir = resolve_artifacts(manifest, project_dir)
         target = model_target(load_manifest(manifest_path), model)
         if k is None:
-            k = target.k or load_settings(project_dir or default_project_dir(manifest_path), frozenset(REGISTRY)).default_k
+            k = target.k or load_settings(project_dir, frozenset(REGISTRY)).default_k
         relation, columns, seeds, source = target.relation, target.quasi_identifiers, target.seeds, target.name
         loaded = {}
         for column, seed_relation in target.seed_relations.items():

@@ -74,12 +74,6 @@ def _default(key: str) -> Any:
     return contract.definition("project")["properties"][key]["default"]
 
 
-def default_project_dir(manifest_path: Path) -> Path:
-    """The folder above the manifest's `target/`, else the working directory."""
-    parent = manifest_path.resolve().parent
-    return parent.parent if parent.name == "target" else Path.cwd()
-
-
 #: dbt_project.yml is read whole; a project file is a few KB.
 MAX_PROJECT_FILE_BYTES = 10 << 20
 #: Values (keys, items, scalars) dbt_project.yml may expand to: YAML aliases can make a few lines

@@ -8,6 +8,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pytest  # noqa: E402
 
+import dbt_harness  # noqa: E402 -- importable only once the path above is set
 import postgres_server  # noqa: E402
 
 
@@ -17,3 +18,8 @@ def postgres(request: pytest.FixtureRequest) -> postgres_server.PostgresServer:
     server = postgres_server.start()
     request.addfinalizer(server.stop)
     return server
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test (and the module fixtures it sets up first) may run dbt only when marked `dbt`."""
+    dbt_harness.DBT_ALLOWED = item.get_closest_marker("dbt") is not None

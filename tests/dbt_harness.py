@@ -79,8 +79,15 @@ def copy_project(name_or_path: str | Path, tmp_path: Path, profile_extra: str = 
     return target
 
 
+#: Set by conftest.py before each test's set-up: only tests marked `dbt` may run dbt, so
+#: `make test-fast` (-m "not dbt") is honest about never paying for a dbt run.
+DBT_ALLOWED = True
+
+
 def _invocation(project_dir: Path, args: tuple[str, ...], env: dict[str, str] | None) -> dict[str, Any]:
     """Arguments of subprocess.run/Popen for `dbt ARGS` in project_dir."""
+    if not DBT_ALLOWED:
+        pytest.fail(f"dbt {' '.join(args)}: this test runs dbt but is not marked `dbt` (add pytest.mark.dbt)", pytrace=False)
     return {
         "args": [DBT, *args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)],
         "cwd": project_dir,

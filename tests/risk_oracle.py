@@ -101,9 +101,9 @@ def brute_force_optimum(
         if measured["suppressed"] > limit:
             continue
         loss = {
-            "entropy": lambda: non_uniform_entropy(combos, columns, levels, hierarchies),
-            "height": lambda: float(sum(levels)),
-            "discernibility": lambda: float(measured["discernibility"]),
+            "entropy": lambda: non_uniform_entropy(combos, columns, levels, hierarchies),  # noqa: B023 -- called at once, below
+            "height": lambda: float(sum(levels)),  # noqa: B023 -- called at once, below
+            "discernibility": lambda: float(measured["discernibility"]),  # noqa: B023 -- called at once, below
         }[metric]()
         results.append((loss, levels))
     best = min(loss for loss, _ in results)

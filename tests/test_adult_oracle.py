@@ -16,7 +16,6 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -78,7 +77,7 @@ class Case:
             result.append(math.exp(-sum(n / size * math.log(n / size) for n in counts.values())))
         return result
 
-    def recursive_ratio(self, l: int) -> list[float]:
+    def recursive_ratio(self, l: int) -> list[float]:  # noqa: E741 -- the l of l-diversity
         """r1 / (r_l + ... + r_m) per class (inf when the class has fewer than l values)."""
         result = []
         for counts in self.classes:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
-import math
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -24,6 +23,8 @@ import duckdb
 import orjson
 import pytest
 from dbt_harness import REPO_ROOT, DbtResult, copy_project, dbt
+
+pytestmark = pytest.mark.dbt  # a real dbt build of the demo
 
 DEMO_DIR = REPO_ROOT / "examples" / "demo"
 DEMO_KEY = "pytest-demo-key-0123456789abcdef"

@@ -46,7 +46,7 @@ def public_macros() -> set[str]:
     """Names of the package's public macros and tests (not `_private`, not adapter bodies)."""
     names = set()
     for path in (REPO_ROOT / "macros").rglob("*.sql"):
-        for kind, name in re.findall(r"\{%-?\s*(macro|test)\s+([a-z][a-z0-9_]*)\s*\(", path.read_text()):
+        for _kind, name in re.findall(r"\{%-?\s*(macro|test)\s+([a-z][a-z0-9_]*)\s*\(", path.read_text()):
             if not re.match(r"^(default|[a-z]+)__", name):
                 names.add(name)
     return names

@@ -23,6 +23,8 @@ import pytest
 from dbt_harness import REPO_ROOT, dbt, write_profile
 from test_demo import DEMO_KEY, build_demo
 
+pytestmark = pytest.mark.dbt  # sqlfluff's dbt templater runs dbt in-process
+
 SQLFLUFF = str(Path(sys.executable).with_name("sqlfluff"))
 PACKAGE_MODELS = REPO_ROOT / "models"
 PACKAGE_LINT_PROJECT = """\

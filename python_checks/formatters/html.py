@@ -119,8 +119,8 @@ def _ordered_layers(layer: dict[str, int], edges: list[tuple[str, str]], initial
                 current = {uid: i for i, uid in enumerate(layers[index])}
 
                 def barycenter(uid: str) -> float:
-                    linked = neighbours[direction][uid]
-                    return sum(where[n] for n in linked) / len(linked) if linked else where[uid]
+                    linked = neighbours[direction][uid]  # noqa: B023 -- called within this iteration
+                    return sum(where[n] for n in linked) / len(linked) if linked else where[uid]  # noqa: B023 -- called within this iteration
 
                 layers[index].sort(key=lambda uid: (barycenter(uid), current[uid]))
     return layers

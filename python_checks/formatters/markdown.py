@@ -42,7 +42,7 @@ def mermaid(site: Site) -> str:
     combined = [ids[uid] for uid, view in sorted(site.nodes.items()) if len(view.entry["departments"]) > 1]
     if combined:
         lines.append(f"  class {','.join(combined)} combined")
-    for i, department in enumerate(departments):
+    for i in range(len(departments)):
         lines.append(f"  classDef dept_{i} fill:{PALETTE[i % len(PALETTE)]}33,stroke:{PALETTE[i % len(PALETTE)]}")
     lines.append("  classDef combined fill:#ffffff,stroke:#7a4bb7,stroke-width:2px")
     return "\n".join(lines + styles)

@@ -1,7 +1,7 @@
 """SARIF 2.1.0, so code-scanning UIs (GitHub, GitLab, IDEs) show findings on the model's files.
 
 Each result points at the node's SQL (`original_file_path`) and, as a related location, at the
-YAML where its policy is declared (`patch_path`); both relative to the dbt project root.
+YAML entry (file and line) where its policy is declared; both relative to the dbt project root.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 
 from python_checks import __version__
 from python_checks.check import CheckReport
+from python_checks.declarations import declaration
 from python_checks.formatters.escaping import uri_path
 from python_checks.formatters.json import dumps
 
@@ -19,13 +20,8 @@ LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 ROOT = "PROJECTROOT"
 
 
-def _location(path: str) -> dict[str, Any]:
-    return {"physicalLocation": {"artifactLocation": {"uri": uri_path(path), "uriBaseId": ROOT}, "region": {"startLine": 1}}}
-
-
-def _yaml_path(patch_path: str | None) -> str | None:
-    # dbt writes `package://models/schema.yml`.
-    return patch_path.split("://", 1)[-1] if patch_path else None
+def _location(path: str, line: int = 1) -> dict[str, Any]:
+    return {"physicalLocation": {"artifactLocation": {"uri": uri_path(path), "uriBaseId": ROOT}, "region": {"startLine": line}}}
 
 
 def _notification(node: str | None, message: str) -> dict[str, Any]:
@@ -43,7 +39,8 @@ def document(report: CheckReport) -> dict[str, Any]:
     results = []
     for finding in [*report.findings, *report.analysis.waived]:
         node = nodes[finding.node]
-        yaml_path = _yaml_path(node.patch_path)
+        declared = declaration(node, report.project_dir)
+        own_file = node.original_file_path or declared.path
         result: dict[str, Any] = {
             "ruleId": finding.rule,
             "ruleIndex": index[finding.rule],
@@ -51,7 +48,7 @@ def document(report: CheckReport) -> dict[str, Any]:
             "message": {"text": f"{finding.message}. Fix: {finding.hint}"},
             "locations": [
                 {
-                    **_location(node.original_file_path or yaml_path or ""),
+                    **(_location(declared.path, declared.line) if own_file == declared.path else _location(own_file)),
                     "logicalLocations": [{"fullyQualifiedName": node.unique_id, "kind": "module"}],
                 }
             ],
@@ -67,8 +64,8 @@ def document(report: CheckReport) -> dict[str, Any]:
                     "justification": f"{waiver['reason']} (approved by {waiver['approved_by']}, expires {waiver['expires']})",
                 }
             ]
-        if yaml_path and yaml_path != node.original_file_path:
-            result["relatedLocations"] = [{"id": 1, **_location(yaml_path), "message": {"text": "privacy policy declared here"}}]
+        if declared.path != own_file:
+            result["relatedLocations"] = [{"id": 1, **_location(declared.path, declared.line), "message": {"text": "privacy policy declared here"}}]
         results.append(result)
     run: dict[str, Any] = {
         "tool": {

@@ -6,6 +6,7 @@ seconds for the thousands of findings a first run on a large project produces.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -13,6 +14,7 @@ from rich.color import ColorSystem
 from rich.style import Style
 
 from python_checks.check import CheckReport
+from python_checks.declarations import declaration
 from python_checks.formatters.escaping import terminal as clean
 
 STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -33,7 +35,11 @@ def render(report: CheckReport, color: bool = False) -> str:
     """The report as text (ANSI colours when `color`); project values are stripped of escape sequences."""
     paint = _painter(color)
     manifest = report.analysis.manifest
-    lines = [f"{paint('privacy-guard check', 'bold')} {clean(manifest.path)} (dbt {clean(manifest.dbt_version)}, manifest v{manifest.schema_version})"]
+    # The header is the command that reproduces the report, pasteable as printed (the rest is a shell comment).
+    rerun = f"--manifest {shlex.quote(clean(manifest.path))}"
+    if report.project_dir is not None:
+        rerun += f" --project-dir {shlex.quote(clean(report.project_dir))}"
+    lines = [f"{paint('privacy-guard check', 'bold')} {rerun}  # dbt {clean(manifest.dbt_version)}, manifest v{manifest.schema_version}"]
     # What the whole check could not see comes first: it qualifies every finding below.
     lines += [paint(f"note: {clean(note.message)}", "yellow") for note in report.analysis.notes if note.node is None]
     if report.state is not None:
@@ -45,6 +51,7 @@ def render(report: CheckReport, color: bool = False) -> str:
     for finding in report.findings:
         lines.append(f"{paint(f'{finding.severity:<8}', STYLES[finding.severity])} {finding.rule:<25} {clean(manifest.nodes[finding.node].name)}: {clean(finding.message)}")
         lines.append(paint(f"{'':<35}fix: {clean(finding.hint)}", "dim"))
+        lines.append(paint(f"{'':<35}at:  {clean(declaration(manifest.nodes[finding.node], report.project_dir))}", "dim"))
     for finding in report.analysis.waived:
         waiver = finding.waiver or {}
         lines.append(

@@ -135,9 +135,9 @@ def direct_identifier_join(context: Context, threshold: float | None) -> Iterato
             basis = "join condition"
         else:
             owners: dict[str, set[str]] = {}
-            for parent in context.parents(unique_id):
-                for column in parent.raw_identifiers():
-                    owners.setdefault(column, set()).update(parent.departments)
+            for parent_policy in context.parents(unique_id):
+                for column in parent_policy.raw_identifiers():
+                    owners.setdefault(column, set()).update(parent_policy.departments)
             linked = {column for column, owner_departments in owners.items() if len(owner_departments) >= 2}
             basis = "shared column names (an exposure has no SQL)" if context.node(unique_id).resource_type == "exposure" else "shared column names (SQL not analysed)"
         if linked:

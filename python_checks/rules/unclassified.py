@@ -10,13 +10,16 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from fnmatch import translate
 from pathlib import Path
 
+from python_checks.graph import Lineage
 from python_checks.loader import Node
 from python_checks.policy import POLICY_TYPES
 from python_checks.rules.base import Context, Issue, node_label, rule
+from python_checks.settings import Settings
+from python_checks.sql_joins import ModelSql
 
 #: A seed's header is on its first line; reading more would read data.
 _HEADER_BYTES = 65536
@@ -37,17 +40,24 @@ def _seed_header(node: Node) -> list[str]:
     return [name.strip().lower() for name in next(csv.reader(io.StringIO(first[0])), [])] if first else []
 
 
-def _column_names(context: Context, node: Node, known: dict[str, frozenset[str]]) -> frozenset[str]:
+def column_names(sql_by_node: Mapping[str, ModelSql], lineage: Lineage, node: Node, known: dict[str, frozenset[str]]) -> frozenset[str]:
+    """A node's column names (lower case) from catalog, YAML, seed header and compiled SQL; `known`
+    holds those of its parents (computed first, in lineage order) for columns a model passes through."""
     names = set(node.observed_columns or ()) | {str(name).lower() for name in node.documented_columns} | set(_seed_header(node))
-    sql = context.sql.get(node.unique_id)
+    sql = sql_by_node.get(node.unique_id)
     if sql is not None and sql.note is None:
         names.update(sql.outputs)
         for parent in sql.passthrough:
             names.update(known.get(parent, ()))
     elif node.resource_type in ("model", "snapshot") and not names:
-        for parent in context.lineage.parents[node.unique_id]:
+        for parent in lineage.parents[node.unique_id]:
             names.update(known.get(parent, ()))
     return frozenset(names)
+
+
+def personal_pattern(settings: Settings) -> re.Pattern[str]:
+    """One regex for `personal_column_patterns` (whole, case-insensitive names; matches nothing when empty)."""
+    return re.compile("|".join(translate(p.lower()) for p in settings.personal_column_patterns) or "(?!)")
 
 
 def _has_privacy_meta(node: Node) -> bool:
@@ -63,7 +73,7 @@ def _has_privacy_meta(node: Node) -> bool:
 )
 def unclassified_personal_data(context: Context, threshold: float | None) -> Iterator[Issue]:
     """Reported where the columns first appear (not again on the undeclared models that pass them on)."""
-    pattern = re.compile("|".join(translate(p.lower()) for p in context.settings.personal_column_patterns) or "(?!)")
+    pattern = personal_pattern(context.settings)
     known: dict[str, frozenset[str]] = {}
     flagged: dict[str, list[str]] = {}
     nodes = context.manifest.nodes
@@ -81,7 +91,7 @@ def unclassified_personal_data(context: Context, threshold: float | None) -> Ite
                     {"undeclared_parents": {parent: flagged[parent] for parent in undeclared}},
                 )
             continue
-        known[unique_id] = names = _column_names(context, node, known)
+        known[unique_id] = names = column_names(context.sql, context.lineage, node, known)
         matched = sorted(name for name in names if pattern.fullmatch(name))
         if not matched:
             continue

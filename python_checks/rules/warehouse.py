@@ -53,6 +53,16 @@ class Warehouse:
             return int(row[0] or 0), int(row[1] or 0)
         return error
 
+    def column_names(self, node: Node) -> frozenset[str]:
+        """The relation's column names (lower case); empty when it is not in the file."""
+        for relation in self._relations(node):
+            try:
+                described = self._connection.execute(f"select * from {relation} limit 0").description or []
+            except duckdb.Error:
+                continue
+            return frozenset(str(column[0]).lower() for column in described)
+        return frozenset()
+
     def expired_rows(self, node: Node, date_column: str, days: int, as_of: dt.date) -> tuple[int, int] | str:
         """(rows older than `days` before as_of, all rows), or why it could not be counted."""
         template = (

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-from manifest_builder import ManifestBuilder, findings, pairs
+from manifest_builder import ManifestBuilder, pairs
 
 from python_checks.check import NO_COMPILED_SQL, PYTHON_MODEL
 from python_checks.cli import cli

@@ -1,0 +1,88 @@
+"""Where a node's privacy policy is declared: the YAML file and line (found with a line-aware
+YAML composer), else the node's own file. Paths are relative to the project the node came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from python_checks.loader import ArtifactError, Node, read_bounded
+
+#: The key of each resource type in a dbt properties YAML.
+SECTIONS = {"model": "models", "seed": "seeds", "snapshot": "snapshots", "source": "sources", "exposure": "exposures"}
+#: Properties files are a few KB; a larger one is not read for a line number.
+MAX_YAML_BYTES = 10 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """A file relative to the project root, and the 1-based line (1 when no better one is known)."""
+
+    path: str
+    line: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+def yaml_path(node: Node) -> str | None:
+    """The properties YAML of a node: dbt's `patch_path` (`package://models/schema.yml`), or a source's own file."""
+    if node.patch_path:
+        return node.patch_path.split("://", 1)[-1]
+    if node.resource_type == "source" and node.original_file_path.endswith((".yml", ".yaml")):
+        return node.original_file_path
+    return None
+
+
+@lru_cache(maxsize=512)
+def _composed(path: Path) -> yaml.Node | None:
+    # compose() keeps positions and never expands aliases, so a hostile file cannot blow up here.
+    try:
+        composed: yaml.Node | None = yaml.compose(read_bounded(path, "properties YAML", MAX_YAML_BYTES).decode("utf-8", errors="replace"), Loader=yaml.SafeLoader)
+    except (ArtifactError, yaml.YAMLError):
+        return None
+    return composed
+
+
+def _items(mapping: yaml.Node | None, key: str) -> list[yaml.Node]:
+    if not isinstance(mapping, yaml.MappingNode):
+        return []
+    for key_node, value in mapping.value:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key and isinstance(value, yaml.SequenceNode):
+            return list(value.value)
+    return []
+
+
+def _named(items: list[yaml.Node], name: str) -> yaml.Node | None:
+    for item in items:
+        if isinstance(item, yaml.MappingNode):
+            for key_node, value in item.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value == "name" and isinstance(value, yaml.ScalarNode) and value.value == name:
+                    return item
+    return None
+
+
+def _line(root: yaml.Node | None, node: Node) -> int | None:
+    section = SECTIONS.get(node.resource_type)
+    if section is None:
+        return None
+    items = _items(root, section)
+    if node.resource_type == "source":
+        parts = node.unique_id.split(".")  # source.<package>.<source name>.<table>
+        items = _items(_named(items, parts[2]), "tables") if len(parts) > 3 else []
+    found = _named(items, node.name)
+    return found.start_mark.line + 1 if found is not None else None
+
+
+def declaration(node: Node, project_dir: Path | None) -> Declaration:
+    """The YAML entry that declares the node; line 1 of that YAML when the entry is not found; the node's own file without YAML."""
+    yaml_file = yaml_path(node)
+    root = Path(node.root_path) if node.root_path else project_dir
+    if yaml_file and root is not None:
+        line = _line(_composed((root / yaml_file).resolve()), node)
+        if line is not None:
+            return Declaration(yaml_file, line)
+    return Declaration(yaml_file or node.original_file_path)
