@@ -185,7 +185,8 @@ def risk_command(
     if model is not None:
         if relation or quasi_identifiers or privacy_unit:
             raise ArtifactError("--model: the relation, quasi-identifiers and privacy unit come from the manifest; drop --relation, --qi and --privacy-unit")
-        target = risk_target(manifest or DEFAULT_MANIFEST, project_dir, model)
+        manifest_path, project_dir = resolve_artifacts(manifest, project_dir)
+        target = risk_target(manifest_path, project_dir, model)
         relation, quasi_identifiers, privacy_unit = target.relation, tuple(target.quasi_identifiers), target.privacy_unit
         threshold = target.threshold if threshold is None else threshold
     elif relation is None or not quasi_identifiers:

@@ -19,7 +19,7 @@ from python_checks.loader import Node
 from python_checks.policy import POLICY_TYPES
 from python_checks.rules.base import Context, Issue, node_label, rule
 from python_checks.settings import Settings
-from python_checks.sql_joins import ModelSql
+from python_checks.sql_model import ModelSql
 
 #: A seed's header is on its first line; reading more would read data.
 _HEADER_BYTES = 65536
