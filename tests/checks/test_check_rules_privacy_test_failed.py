@@ -20,6 +20,8 @@ from python_checks.check import run_check
 from python_checks.docs_site import build_site
 from python_checks.formatters import html
 
+pytestmark = pytest.mark.dbt  # every test reads a real dbt build
+
 FIXTURE = "privacy_tests_failing"
 EXPLAINED = {"k_anonymity", "l_diversity", "t_closeness", "min_cell_size", "reidentification_risk"}
 
