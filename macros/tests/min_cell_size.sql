@@ -4,7 +4,8 @@
   nobody) pass. Count columns default to the built relation's columns named n, cnt, count, n_*,
   *_count or *_cnt.
   With `cells` (the dimension columns of a release not yet aggregated) the test counts each cell
-  itself: one GROUP BY over `cells` counting distinct privacy units (people), else rows.
+  itself: one GROUP BY over `cells` counting distinct privacy units (people), else rows. Every such
+  cell is published, so one whose rows all have a NULL unit (0 people) fails like any small cell.
 -#}
 {% test min_cell_size(model, k=none, count_column=none, cells=none, privacy_unit=none) %}
   {{ return(adapter.dispatch('test_min_cell_size', 'privacy_guard')(model, k, count_column, cells, privacy_unit)) }}
@@ -24,7 +25,7 @@ select 'k' as measure, {{ k }} as threshold, {{ privacy_guard._string_literal('p
   {{ size }} as cell_count
 from {{ model }}
 group by {{ privacy_guard._columns_sql(privacy_guard._as_list(cells)) }}
-having {{ size }} > 0 and {{ size }} < {{ k }}
+having {{ size }} < {{ k }}
   {%- else -%}
   {%- if count_column is none -%}
     {%- set count_columns = [] -%}
