@@ -34,7 +34,7 @@ test: setup system-deps lint-code
 # The same fixture projects on DuckDB and a throwaway PostgreSQL server (tests/postgres_server.py
 # starts it with initdb + pg_ctl in a temp dir and stops it when the session ends, pass or fail).
 test-postgres: setup
-	bash scripts/install_postgres.sh
+	bash scripts/install_system_deps.sh postgres
 	$(BIN)/python -m pytest -m postgres tests
 
 test-all: test test-postgres

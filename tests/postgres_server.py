@@ -22,7 +22,7 @@ import psycopg2
 
 def _bin(name: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    assert found, f"no PostgreSQL {name}: run scripts/install_postgres.sh (make test-postgres does)"
+    assert found, f"no PostgreSQL {name}: run scripts/install_system_deps.sh postgres (make test-postgres does)"
     return found[-1]
 
 
