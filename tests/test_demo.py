@@ -273,7 +273,7 @@ def test_service_insights_counts_are_exact_and_averages_only_noised(demo: DemoBu
 
 def test_privacy_check_flags_exactly_the_planted_model(demo: DemoBuild) -> None:
     """The lineage check (issue 3) on this build: every error is on the planted model, and it gets
-    each category README.md lists for it, and nothing else is reported."""
+    each category docs/demo.md lists for it, and nothing else is reported."""
     target = demo.project / "target"
     proc = subprocess.run(
         [

@@ -1,4 +1,4 @@
-"""The JSON document (schema in ARCHITECTURE.md and README.md)."""
+"""The JSON document (schema in docs/json-and-sarif.md)."""
 
 from __future__ import annotations
 
