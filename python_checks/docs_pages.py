@@ -1,9 +1,9 @@
 """The generated sections of the docs/ pages, each between marker comments.
 
 Where a source of truth exists, the reference is rendered from it: the meta contract's tables from
-the JSON Schema (`contract_docs`), the rule table from the rule registry (`rule_docs`). Run
-`python -m python_checks.docs_pages` after changing one; tests/test_docs_pages.py fails while a
-page differs from a fresh rendering.
+its JSON Schema (`contract_docs`), the rule table from the rule registry (`rule_docs`), the JSON
+document's keys from its JSON Schema (`report_docs`). Run `python -m python_checks.docs_pages`
+after changing one; tests/test_docs_pages.py fails while a page differs from a fresh rendering.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from python_checks import contract_docs, rule_docs
+from python_checks import contract_docs, report_docs, rule_docs
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,6 +58,7 @@ class Generated:
 SECTIONS = (
     Generated("meta-contract.md", "meta contract", contract_docs.render),
     Generated("rules.md", "rule table", rule_docs.render),
+    Generated("json-and-sarif.md", "JSON document", report_docs.render),
 )
 
 
