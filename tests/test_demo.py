@@ -20,9 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import jsonschema
 import orjson
 import pytest
 from dbt_harness import REPO_ROOT, DbtResult, copy_project, dbt
+
+from python_checks import report_docs
 
 pytestmark = pytest.mark.dbt  # a real dbt build of the demo
 
@@ -288,7 +291,9 @@ def test_privacy_check_flags_exactly_the_planted_model(demo: DemoBuild) -> None:
         timeout=300,
     )
     assert proc.returncode == 1, proc.stderr[-2000:]
-    findings = orjson.loads(proc.stdout)["findings"]
+    document = orjson.loads(proc.stdout)
+    jsonschema.validate(document, report_docs.schema(), cls=jsonschema.Draft202012Validator)  # docs/json-and-sarif.md's schema
+    findings = document["findings"]
     errors = {(f["rule"], f["node"]) for f in findings if f["severity"] == "error"}
     planted = f"model.privacy_guard_demo.{PLANTED}"
     # The staging models publish the raw e-mail (and name, SSN, employee id) next to its pseudonym,
