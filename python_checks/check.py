@@ -354,7 +354,7 @@ class CheckReport:
         }
 
     def to_document(self) -> dict[str, Any]:
-        """The JSON document of `privacy-guard check --format json` (schema in ARCHITECTURE.md)."""
+        """The JSON document of `privacy-guard check --format json` (schema: schema/check_report.schema.json)."""
         manifest = self.analysis.manifest
         document: dict[str, Any] = {
             "version": DOCUMENT_VERSION,

@@ -6,7 +6,7 @@ is written into the work tree:
 - the demo's models, after a real build (drop_direct_identifiers reads the built columns);
 - the package's own models/, in a throw-away project that installs the package and enables them
   (a consumer's project sees them disabled, and sqlfluff cannot lint a disabled node).
-Macro files are not linted: a file of `{% macro %}` blocks renders to no SQL (see README.md, "Lint").
+Macro files are not linted: a file of `{% macro %}` blocks renders to no SQL (see docs/demo.md, "Lint").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The JSON document (schema in ARCHITECTURE.md and README.md)."""
+"""The JSON document (schema: python_checks/schema/check_report.schema.json)."""
 
 from __future__ import annotations
 
