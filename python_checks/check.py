@@ -30,8 +30,6 @@ from python_checks.sql_cache import FILE_NAME, SqlCache, analyse_all
 from python_checks.sql_model import ModelSql, RelationIndex, SqlAnalysis, dialect_for
 from python_checks.state import compare_with_base
 
-#: Findings of these rules mark the edges into their node as flagged (the risky combinations).
-JOIN_RULES = frozenset({"cross_department_join", "quasi_identifier_linkage", "direct_identifier_join", "join_key_linkage"})
 DOCUMENT_VERSION = 1
 
 
@@ -74,7 +72,7 @@ class Analysis:
 
     def edges(self) -> list[dict[str, Any]]:
         """Every lineage edge, with whether it crosses departments, its join columns and whether it is flagged."""
-        flagged_targets = {finding.node for finding in self.findings if finding.rule in JOIN_RULES}
+        flagged_targets = {finding.node for finding in self.findings if REGISTRY[finding.rule].join_rule}
         edges = []
         for source, target in self.lineage.edges():
             crossing = target in self.meetings and self.policies[source].personal and bool(self.policies[source].departments)
@@ -268,11 +266,9 @@ def _analyse(manifest_path: Path, options: CheckOptions, settings: Settings, as_
                 status[rule.id] = f"skipped: needs --{rule.requires.replace('_', '-')}"
                 continue
             status[rule.id] = "ran"
-            threshold = setting.threshold if setting.threshold is not None else rule.threshold
             severity = rule.severity_in(settings)
             findings.extend(
-                Finding(rule.id, rule.category, severity, issue.node, issue.message, issue.evidence, rule.hint)
-                for issue in rule.check(context, threshold)
+                Finding(rule.id, rule.category, severity, issue.node, issue.message, issue.evidence, rule.hint) for issue in rule.run(context)
             )
     finally:
         if warehouse is not None:
@@ -410,7 +406,7 @@ def run_check(
     settings_dir = Path(project_dir) if project_dir is not None else default_project_dir(manifest_path)
     if not settings_dir.is_dir():
         raise ArtifactError(f"project dir {settings_dir}: not a directory")
-    settings = load_settings(settings_dir, frozenset(REGISTRY))
+    settings = load_settings(settings_dir, REGISTRY)
     options = CheckOptions(
         catalog=_optional_path(catalog),
         run_results=_optional_path(run_results),

@@ -177,7 +177,7 @@ def validate(manifest: Path, project_dir: Path, output_format: str) -> int:
     from python_checks.rules import REGISTRY
     from python_checks.settings import load_settings
 
-    load_settings(project_dir, frozenset(REGISTRY))
+    load_settings(project_dir, REGISTRY)
     loaded = load_manifest(manifest)
     violations = {
         unique_id: errors for unique_id, node in sorted(loaded.nodes.items()) if (errors := declared_policy(node).errors)

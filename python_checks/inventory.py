@@ -16,7 +16,7 @@ LINKING_CLASSES = (DIRECT_IDENTIFIER, QUASI_IDENTIFIER)
 
 def build_inventory(analysis: Analysis) -> dict[str, Any]:
     """{departments: {dept: {nodes: {id: {class: [columns]}}}}, shared_columns: [...], unassigned: [...]}."""
-    departments: dict[str, dict[str, dict[str, list[str]]]] = {}
+    departments: dict[str, dict[str, dict[str, dict[str, list[str]]]]] = {}
     owners: dict[tuple[str, str], dict[str, set[str]]] = {}
     unassigned = []
     for unique_id in analysis.lineage.order:

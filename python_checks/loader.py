@@ -423,8 +423,10 @@ def _read_split(data: bytes, path: Path, collect: Callable[[str, str, Any], None
         document = orjson.loads(skeleton)
     except orjson.JSONDecodeError:
         raise _Unsplittable("document") from None
+    if not isinstance(document, dict):
+        raise _Unsplittable("document")
     for section in _SECTIONS:
-        emptied = document.get(section) if isinstance(document, dict) else None
+        emptied = document.get(section)
         if (emptied is not None or section != "exposures") and (emptied != {} or len(_SECTION_START[section].findall(skeleton)) != 1):
             raise _Unsplittable(section)
     return document

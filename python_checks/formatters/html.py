@@ -145,7 +145,7 @@ def layout(labels: dict[str, tuple[str, str]], edges: list[tuple[str, str]]) -> 
     pitch = NODE_HEIGHT + ROW_GAP
     tallest = max((len(column) for column in columns), default=0)
     boxes: dict[str, Box] = {}
-    x = MARGIN
+    x: float = MARGIN
     for column in columns:
         width = max(box_width(*labels[uid]) for uid in column)
         top = MARGIN + (tallest - len(column)) * pitch / 2  # centre short columns
