@@ -450,8 +450,12 @@ def _section_of(unique_id: str) -> str:
     return {"source": "sources", "exposure": "exposures"}.get(unique_id.split(".", 1)[0], "nodes")
 
 
-def load_manifest(path: Path) -> Manifest:
-    """Read manifest.json; raises ArtifactError for anything that is not a usable dbt manifest."""
+def load_manifest(path: Path, *, streaming: bool = True) -> Manifest:
+    """Read manifest.json; raises ArtifactError for anything that is not a usable dbt manifest.
+
+    `streaming` reads nodes, sources and exposures entry by entry (_read_split) and falls back to
+    the whole-document parse for anything unusual; False reads the document whole (the same result:
+    tests/checks/test_check_loader_streaming.py)."""
     what = "manifest"
     data = _read_bytes(path, what)
     nodes: dict[str, Node] = {}
@@ -472,6 +476,8 @@ def load_manifest(path: Path) -> Manifest:
             nodes[unique_id] = _node(unique_id, entry, path, section)
 
     try:
+        if not streaming:
+            raise _Unsplittable("streaming off")
         document = _read_split(data, path, collect)
     except (_Unsplittable, ArtifactError):
         # Not a manifest as dbt writes it (or a bad one): read it whole, which reports any
