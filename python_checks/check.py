@@ -202,7 +202,7 @@ def _sql_notes(sql: dict[str, ModelSql]) -> list[Note]:
 @contextmanager
 def _no_cyclic_gc() -> Iterator[None]:
     # The check allocates millions of small objects and frees almost none before it ends, so the
-    # cyclic collector's passes find nothing and cost ~40% of the run on a large manifest.
+    # cyclic collector's passes find nothing and only cost time (bench/bench_design_choices.py).
     enabled = gc.isenabled()
     gc.disable()
     try:

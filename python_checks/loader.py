@@ -1,10 +1,10 @@
 """Read dbt artifacts (manifest.json v1-v12, catalog.json, run_results.json) into small dataclasses.
 
 Plain `orjson` plus hand-picked fields instead of a full pydantic model of the manifest: the
-check needs ~15 fields per node, and a validating model of the whole manifest costs ~5x the time
-and memory of the JSON parse itself. manifest.json is read entry by entry (one node's objects
-alive at a time; see _section_entries), which keeps the peak at a third of json.load's instead of
-1.6x for a whole-document parse. Every way an artifact can be unusable (missing, a directory,
+check needs a few fields per node, and a validating model of the whole manifest costs several
+times the time and memory of the JSON parse itself. manifest.json is read entry by entry (one
+node's objects alive at a time; see _section_entries), which keeps the peak memory far below a
+whole-document parse's (bench/bench_design_choices.py). Every way an artifact can be unusable (missing, a directory,
 empty, truncated, an unknown schema version, a key of the wrong type) becomes an `ArtifactError`
 naming the file, which the CLI prints as one line with exit code 2.
 """
@@ -349,7 +349,7 @@ def _section_entries(data: bytes, view: memoryview, section: str, found: re.Matc
     """[start, end] of the section's object in `data` and its entries, each parsed on its own.
 
     Parsing entry by entry keeps one entry's objects alive at a time instead of the whole
-    document's (orjson's parse of a whole 110 MB manifest peaks at 1.6x json.load's memory);
+    document's (peak memory: bench/bench_design_choices.py);
     the caller converts each entry to a dataclass and drops it. The entries are produced lazily,
     so `end` is only known (filled into the list) once the iterator is exhausted.
     """

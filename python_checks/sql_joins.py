@@ -5,7 +5,7 @@ ephemeral model) and is cached by (SQL, dialect): an unchanged model costs nothi
 time (e.g. in pull-request mode, where the base manifest is checked too). Mapping relation names
 to dbt nodes is the caller's job (`sql_model.RelationIndex`), because it depends on the manifest, not the SQL.
 
-No `sqlglot.optimizer.qualify`: it costs ~4 ms per model against ~1.6 ms for parse + walk, and
+No `sqlglot.optimizer.qualify`: it costs more than parse + walk together (bench/bench_design_choices.py), and
 the only thing it would add is the owner of an unqualified column in a multi-table SELECT, which
 this module answers conservatively ("any of the selected relations") instead.
 """
