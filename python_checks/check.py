@@ -11,7 +11,7 @@ import datetime as dt
 import gc
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 from python_checks import __version__
 from python_checks.findings import SEVERITIES, Finding, severity_rank
 from python_checks.graph import Lineage
-from python_checks.loader import EMPTY_RUN, ArtifactError, Manifest, Node, load_catalog, load_manifest, load_run_results
+from python_checks.loader import EMPTY_RUN, ArtifactError, Manifest, Node, RunResults, load_catalog, load_manifest, load_run_results
 from python_checks.policy import DIRECT_IDENTIFIER, POLICY_TYPES, QUASI_IDENTIFIER, NodePolicy, Refine, propagate
 from python_checks.rules import REGISTRY, Context, Note, Rule
 from python_checks.rules.base import MODEL_TYPES, PACKAGE
@@ -69,6 +69,8 @@ class Analysis:
     waived: list[Finding] = field(default_factory=list)
     #: Models whose SQL was analysed in this run, i.e. not found in the on-disk cache.
     sql_analysed: int = 0
+    #: The last run's results, when given (`--run-results`).
+    run_results: RunResults | None = None
 
     def edges(self) -> list[dict[str, Any]]:
         """Every lineage edge, with whether it crosses departments, its join columns and whether it is flagged."""
@@ -281,7 +283,56 @@ def _analyse(manifest_path: Path, options: CheckOptions, settings: Settings, as_
             active.append(finding)
         else:
             waived.append(replace(finding, waiver=waiver))
-    return Analysis(manifest, settings, lineage, policies, sql, active, context.notes, context.meetings, status, waived, options.sql_cache.analysed - analysed_before)
+    return Analysis(
+        manifest, settings, lineage, policies, sql, active, context.notes, context.meetings, status, waived, options.sql_cache.analysed - analysed_before, run_results
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnEntry:
+    """One column of a node entry: its effective class, hierarchy and protection."""
+
+    column_class: str | None
+    hierarchy: str | None
+    protection: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"class": self.column_class, "hierarchy": self.hierarchy, "protection": self.protection}
+
+
+@dataclass(frozen=True, slots=True)
+class NodeEntry:
+    """A node's effective policy as the report states it (the JSON document's `nodes` entry, the docs site's card)."""
+
+    name: str
+    resource_type: str
+    package: str
+    original_file_path: str
+    patch_path: str | None
+    personal: bool
+    #: The `privacy` block as written ({} when none; may be malformed: rendered escaped).
+    declared: Any
+    departments: list[str]
+    consent: list[str] | None
+    purpose: str | None
+    retention_days: int | None
+    declared_retention_days: int | None
+    k: int | None
+    privacy_unit: str | None
+    sensitivity: str | None
+    agreement: Any
+    waivers: Any
+    meeting_departments: list[str]
+    columns: dict[str, ColumnEntry]
+    quasi_identifiers: list[str]
+    direct_identifiers: list[str]
+    parents: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry in the JSON document (keys in this order; the schema is in ARCHITECTURE.md)."""
+        entry = {item.name: getattr(self, item.name) for item in fields(self)}
+        entry["columns"] = {name: column.to_dict() for name, column in self.columns.items()}
+        return entry
 
 
 @dataclass(slots=True)
@@ -317,37 +368,50 @@ class CheckReport:
             "by_rule": by_rule,
         }
 
-    def node_entry(self, unique_id: str) -> dict[str, Any]:
+    def node_entry(self, unique_id: str) -> NodeEntry:
         """One `nodes` entry of the JSON document: the node's effective policy."""
         node = self.analysis.manifest.nodes[unique_id]
         policy = self.analysis.policies[unique_id]
-        return {
-            "name": node.name,
-            "resource_type": node.resource_type,
-            "package": node.package,
-            "original_file_path": node.original_file_path,
-            "patch_path": node.patch_path,
-            "personal": policy.personal,
-            "declared": node.privacy if node.privacy is not None else {},
-            "departments": sorted(policy.departments),
-            "consent": sorted(policy.consent) if policy.consent is not None else None,
-            "purpose": policy.purpose,
-            "retention_days": policy.retention_days,
-            "declared_retention_days": policy.declared_retention_days,
-            "k": policy.k,
-            "privacy_unit": policy.privacy_unit,
-            "sensitivity": policy.sensitivity,
-            "agreement": policy.declared.get("agreement"),
-            "waivers": policy.declared.get("waivers") or [],
-            "meeting_departments": sorted(self.analysis.meetings.get(unique_id, ())),
-            "columns": {
-                name: {"class": column.column_class, "hierarchy": column.hierarchy, "protection": column.protection}
-                for name, column in sorted(policy.columns.items())
+        return NodeEntry(
+            name=node.name,
+            resource_type=node.resource_type,
+            package=node.package,
+            original_file_path=node.original_file_path,
+            patch_path=node.patch_path,
+            personal=policy.personal,
+            declared=node.privacy if node.privacy is not None else {},
+            departments=sorted(policy.departments),
+            consent=sorted(policy.consent) if policy.consent is not None else None,
+            purpose=policy.purpose,
+            retention_days=policy.retention_days,
+            declared_retention_days=policy.declared_retention_days,
+            k=policy.k,
+            privacy_unit=policy.privacy_unit,
+            sensitivity=policy.sensitivity,
+            agreement=policy.declared.get("agreement"),
+            waivers=policy.declared.get("waivers") or [],
+            meeting_departments=sorted(self.analysis.meetings.get(unique_id, ())),
+            columns={
+                name: ColumnEntry(column.column_class, column.hierarchy, column.protection) for name, column in sorted(policy.columns.items())
             },
-            "quasi_identifiers": policy.columns_of(QUASI_IDENTIFIER),
-            "direct_identifiers": policy.columns_of(DIRECT_IDENTIFIER),
-            "parents": list(self.analysis.lineage.parents[unique_id]),
-        }
+            quasi_identifiers=policy.columns_of(QUASI_IDENTIFIER),
+            direct_identifiers=policy.columns_of(DIRECT_IDENTIFIER),
+            parents=list(self.analysis.lineage.parents[unique_id]),
+        )
+
+    def rule_entries(self) -> list[dict[str, Any]]:
+        """Every rule with the severity it reported at and whether it ran (the document's `rules`)."""
+        return [
+            {
+                "id": rule.id,
+                "category": rule.category,
+                "severity": rule.severity_in(self.analysis.settings),
+                "status": self.analysis.rule_status[rule.id],
+                "summary": rule.summary,
+                "hint": rule.hint,
+            }
+            for rule in self.rules
+        ]
 
     def to_document(self) -> dict[str, Any]:
         """The JSON document of `privacy-guard check --format json` (schema: schema/check_report.schema.json)."""
@@ -365,19 +429,9 @@ class CheckReport:
             "summary": self.summary(),
             "findings": [finding.to_dict() for finding in self.findings],
             "waived_findings": [finding.to_dict() for finding in self.analysis.waived],
-            "rules": [
-                {
-                    "id": rule.id,
-                    "category": rule.category,
-                    "severity": rule.severity_in(self.analysis.settings),
-                    "status": self.analysis.rule_status[rule.id],
-                    "summary": rule.summary,
-                    "hint": rule.hint,
-                }
-                for rule in self.rules
-            ],
+            "rules": self.rule_entries(),
             "notes": [{"node": note.node, "message": note.message} for note in self.analysis.notes],
-            "nodes": {unique_id: self.node_entry(unique_id) for unique_id in sorted(self.analysis.policies)},
+            "nodes": {unique_id: self.node_entry(unique_id).to_dict() for unique_id in sorted(self.analysis.policies)},
             "edges": self.analysis.edges(),
         }
         if self.state is not None:

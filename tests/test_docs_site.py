@@ -21,6 +21,7 @@ import pytest
 from dbt_harness import shared_build
 
 from python_checks.docs_site import load_site, write_site
+from python_checks.check import NodeEntry
 from python_checks.governance import resolved_settings
 from python_checks.formatters.html import NAME_CHAR_WIDTH, graph_model
 
@@ -335,7 +336,12 @@ def test_history_that_is_not_a_report_is_one_line_exit_2(tmp_path: Path) -> None
 
 
 def test_test_settings_resolve_from_arguments_meta_and_defaults() -> None:
-    entry = {"declared": {"k": 7, "l": 3}, "k": 7, "quasi_identifiers": ["age", "zip3"]}
+    entry = NodeEntry(
+        name="m", resource_type="model", package="p", original_file_path="models/m.sql", patch_path=None, personal=True,
+        declared={"k": 7, "l": 3}, departments=["hr"], consent=None, purpose=None, retention_days=None, declared_retention_days=None,
+        k=7, privacy_unit=None, sensitivity=None, agreement=None, waivers=[], meeting_departments=[], columns={},
+        quasi_identifiers=["age", "zip3"], direct_identifiers=[], parents=[],
+    )
     assert resolved_settings("k_anonymity", {}, entry) == [("k", 7, "meta"), ("quasi_identifiers", ["age", "zip3"], "column classes")]
     assert resolved_settings("min_cell_size", {"k": 11}, entry)[0] == ("k", 11, "argument")
     assert resolved_settings("l_diversity", {}, entry)[0] == ("l", 3, "meta")
