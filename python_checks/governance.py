@@ -27,7 +27,7 @@ from typing import Any
 from python_checks import contract
 from python_checks.check import CheckReport, NodeEntry
 from python_checks.findings import Finding, severity_rank
-from python_checks.loader import ArtifactError, RunInfo
+from python_checks.loader import EMPTY_RUN, ArtifactError, RunInfo
 from python_checks.provenance import NodeProvenance
 from python_checks.rules import Note
 from python_checks.settings import Agreement
@@ -168,8 +168,9 @@ def is_released(view: NodeView, site: Site) -> bool:
 
 
 def protection_status(view: NodeView) -> str:
-    """'protected', 'failing', 'not run' or 'untested' by the tests in PROTECTING_TESTS."""
-    statuses = [t.status or "not run" for t in view.provenance.tests if t.is_privacy_test and t.test in PROTECTING_TESTS]
+    """'protected', 'failing', 'not run' or 'untested' by the tests in PROTECTING_TESTS (a `dbt build --empty`
+    ran them on no rows: not run)."""
+    statuses = [t.status if t.status not in (None, EMPTY_RUN) else "not run" for t in view.provenance.tests if t.is_privacy_test and t.test in PROTECTING_TESTS]
     if not statuses:
         return "untested"
     if all(s == "pass" for s in statuses):
