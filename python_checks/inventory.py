@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from python_checks.check import Analysis
+from python_checks.analysis import Analysis
 from python_checks.formatters.escaping import terminal as clean
 from python_checks.policy import DIRECT_IDENTIFIER, PERSONAL_CLASSES, QUASI_IDENTIFIER
 
