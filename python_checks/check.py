@@ -374,8 +374,12 @@ class CheckReport:
             for rule in self.rules
         ]
 
-    def to_document(self) -> dict[str, Any]:
-        """The JSON document of `privacy-guard check --format json` (schema: schema/check_report.schema.json)."""
+    def node_entries(self) -> dict[str, NodeEntry]:
+        """Every node's entry, by unique_id."""
+        return {unique_id: self.node_entry(unique_id) for unique_id in sorted(self.analysis.policies)}
+
+    def to_document(self, entries: dict[str, NodeEntry] | None = None) -> dict[str, Any]:
+        """The JSON document of `privacy-guard check --format json` (schema: schema/check_report.schema.json); `entries`: node_entries() when already built."""
         manifest = self.analysis.manifest
         document: dict[str, Any] = {
             "version": DOCUMENT_VERSION,
@@ -392,7 +396,7 @@ class CheckReport:
             "waived_findings": [finding.to_dict() for finding in self.analysis.waived],
             "rules": self.rule_entries(),
             "notes": [{"node": note.node, "message": note.message} for note in self.analysis.notes],
-            "nodes": {unique_id: self.node_entry(unique_id).to_dict() for unique_id in sorted(self.analysis.policies)},
+            "nodes": {unique_id: entry.to_dict() for unique_id, entry in (entries if entries is not None else self.node_entries()).items()},
             "edges": self.analysis.edges(),
         }
         if self.state is not None:

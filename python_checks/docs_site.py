@@ -34,14 +34,15 @@ MARKDOWN_FILE = "privacy_lineage.md"
 
 def build_site(report: CheckReport, run_results: RunResults | None = None, *, history: list[dict[str, Any]] | None = None) -> Site:
     """Join the check report with the provenance of its manifest (the one load the check made) into the per-node views."""
-    document = report.to_document()
+    entries = report.node_entries()
+    document = report.to_document(entries)
     extracted = provenance.extract(report.analysis.manifest, run_results)
     findings: dict[str, list[Finding]] = {}
     for finding in report.findings:
         findings.setdefault(finding.node, []).append(finding)
     views = {
-        uid: NodeView(uid, report.node_entry(uid), extracted.get(uid) or provenance.NodeProvenance(uid), findings.get(uid, []))
-        for uid in sorted(report.analysis.policies)
+        uid: NodeView(uid, entry, extracted.get(uid) or provenance.NodeProvenance(uid), findings.get(uid, []))
+        for uid, entry in entries.items()
     }
     for source, target in report.analysis.lineage.edges():
         if source in views:
