@@ -290,7 +290,7 @@ class NodeEntry:
     parents: list[str]
 
     def to_dict(self) -> dict[str, Any]:
-        """The entry in the JSON document (keys in this order; the schema is in ARCHITECTURE.md)."""
+        """The entry in the JSON document (keys in this order; schema: schema/check_report.schema.json)."""
         entry = {item.name: getattr(self, item.name) for item in fields(self)}
         entry["columns"] = {name: column.to_dict() for name, column in self.columns.items()}
         return entry
