@@ -64,6 +64,7 @@ bench: setup bench-tests
 	$(BIN)/python bench/bench_pseudonymize.py --rows 300000
 	$(BIN)/python bench/bench_anonymize.py
 	$(BIN)/python bench/bench_docs_site.py
+	$(BIN)/python bench/bench_design_choices.py
 
 # The privacy tests' compiled SQL vs the bare GROUP BY (1M and 10M rows) and vs pycanon (1M);
 # writes bench/results/privacy_tests.md. Minutes, not part of `make test`.

@@ -190,7 +190,7 @@ def encode(
     domain: list[list[int]] = []
     for j, column in enumerate(columns):
         table = hierarchies[column]
-        position = {row[0]: index for index, row in enumerate(table)}
+        position: dict[object, int] = {row[0]: index for index, row in enumerate(table)}
         missing = {row[j] for row in rows if row[j] not in position}
         if missing:
             example = sorted(map(str, missing))[0]
@@ -285,7 +285,7 @@ def search(histogram: Histogram, requirement: Requirement, metric: str = "entrop
         raise ArtifactError(f"--metric {metric}: expected one of {', '.join(METRICS)}")
     lattice = Lattice(histogram, requirement)
     nodes = lattice.nodes
-    entropy = sum(losses[nodes[:, j]] for j, losses in enumerate(histogram.entropy_by_level()))
+    entropy = sum((losses[nodes[:, j]] for j, losses in enumerate(histogram.entropy_by_level())), np.zeros(len(nodes)))
     height = nodes.sum(axis=1)
     classes_at_most = np.minimum(
         np.prod([np.array(levels)[nodes[:, j]] for j, levels in enumerate(histogram.domain)], axis=0, dtype=np.float64),

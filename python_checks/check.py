@@ -11,12 +11,13 @@ import datetime as dt
 import gc
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from python_checks import __version__
+from python_checks.analysis import Analysis
 from python_checks.findings import SEVERITIES, Finding, severity_rank
 from python_checks.graph import Lineage
 from python_checks.loader import EMPTY_RUN, ArtifactError, Manifest, Node, load_catalog, load_manifest, load_run_results
@@ -30,8 +31,6 @@ from python_checks.sql_cache import FILE_NAME, SqlCache, analyse_all
 from python_checks.sql_model import ModelSql, RelationIndex, SqlAnalysis, dialect_for
 from python_checks.state import compare_with_base
 
-#: Findings of these rules mark the edges into their node as flagged (the risky combinations).
-JOIN_RULES = frozenset({"cross_department_join", "quasi_identifier_linkage", "direct_identifier_join", "join_key_linkage"})
 DOCUMENT_VERSION = 1
 
 
@@ -52,44 +51,6 @@ class CheckOptions:
     sql_cache: SqlCache = field(default_factory=lambda: SqlCache(None))
     #: Processes analysing uncached SQL; None: every core when many models miss the cache.
     jobs: int | None = None
-
-
-@dataclass(slots=True)
-class Analysis:
-    """One manifest checked: effective policies, SQL analysis, findings and notes."""
-
-    manifest: Manifest
-    settings: Settings
-    lineage: Lineage
-    policies: dict[str, NodePolicy]
-    sql: dict[str, ModelSql]
-    findings: list[Finding]
-    notes: list[Note]
-    meetings: dict[str, frozenset[str]]
-    rule_status: dict[str, str]
-    #: Findings a valid `privacy.waivers` entry silences (each with its waiver); they never fail a run.
-    waived: list[Finding] = field(default_factory=list)
-    #: Models whose SQL was analysed in this run, i.e. not found in the on-disk cache.
-    sql_analysed: int = 0
-
-    def edges(self) -> list[dict[str, Any]]:
-        """Every lineage edge, with whether it crosses departments, its join columns and whether it is flagged."""
-        flagged_targets = {finding.node for finding in self.findings if finding.rule in JOIN_RULES}
-        edges = []
-        for source, target in self.lineage.edges():
-            crossing = target in self.meetings and self.policies[source].personal and bool(self.policies[source].departments)
-            sql = self.sql.get(target)
-            columns = sorted({column for join in (sql.joins if sql else ()) for node, column, _ in join.columns if node == source})
-            edges.append(
-                {
-                    "source": source,
-                    "target": target,
-                    "cross_department": crossing,
-                    "join_columns": columns,
-                    "flagged": crossing and target in flagged_targets,
-                }
-            )
-        return edges
 
 
 #: Said once, at the top of every report, when no model has compiled SQL.
@@ -204,7 +165,7 @@ def _sql_notes(sql: dict[str, ModelSql]) -> list[Note]:
 @contextmanager
 def _no_cyclic_gc() -> Iterator[None]:
     # The check allocates millions of small objects and frees almost none before it ends, so the
-    # cyclic collector's passes find nothing and cost ~40% of the run on a large manifest.
+    # cyclic collector's passes find nothing and only cost time (bench/bench_design_choices.py).
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -268,11 +229,9 @@ def _analyse(manifest_path: Path, options: CheckOptions, settings: Settings, as_
                 status[rule.id] = f"skipped: needs --{rule.requires.replace('_', '-')}"
                 continue
             status[rule.id] = "ran"
-            threshold = setting.threshold if setting.threshold is not None else rule.threshold
             severity = rule.severity_in(settings)
             findings.extend(
-                Finding(rule.id, rule.category, severity, issue.node, issue.message, issue.evidence, rule.hint)
-                for issue in rule.check(context, threshold)
+                Finding(rule.id, rule.category, severity, issue.node, issue.message, issue.evidence, rule.hint) for issue in rule.run(context)
             )
     finally:
         if warehouse is not None:
@@ -285,7 +244,56 @@ def _analyse(manifest_path: Path, options: CheckOptions, settings: Settings, as_
             active.append(finding)
         else:
             waived.append(replace(finding, waiver=waiver))
-    return Analysis(manifest, settings, lineage, policies, sql, active, context.notes, context.meetings, status, waived, options.sql_cache.analysed - analysed_before)
+    return Analysis(
+        manifest, settings, lineage, policies, sql, active, context.notes, context.meetings, status, waived, options.sql_cache.analysed - analysed_before, run_results
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnEntry:
+    """One column of a node entry: its effective class, hierarchy and protection."""
+
+    column_class: str | None
+    hierarchy: str | None
+    protection: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"class": self.column_class, "hierarchy": self.hierarchy, "protection": self.protection}
+
+
+@dataclass(frozen=True, slots=True)
+class NodeEntry:
+    """A node's effective policy as the report states it (the JSON document's `nodes` entry, the docs site's card)."""
+
+    name: str
+    resource_type: str
+    package: str
+    original_file_path: str
+    patch_path: str | None
+    personal: bool
+    #: The `privacy` block as written ({} when none; may be malformed: rendered escaped).
+    declared: Any
+    departments: list[str]
+    consent: list[str] | None
+    purpose: str | None
+    retention_days: int | None
+    declared_retention_days: int | None
+    k: int | None
+    privacy_unit: str | None
+    sensitivity: str | None
+    agreement: Any
+    waivers: Any
+    meeting_departments: list[str]
+    columns: dict[str, ColumnEntry]
+    quasi_identifiers: list[str]
+    direct_identifiers: list[str]
+    parents: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry in the JSON document (keys in this order; schema: schema/check_report.schema.json)."""
+        entry = {item.name: getattr(self, item.name) for item in fields(self)}
+        entry["columns"] = {name: column.to_dict() for name, column in self.columns.items()}
+        return entry
 
 
 @dataclass(slots=True)
@@ -321,40 +329,57 @@ class CheckReport:
             "by_rule": by_rule,
         }
 
-    def node_entry(self, unique_id: str) -> dict[str, Any]:
+    def node_entry(self, unique_id: str) -> NodeEntry:
         """One `nodes` entry of the JSON document: the node's effective policy."""
         node = self.analysis.manifest.nodes[unique_id]
         policy = self.analysis.policies[unique_id]
-        return {
-            "name": node.name,
-            "resource_type": node.resource_type,
-            "package": node.package,
-            "original_file_path": node.original_file_path,
-            "patch_path": node.patch_path,
-            "personal": policy.personal,
-            "declared": node.privacy if node.privacy is not None else {},
-            "departments": sorted(policy.departments),
-            "consent": sorted(policy.consent) if policy.consent is not None else None,
-            "purpose": policy.purpose,
-            "retention_days": policy.retention_days,
-            "declared_retention_days": policy.declared_retention_days,
-            "k": policy.k,
-            "privacy_unit": policy.privacy_unit,
-            "sensitivity": policy.sensitivity,
-            "agreement": policy.declared.get("agreement"),
-            "waivers": policy.declared.get("waivers") or [],
-            "meeting_departments": sorted(self.analysis.meetings.get(unique_id, ())),
-            "columns": {
-                name: {"class": column.column_class, "hierarchy": column.hierarchy, "protection": column.protection}
-                for name, column in sorted(policy.columns.items())
+        return NodeEntry(
+            name=node.name,
+            resource_type=node.resource_type,
+            package=node.package,
+            original_file_path=node.original_file_path,
+            patch_path=node.patch_path,
+            personal=policy.personal,
+            declared=node.privacy if node.privacy is not None else {},
+            departments=sorted(policy.departments),
+            consent=sorted(policy.consent) if policy.consent is not None else None,
+            purpose=policy.purpose,
+            retention_days=policy.retention_days,
+            declared_retention_days=policy.declared_retention_days,
+            k=policy.k,
+            privacy_unit=policy.privacy_unit,
+            sensitivity=policy.sensitivity,
+            agreement=policy.declared.get("agreement"),
+            waivers=policy.declared.get("waivers") or [],
+            meeting_departments=sorted(self.analysis.meetings.get(unique_id, ())),
+            columns={
+                name: ColumnEntry(column.column_class, column.hierarchy, column.protection) for name, column in sorted(policy.columns.items())
             },
-            "quasi_identifiers": policy.columns_of(QUASI_IDENTIFIER),
-            "direct_identifiers": policy.columns_of(DIRECT_IDENTIFIER),
-            "parents": list(self.analysis.lineage.parents[unique_id]),
-        }
+            quasi_identifiers=policy.columns_of(QUASI_IDENTIFIER),
+            direct_identifiers=policy.columns_of(DIRECT_IDENTIFIER),
+            parents=list(self.analysis.lineage.parents[unique_id]),
+        )
 
-    def to_document(self) -> dict[str, Any]:
-        """The JSON document of `privacy-guard check --format json` (schema: schema/check_report.schema.json)."""
+    def rule_entries(self) -> list[dict[str, Any]]:
+        """Every rule with the severity it reported at and whether it ran (the document's `rules`)."""
+        return [
+            {
+                "id": rule.id,
+                "category": rule.category,
+                "severity": rule.severity_in(self.analysis.settings),
+                "status": self.analysis.rule_status[rule.id],
+                "summary": rule.summary,
+                "hint": rule.hint,
+            }
+            for rule in self.rules
+        ]
+
+    def node_entries(self) -> dict[str, NodeEntry]:
+        """Every node's entry, by unique_id."""
+        return {unique_id: self.node_entry(unique_id) for unique_id in sorted(self.analysis.policies)}
+
+    def to_document(self, entries: dict[str, NodeEntry] | None = None) -> dict[str, Any]:
+        """The JSON document of `privacy-guard check --format json` (schema: schema/check_report.schema.json); `entries`: node_entries() when already built."""
         manifest = self.analysis.manifest
         document: dict[str, Any] = {
             "version": DOCUMENT_VERSION,
@@ -369,19 +394,9 @@ class CheckReport:
             "summary": self.summary(),
             "findings": [finding.to_dict() for finding in self.findings],
             "waived_findings": [finding.to_dict() for finding in self.analysis.waived],
-            "rules": [
-                {
-                    "id": rule.id,
-                    "category": rule.category,
-                    "severity": rule.severity_in(self.analysis.settings),
-                    "status": self.analysis.rule_status[rule.id],
-                    "summary": rule.summary,
-                    "hint": rule.hint,
-                }
-                for rule in self.rules
-            ],
+            "rules": self.rule_entries(),
             "notes": [{"node": note.node, "message": note.message} for note in self.analysis.notes],
-            "nodes": {unique_id: self.node_entry(unique_id) for unique_id in sorted(self.analysis.policies)},
+            "nodes": {unique_id: entry.to_dict() for unique_id, entry in (entries if entries is not None else self.node_entries()).items()},
             "edges": self.analysis.edges(),
         }
         if self.state is not None:
@@ -410,7 +425,7 @@ def run_check(
     settings_dir = Path(project_dir) if project_dir is not None else default_project_dir(manifest_path)
     if not settings_dir.is_dir():
         raise ArtifactError(f"project dir {settings_dir}: not a directory")
-    settings = load_settings(settings_dir, frozenset(REGISTRY))
+    settings = load_settings(settings_dir, REGISTRY)
     options = CheckOptions(
         catalog=_optional_path(catalog),
         run_results=_optional_path(run_results),

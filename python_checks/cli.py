@@ -1,4 +1,5 @@
-"""The `privacy-guard` command line: `check`, `inventory`, `validate`, `init` (and `docs`, added by its module).
+"""The `privacy-guard` command line: `check`, `inventory`, `validate`, `init`, `docs` here; the
+measuring commands and `agreements` from their modules (LazyGroup.LAZY).
 
 Exit codes: 0 clean, 1 findings at or above --fail-on (or contract violations for `validate`),
 2 bad input -- printed as one line on stderr, never a traceback. Machine-readable formats write
@@ -25,7 +26,7 @@ from python_checks.formatters import FORMATTERS, renderer
 from python_checks.formatters.escaping import terminal as clean
 from python_checks.loader import ArtifactError
 from python_checks.outputs import write_output
-from python_checks.project import resolve_artifacts
+from python_checks.project import TARGET, resolve_artifacts
 
 F = TypeVar("F", bound=Callable[..., Any])
 PathOption = click.Path(path_type=Path)
@@ -62,7 +63,6 @@ class LazyGroup(click.Group):
     LAZY = {
         "agreements": ("python_checks.agreements", "agreements_command", "List data-use agreements: active / expiring / expired, and the models and exposures citing each."),
         "anonymize": ("python_checks.measure_cli", "anonymize_command", "Find the least-lossy hierarchy levels that make a relation k-anonymous (ARX's optimum)."),
-        "docs": ("python_checks.docs_site", "docs_command", "Write the privacy lineage site (index.html + assets, or one markdown file) and the check JSON."),
         "risk": ("python_checks.measure_cli", "risk_command", "Prosecutor, journalist and marketer re-identification risk of RELATION, measured in the warehouse."),
         "simulate-join": ("python_checks.measure_cli", "simulate_join_command", "Classes, uniques and k of the quasi-identifiers of LEFT JOIN RIGHT, from each side's histogram, before the join exists."),
     }
@@ -177,7 +177,7 @@ def validate(manifest: Path, project_dir: Path, output_format: str) -> int:
     from python_checks.rules import REGISTRY
     from python_checks.settings import load_settings
 
-    load_settings(project_dir, frozenset(REGISTRY))
+    load_settings(project_dir, REGISTRY)
     loaded = load_manifest(manifest)
     violations = {
         unique_id: errors for unique_id, node in sorted(loaded.nodes.items()) if (errors := declared_policy(node).errors)
@@ -207,6 +207,37 @@ def init(manifest: Path, project_dir: Path, catalog: Path | None, database: Path
         click.echo(f"privacy-guard: proposal written to {out}", err=True)
     return 0
 
+
+@cli.command()
+@manifest_options
+@click.option("--out", type=PathOption, help="Folder to write the site into (replaced atomically; only an empty folder or an earlier docs output) [default: the project's target/privacy_docs].")
+@click.option("--run-results", type=PathOption, help="run_results.json: latest test results on the cards.")
+@click.option("--catalog", type=PathOption, help="catalog.json: warehouse columns.")
+@click.option("--format", "output_format", type=click.Choice(["html", "markdown"]), default="html", show_default=True)
+@click.option(
+    "--history",
+    type=PathOption,
+    multiple=True,
+    help="An earlier build's privacy_report.json or an earlier site's history.json (repeatable): trends over time.",
+)
+@click.option("--database", type=PathOption, help="DuckDB file with the audit table: runs over time on the History tab.")
+def docs(
+    manifest: Path,
+    project_dir: Path,
+    out: Path | None,
+    run_results: Path | None,
+    catalog: Path | None,
+    output_format: str,
+    history: tuple[Path, ...],
+    database: Path | None,
+) -> int:
+    """Write the privacy lineage site (index.html + assets, or one markdown file) and the check JSON."""
+    from python_checks.docs_site import load_site, write_site
+
+    site = load_site(manifest, run_results=run_results, catalog=catalog, project_dir=project_dir, history=list(history), database=database)
+    written = write_site(site, out or project_dir / TARGET / "privacy_docs", output_format)
+    click.echo(f"privacy-guard: docs written to {written} ({len(site.nodes)} nodes, {len(site.findings)} findings)")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

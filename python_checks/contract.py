@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 if TYPE_CHECKING:  # jsonschema: imported when a privacy block is first validated
     from jsonschema import Draft202012Validator
@@ -28,12 +28,14 @@ VARS_NAMESPACE = "privacy_guard"
 def schema() -> dict[str, Any]:
     """The contract as a dict (read once)."""
     text = resources.files("python_checks").joinpath("schema/privacy_meta.schema.json").read_text()
-    return json.loads(text)
+    document: dict[str, Any] = json.loads(text)
+    return document
 
 
 def definition(kind: PolicyKind) -> dict[str, Any]:
     """The JSON Schema of one part of the contract (node policy, column policy, project vars)."""
-    return schema()["$defs"][f"{kind}_policy" if kind != "project" else "project_settings"]
+    found: dict[str, Any] = schema()["$defs"][f"{kind}_policy" if kind != "project" else "project_settings"]
+    return found
 
 
 def enum_values(name: str) -> list[str]:
@@ -63,13 +65,15 @@ class ContractError:
 
 def _describe(error: ValidationError) -> ContractError:
     path = ".".join(str(part) for part in error.absolute_path)
-    if error.validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
-        unknown = sorted(set(error.instance) - set(allowed))
+    # jsonschema types these fields loosely (a validator, a schema or `Unset`): read them as the JSON they are.
+    validator, rule, instance = str(error.validator), cast(Any, error.schema), cast(Any, error.instance)
+    if validator == "additionalProperties":
+        allowed = sorted(rule.get("properties", {}))
+        unknown = sorted(set(instance) - set(allowed))
         key = ".".join(filter(None, [path, unknown[0] if unknown else ""]))
         return ContractError(key, f"unknown key (allowed: {', '.join(allowed)})")
-    if error.validator == "enum":
-        return ContractError(path, f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}")
+    if validator == "enum":
+        return ContractError(path, f"{instance!r} is not one of {', '.join(map(str, cast(list[Any], error.validator_value)))}")
     return ContractError(path, error.message)
 
 

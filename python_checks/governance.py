@@ -1,7 +1,8 @@
-"""The governance model of the docs site: meeting points, headline metrics, agreements, waivers, history.
+"""The governance model of the docs site: the `Site` (per-node views of the typed check report and
+provenance), meeting points, headline metrics, agreements, waivers, history.
 
 Governance asks "which departments' data meet where, under which agreement, and what is at risk"
-and "is it getting better". This module answers from the check document and provenance (a `Site`)
+and "is it getting better". This module answers from the check report and provenance (a `Site`)
 so the HTML only lays it out, and so the numbers are testable without a browser.
 
 Definitions the site shows next to the numbers (`COVERAGE_RULE`):
@@ -19,14 +20,17 @@ import datetime as dt
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from python_checks import contract
-from python_checks.loader import ArtifactError
-
-if TYPE_CHECKING:
-    from python_checks.docs_site import NodeView, Site
+from python_checks.check import CheckReport, NodeEntry
+from python_checks.findings import Finding, severity_rank
+from python_checks.loader import EMPTY_RUN, ArtifactError, RunInfo
+from python_checks.provenance import NodeProvenance
+from python_checks.rules import Note
+from python_checks.settings import Agreement
 
 #: The privacy tests that make a released model count as protected (row-level or cell-level release).
 PROTECTING_TESTS = ("k_anonymity", "min_cell_size")
@@ -44,21 +48,129 @@ HISTORY_FILE = "history.json"
 AUDIT_TABLE = "privacy_guard_audit"
 
 
+@dataclass
+class NodeView:
+    """Everything one card of the site shows about a node."""
+
+    unique_id: str
+    entry: NodeEntry  # the node's effective policy, as the check report states it
+    provenance: NodeProvenance
+    findings: list[Finding]
+    children: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.entry.name
+
+    @property
+    def resource_type(self) -> str:
+        return self.entry.resource_type
+
+    @property
+    def declared_policy(self) -> bool:
+        return bool(self.entry.declared)
+
+    @property
+    def worst_severity(self) -> str | None:
+        severities = [f.severity for f in self.findings]
+        return max(severities, key=severity_rank) if severities else None
+
+
+@dataclass
+class Site:
+    """The docs of one project: the check report plus provenance, per node and in total."""
+
+    report: CheckReport
+    #: The report's JSON document (written beside the page as privacy_report.json; history points read it).
+    document: dict[str, Any]
+    nodes: dict[str, NodeView]
+    run: RunInfo | None
+    generated_at: str
+    agreements: dict[str, Agreement] = field(default_factory=dict)
+    #: Earlier builds' governance numbers (read_history), oldest first; this build is appended.
+    history: list[dict[str, Any]] = field(default_factory=list)
+    #: Runs of the audit table (`--database`), oldest first (audit_runs).
+    audit_runs: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.report.findings
+
+    @property
+    def waived(self) -> list[Finding]:
+        """Findings a valid waiver silences."""
+        return self.report.analysis.waived
+
+    @property
+    def notes(self) -> list[Note]:
+        return self.report.analysis.notes
+
+    @cached_property
+    def edges(self) -> list[dict[str, Any]]:
+        return self.report.analysis.edges()
+
+    @cached_property
+    def summary(self) -> dict[str, Any]:
+        return self.report.summary()
+
+    def departments(self) -> list[str]:
+        return sorted({d for view in self.nodes.values() for d in view.entry.departments})
+
+    def metrics(self) -> dict[str, Any]:
+        """The governance numbers: privacy-test coverage of released models, violations, models without a policy."""
+        models = [v for v in self.nodes.values() if v.resource_type == "model"]
+        errors = [f for f in self.findings if f.severity == "error"]
+        return {
+            "coverage": coverage(self),
+            "undeclared": sorted(v.name for v in self.nodes.values() if node_state(v) == "undeclared"),
+            "policy_violations": len(errors),
+            "models_with_violations": len({f.node for f in errors}),
+            "warnings": sum(f.severity == "warning" for f in self.findings),
+            "models": len(models),
+            "models_without_policy": sorted(v.name for v in models if not v.declared_policy),
+        }
+
+    def by_department(self) -> list[dict[str, Any]]:
+        """Per department: its nodes, personal nodes, and the findings on them."""
+        rows = []
+        for department in self.departments():
+            views = [v for v in self.nodes.values() if department in v.entry.departments]
+            rows.append(
+                {
+                    "department": department,
+                    "nodes": len(views),
+                    "models": sum(v.resource_type == "model" for v in views),
+                    "combined": sum(len(v.entry.departments) > 1 for v in views),
+                    "findings": sum(len(v.findings) for v in views),
+                }
+            )
+        return rows
+
+    def by_rule(self) -> list[dict[str, Any]]:
+        """Per rule of the check: how many findings, with its summary (rules that did not run too)."""
+        counts = self.summary["by_rule"]
+        return [
+            {**rule, "findings": counts.get(rule["id"], 0)}
+            for rule in sorted(self.report.rule_entries(), key=lambda r: (-counts.get(r["id"], 0), r["id"]))
+        ]
+
+
 def is_staging(view: NodeView) -> bool:
-    path = view.entry.get("original_file_path") or ""
+    path = view.entry.original_file_path or ""
     return view.name.startswith(STAGING_PREFIXES) or "/staging/" in f"/{path}"
 
 
 def is_released(view: NodeView, site: Site) -> bool:
-    if view.resource_type != "model" or not view.entry["personal"]:
+    if view.resource_type != "model" or not view.entry.personal:
         return False
     read_by_exposure = any(site.nodes[c].resource_type == "exposure" for c in view.children if c in site.nodes)
     return read_by_exposure or not is_staging(view)
 
 
 def protection_status(view: NodeView) -> str:
-    """'protected', 'failing', 'not run' or 'untested' by the tests in PROTECTING_TESTS."""
-    statuses = [t.status or "not run" for t in view.provenance.tests if t.is_privacy_test and t.test in PROTECTING_TESTS]
+    """'protected', 'failing', 'not run' or 'untested' by the tests in PROTECTING_TESTS (a `dbt build --empty`
+    ran them on no rows: not run)."""
+    statuses = [t.status if t.status not in (None, EMPTY_RUN) else "not run" for t in view.provenance.tests if t.is_privacy_test and t.test in PROTECTING_TESTS]
     if not statuses:
         return "untested"
     if all(s == "pass" for s in statuses):
@@ -68,9 +180,9 @@ def protection_status(view: NodeView) -> str:
 
 def node_state(view: NodeView) -> str:
     """How a node's personal data is declared: 'personal', 'undeclared' (looks personal, no class) or 'not personal'."""
-    if view.entry["personal"]:
+    if view.entry.personal:
         return "personal"
-    if any(f["rule"] == UNCLASSIFIED_RULE for f in view.findings):
+    if any(f.rule == UNCLASSIFIED_RULE for f in view.findings):
         return "undeclared"
     return "not personal"
 
@@ -79,32 +191,32 @@ def node_state(view: NodeView) -> str:
 TEST_THRESHOLDS = {"k_anonymity": "k", "min_cell_size": "k", "l_diversity": "l", "t_closeness": "t"}
 
 
-def resolved_settings(test: str, kwargs: dict[str, Any], entry: dict[str, Any]) -> list[tuple[str, Any, str]]:
+def resolved_settings(test: str, kwargs: dict[str, Any], entry: NodeEntry) -> list[tuple[str, Any, str]]:
     """(name, value, where from) of a privacy test's threshold and quasi-identifiers as the test will use them."""
     rows: list[tuple[str, Any, str]] = []
     threshold = TEST_THRESHOLDS.get(test)
-    declared = entry.get("declared") or {}
+    declared = entry.declared or {}
     if threshold:
         if threshold in kwargs:
             rows.append((threshold, kwargs[threshold], "argument"))
         elif threshold in declared:
             rows.append((threshold, declared[threshold], "meta"))
-        elif threshold == "k" and entry.get("k") is not None:
-            rows.append(("k", entry["k"], "inherited or default_k"))
+        elif threshold == "k" and entry.k is not None:
+            rows.append(("k", entry.k, "inherited or default_k"))
         else:
             default = contract.definition("project")["properties"].get(f"default_{threshold}", {}).get("default")
             rows.append((threshold, default, f"default_{threshold}"))
     if "quasi_identifiers" in kwargs:
         rows.append(("quasi_identifiers", kwargs["quasi_identifiers"], "argument"))
-    elif threshold and entry.get("quasi_identifiers"):
-        rows.append(("quasi_identifiers", entry["quasi_identifiers"], "column classes"))
+    elif threshold and entry.quasi_identifiers:
+        rows.append(("quasi_identifiers", entry.quasi_identifiers, "column classes"))
     return rows
 
 
 def coverage(site: Site) -> dict[str, Any]:
     released = [v for v in site.nodes.values() if is_released(v, site)]
     statuses = Counter(protection_status(v) for v in released)
-    personal_models = sum(v.resource_type == "model" and v.entry["personal"] for v in site.nodes.values())
+    personal_models = sum(v.resource_type == "model" and v.entry.personal for v in site.nodes.values())
     return {
         "released": len(released),
         "protected": statuses["protected"],
@@ -115,10 +227,10 @@ def coverage(site: Site) -> dict[str, Any]:
     }
 
 
-def combination(entry: dict[str, Any]) -> tuple[str, ...] | None:
-    """The departments a node combines (two or more), else None."""
-    departments = entry.get("meeting_departments") or entry["departments"]
-    return tuple(sorted(departments)) if len(departments) > 1 else None
+def combination(meeting_departments: list[str], departments: list[str]) -> tuple[str, ...] | None:
+    """The departments a node combines (two or more: where they meet, else its own), else None."""
+    combined = meeting_departments or departments
+    return tuple(sorted(combined)) if len(combined) > 1 else None
 
 
 @dataclass
@@ -141,14 +253,14 @@ def meeting_points(site: Site) -> list[MeetingPoint]:
     points: dict[tuple[str, ...], MeetingPoint] = {}
     for uid in sorted(site.nodes):
         view = site.nodes[uid]
-        departments = combination(view.entry)
+        departments = combination(view.entry.meeting_departments, view.entry.departments)
         if departments is None:
             continue
         point = points.setdefault(departments, MeetingPoint(departments))
         point.nodes.append(uid)
-        point.purposes[view.entry.get("purpose") or "none declared"] += 1
-        point.agreements[view.entry.get("agreement") or "none"] += 1
-        point.findings.update(f["severity"] for f in view.findings)
+        point.purposes[view.entry.purpose or "none declared"] += 1
+        point.agreements[view.entry.agreement or "none"] += 1
+        point.findings.update(f.severity for f in view.findings)
     return sorted(points.values(), key=lambda p: (-len(p.nodes), p.key))
 
 
@@ -164,7 +276,7 @@ def agreements(site: Site, today: dt.date) -> list[dict[str, Any]]:
     """Every agreement of the project (and any a node cites that the project does not define)."""
     cited: dict[str, list[str]] = {}
     for uid in sorted(site.nodes):
-        agreement = site.nodes[uid].entry.get("agreement")
+        agreement = site.nodes[uid].entry.agreement
         if agreement:
             cited.setdefault(agreement, []).append(uid)
     rows = []
@@ -193,7 +305,7 @@ def waivers(site: Site, today: dt.date) -> list[dict[str, Any]]:
     """The waivers of every node (`privacy.waivers`: rule, reason, expires, approved_by), with their state today."""
     rows = []
     for uid in sorted(site.nodes):
-        for waiver in site.nodes[uid].entry.get("waivers") or []:
+        for waiver in site.nodes[uid].entry.waivers or []:
             if not isinstance(waiver, dict):
                 continue
             expires = str(waiver.get("expires") or "")
@@ -201,7 +313,7 @@ def waivers(site: Site, today: dt.date) -> list[dict[str, Any]]:
                 expired = dt.date.fromisoformat(expires) < today if expires else False
             except ValueError:
                 expired = False
-            silenced = sum(f["node"] == uid and f["rule"] == waiver.get("rule") for f in site.document.get("waived_findings", []))
+            silenced = sum(f.node == uid and f.rule == waiver.get("rule") for f in site.waived)
             rows.append({"node": uid, "name": site.nodes[uid].name, **waiver, "expires": expires or None, "expired": expired, "silenced": silenced})
     return rows
 
@@ -212,7 +324,7 @@ def waivers(site: Site, today: dt.date) -> list[dict[str, Any]]:
 def history_point(document: dict[str, Any], applied: dict[str, Any] | None, when: str) -> dict[str, Any]:
     """One build's governance numbers from its check document (and its provenance.json when present)."""
     nodes = document["nodes"]
-    combos = sorted({"+".join(c) for c in (combination(entry) for entry in nodes.values()) if c})
+    combos = sorted({"+".join(c) for c in (combination(entry.get("meeting_departments") or [], entry["departments"]) for entry in nodes.values()) if c})
     point: dict[str, Any] = {
         "when": when,
         "findings": len(document["findings"]),

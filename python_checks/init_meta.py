@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from python_checks.check import Analysis, run_check
+from python_checks.analysis import Analysis
+from python_checks.check import run_check
 from python_checks.policy import DIRECT_IDENTIFIER, POLICY_TYPES
 from python_checks.rules.unclassified import column_names, personal_pattern
 from python_checks.rules.warehouse import Warehouse

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from python_checks.check import Analysis
+from python_checks.analysis import Analysis
 from python_checks.formatters.escaping import terminal as clean
 from python_checks.policy import DIRECT_IDENTIFIER, PERSONAL_CLASSES, QUASI_IDENTIFIER
 
@@ -16,7 +16,7 @@ LINKING_CLASSES = (DIRECT_IDENTIFIER, QUASI_IDENTIFIER)
 
 def build_inventory(analysis: Analysis) -> dict[str, Any]:
     """{departments: {dept: {nodes: {id: {class: [columns]}}}}, shared_columns: [...], unassigned: [...]}."""
-    departments: dict[str, dict[str, dict[str, list[str]]]] = {}
+    departments: dict[str, dict[str, dict[str, dict[str, list[str]]]]] = {}
     owners: dict[tuple[str, str], dict[str, set[str]]] = {}
     unassigned = []
     for unique_id in analysis.lineage.order:

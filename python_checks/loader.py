@@ -1,10 +1,10 @@
 """Read dbt artifacts (manifest.json v1-v12, catalog.json, run_results.json) into small dataclasses.
 
 Plain `orjson` plus hand-picked fields instead of a full pydantic model of the manifest: the
-check needs ~15 fields per node, and a validating model of the whole manifest costs ~5x the time
-and memory of the JSON parse itself. manifest.json is read entry by entry (one node's objects
-alive at a time; see _section_entries), which keeps the peak at a third of json.load's instead of
-1.6x for a whole-document parse. Every way an artifact can be unusable (missing, a directory,
+check needs a few fields per node, and a validating model of the whole manifest costs several
+times the time and memory of the JSON parse itself. manifest.json is read entry by entry (one
+node's objects alive at a time; see _section_entries), which keeps the peak memory far below a
+whole-document parse's (bench/bench_design_choices.py). Every way an artifact can be unusable (missing, a directory,
 empty, truncated, an unknown schema version, a key of the wrong type) becomes an `ArtifactError`
 naming the file, which the CLI prints as one line with exit code 2.
 """
@@ -71,6 +71,8 @@ class Node:
     root_path: str | None = None
     #: `sql` or `python` (dbt >= 1.3); a Python model's compiled code is not SQL.
     language: str | None = None
+    #: The Jinja source as written (provenance reads the privacy_guard macro calls from it).
+    raw_code: str | None = None
 
     def known_columns(self) -> frozenset[str] | None:
         """The columns the node has as far as is known without its SQL: the catalog's, else the YAML's."""
@@ -81,7 +83,8 @@ class Node:
 
 @dataclass(slots=True)
 class DataTest:
-    """A test node: which generic test (`namespace.name`) is attached to which node, and how it is configured."""
+    """A test node: which test (a generic test's `namespace.name`, else the singular test's own
+    name and namespace None) is attached to which node (`tested_node`), and how it is configured."""
 
     unique_id: str
     name: str
@@ -91,6 +94,17 @@ class DataTest:
     arguments: dict[str, Any] = field(default_factory=dict)
     #: The test's config (severity, where, warn_if, error_if, limit, fail_calc...).
     config: dict[str, Any] = field(default_factory=dict)
+    #: The column a column-level test is declared on.
+    column: str | None = None
+
+
+def tested_node(attached_node: str | None, parents: tuple[str, ...]) -> str | None:
+    """The node a test belongs to: dbt's `attached_node` (>= 1.5), else the one node it depends on
+    (a source test, older dbt). A test of several nodes without `attached_node` (a relationships
+    test of dbt < 1.5, a singular test) belongs to none: guessing would credit it to the wrong model."""
+    if attached_node:
+        return attached_node
+    return parents[0] if len(parents) == 1 else None
 
 
 @dataclass(slots=True)
@@ -288,6 +302,8 @@ def _node(unique_id: str, entry: dict[str, Any], path: Path, section: str) -> No
         documented_columns=documented,
         root_path=text["root_path"],
         language=text["language"],
+        # dbt < 1.3 (manifest < v7) called it raw_sql.
+        raw_code=text["raw_code"] or text["raw_sql"],
     )
 
 
@@ -298,23 +314,22 @@ _NODE_TEXT_KEYS = (
 )
 
 
-def _test(unique_id: str, entry: dict[str, Any], path: Path) -> DataTest | None:
+def _test(unique_id: str, entry: dict[str, Any], path: Path) -> DataTest:
     where = ("nodes", unique_id)
     metadata = _typed(entry, "test_metadata", dict, path, where)
     depends_on = _typed(entry, "depends_on", dict, path, where) or {}
     parents = _strings(depends_on, "nodes", path, (*where, "depends_on"))
-    if metadata is None:
-        return None  # a singular test: not one of ours
+    config = _typed(entry, "config", dict, path, where) or {}
+    column = _typed(entry, "column_name", str, path, where)
+    attached = tested_node(_typed(entry, "attached_node", str, path, where), parents)
+    if metadata is None:  # a singular test (a SQL file of its own)
+        return DataTest(unique_id, _typed(entry, "name", str, path, where) or "", None, attached, {}, config, column)
     name = metadata.get("name")
     if not isinstance(name, str):
         raise _wrong_type(path, (*where, "test_metadata", "name"), name, "a string")
     namespace = _typed(metadata, "namespace", str, path, (*where, "test_metadata"))
     arguments = _typed(metadata, "kwargs", dict, path, (*where, "test_metadata")) or {}
-    config = _typed(entry, "config", dict, path, where) or {}
-    _typed(entry, "column_name", str, path, where)
-    # `attached_node` exists since dbt 1.5; before, the tested node is the first model it depends on.
-    attached = _typed(entry, "attached_node", str, path, where) or (parents[0] if parents else None)
-    return DataTest(unique_id, name, namespace, attached, arguments, config)
+    return DataTest(unique_id, name, namespace, attached, arguments, config, column)
 
 
 def _manifest_version(document: dict[str, Any], path: Path) -> int:
@@ -349,7 +364,7 @@ def _section_entries(data: bytes, view: memoryview, section: str, found: re.Matc
     """[start, end] of the section's object in `data` and its entries, each parsed on its own.
 
     Parsing entry by entry keeps one entry's objects alive at a time instead of the whole
-    document's (orjson's parse of a whole 110 MB manifest peaks at 1.6x json.load's memory);
+    document's (peak memory: bench/bench_design_choices.py);
     the caller converts each entry to a dataclass and drops it. The entries are produced lazily,
     so `end` is only known (filled into the list) once the iterator is exhausted.
     """
@@ -423,8 +438,10 @@ def _read_split(data: bytes, path: Path, collect: Callable[[str, str, Any], None
         document = orjson.loads(skeleton)
     except orjson.JSONDecodeError:
         raise _Unsplittable("document") from None
+    if not isinstance(document, dict):
+        raise _Unsplittable("document")
     for section in _SECTIONS:
-        emptied = document.get(section) if isinstance(document, dict) else None
+        emptied = document.get(section)
         if (emptied is not None or section != "exposures") and (emptied != {} or len(_SECTION_START[section].findall(skeleton)) != 1):
             raise _Unsplittable(section)
     return document
@@ -448,8 +465,12 @@ def _section_of(unique_id: str) -> str:
     return {"source": "sources", "exposure": "exposures"}.get(unique_id.split(".", 1)[0], "nodes")
 
 
-def load_manifest(path: Path) -> Manifest:
-    """Read manifest.json; raises ArtifactError for anything that is not a usable dbt manifest."""
+def load_manifest(path: Path, *, streaming: bool = True) -> Manifest:
+    """Read manifest.json; raises ArtifactError for anything that is not a usable dbt manifest.
+
+    `streaming` reads nodes, sources and exposures entry by entry (_read_split) and falls back to
+    the whole-document parse for anything unusual; False reads the document whole (the same result:
+    tests/checks/test_check_loader_streaming.py)."""
     what = "manifest"
     data = _read_bytes(path, what)
     nodes: dict[str, Node] = {}
@@ -463,13 +484,13 @@ def load_manifest(path: Path) -> Manifest:
             known = ", ".join(sorted(KNOWN_TYPES))
             raise ArtifactError(f"{what} {path}: key {section}.{unique_id}.resource_type is {resource_type!r}, not a type privacy-guard knows ({known})")
         if resource_type == "test":
-            test = _test(unique_id, entry, path)
-            if test:
-                tests.append(test)
+            tests.append(_test(unique_id, entry, path))
         elif resource_type in LINEAGE_TYPES:
             nodes[unique_id] = _node(unique_id, entry, path, section)
 
     try:
+        if not streaming:
+            raise _Unsplittable("streaming off")
         document = _read_split(data, path, collect)
     except (_Unsplittable, ArtifactError):
         # Not a manifest as dbt writes it (or a bad one): read it whole, which reports any
@@ -527,15 +548,27 @@ def load_catalog(path: Path, manifest: Manifest) -> None:
 EMPTY_RUN = "empty run"
 
 
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """Who/when/what tool of the run behind run_results.json (its `metadata` and `args`)."""
+
+    invocation_id: str | None = None
+    generated_at: str | None = None
+    dbt_version: str | None = None
+    command: str | None = None
+    target: str | None = None
+
+
 class RunResults(dict[str, str]):
     """unique_id -> status ('pass', 'fail', 'error', 'skipped', ..., or EMPTY_RUN) of the last run,
-    with each test's `failures` (failing rows: classes or cells for privacy tests) and the table its
-    failures were stored in (`relation_name`, with --store-failures)."""
+    with each test's `failures` (failing rows: classes or cells for privacy tests), the table its
+    failures were stored in (`relation_name`, with --store-failures) and the run itself (`run`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, run: RunInfo | None = None) -> None:
         super().__init__()
         self.failures: dict[str, int] = {}
         self.relations: dict[str, str] = {}
+        self.run = run or RunInfo()
 
 
 def load_run_results(path: Path) -> RunResults:
@@ -548,7 +581,16 @@ def load_run_results(path: Path) -> RunResults:
         raise ArtifactError(f"{what} {path}: key results is missing or not a list")
     args = _typed(document, "args", dict, path, (), what) or {}
     empty = bool(args.get("empty"))
-    statuses = RunResults()
+    metadata = document["metadata"]  # an object: _schema_version read it
+    statuses = RunResults(
+        RunInfo(
+            invocation_id=_typed(metadata, "invocation_id", str, path, ("metadata",), what),
+            generated_at=_typed(metadata, "generated_at", str, path, ("metadata",), what),
+            dbt_version=_typed(metadata, "dbt_version", str, path, ("metadata",), what),
+            command=_typed(args, "which", str, path, ("args",), what),
+            target=_typed(args, "target", str, path, ("args",), what),
+        )
+    )
     for position, result in enumerate(results):
         where = ("results", str(position))
         if not isinstance(result, dict):

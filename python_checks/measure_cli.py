@@ -101,7 +101,7 @@ def anonymize_command(
         manifest_path, project_dir = resolve_artifacts(manifest, project_dir)
         target = model_target(load_manifest(manifest_path), model)
         if k is None:
-            k = target.k or load_settings(project_dir, frozenset(REGISTRY)).default_k
+            k = target.k or load_settings(project_dir, REGISTRY).default_k
         relation, columns, seeds, source = target.relation, target.quasi_identifiers, target.seeds, target.name
         loaded = {}
         for column, seed_relation in target.seed_relations.items():
@@ -117,9 +117,10 @@ def anonymize_command(
     with Relation(database, relation) as table:
         result = anonymize_relation(table, columns, loaded, requirement, metric, sensitive)
         snippet = model_snippet(result, table, source, seeds, requirement, sensitive)
-    for path in files.values() if write_seeds is not None else ():
+    for path in files.values():
         try:
-            arx_to_seed(path, write_seeds / f"{seed_name(path)}.csv")
+            if write_seeds is not None:
+                arx_to_seed(path, write_seeds / f"{seed_name(path)}.csv")
         except HierarchyError as error:
             raise ArtifactError(f"--write-seeds: {error}") from None
     if write_model is not None:

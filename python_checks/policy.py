@@ -107,7 +107,8 @@ class NodePolicy:
 @lru_cache(maxsize=4096)
 def _violations(kind: contract.PolicyKind, serialized: bytes) -> tuple[str, ...]:
     # Projects repeat the same few blocks ({class: quasi_identifier}...) thousands of times, and a
-    # JSON Schema validation costs ~0.4 ms: validate each distinct block once.
+    # JSON Schema validation costs far more than a cache lookup (bench/bench_design_choices.py):
+    # validate each distinct block once.
     return tuple(map(str, contract.validate(kind, orjson.loads(serialized))))
 
 

@@ -20,7 +20,11 @@ from jinja2.exceptions import TemplateSyntaxError
 from jinja2.ext import Extension
 from jinja2.parser import Parser
 
+from python_checks.loader import DataTest, Manifest, Node, RunResults
+
 PACKAGE = "privacy_guard"
+#: The nodes that get a provenance record (what they apply, how they are tested).
+PROVENANCE_TYPES = frozenset({"model", "seed", "snapshot", "source"})
 _MACRO_PREFIX = f"macro.{PACKAGE}."
 
 #: dbt's own block tags (`{% test %}...{% endtest %}` etc.); jinja2 does not know them.
@@ -113,17 +117,6 @@ class NodeProvenance:
         for test, record in zip(self.tests, document["tests"]):
             record["privacy_test"] = test.is_privacy_test
         return document
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    """Who/when/what tool of the run behind run_results.json (its `metadata` and `args`)."""
-
-    invocation_id: str | None
-    generated_at: str | None
-    dbt_version: str | None
-    command: str | None
-    target: str | None
 
 
 # --- Jinja expressions -> values or source text ---------------------------------------------------
@@ -270,82 +263,49 @@ def extract_macro_calls(raw_code: str, bare_names: frozenset[str] = frozenset())
 # --- The manifest ---------------------------------------------------------------------------------
 
 
-def _package_macros_used(node: dict[str, Any]) -> frozenset[str]:
-    used = (node.get("depends_on") or {}).get("macros") or []
-    return frozenset(m[len(_MACRO_PREFIX):] for m in used if m.startswith(_MACRO_PREFIX))
+def _package_macros_used(node: Node) -> frozenset[str]:
+    return frozenset(m[len(_MACRO_PREFIX):] for m in node.macros if m.startswith(_MACRO_PREFIX))
 
 
-def _tested_node(test: dict[str, Any]) -> str | None:
-    # `attached_node` is set for tests on models/seeds/snapshots; source tests depend on one node.
-    if test.get("attached_node"):
-        return test["attached_node"]
-    parents = (test.get("depends_on") or {}).get("nodes") or []
-    return parents[0] if len(parents) == 1 else None
-
-
-def _attached_test(test: dict[str, Any], results: dict[str, dict[str, Any]]) -> AttachedTest:
-    metadata = test.get("test_metadata") or {}
+def _attached_test(test: DataTest, results: RunResults | None) -> AttachedTest:
     # `model` is dbt's own `{{ get_where_subquery(ref(...)) }}`: not a setting anybody chose.
-    kwargs = {key: value for key, value in (metadata.get("kwargs") or {}).items() if key != "model"}
-    result = results.get(test["unique_id"], {})
+    kwargs = {key: value for key, value in test.arguments.items() if key != "model"}
     return AttachedTest(
-        unique_id=test["unique_id"],
-        test=metadata.get("name") or test.get("name", ""),
-        namespace=metadata.get("namespace"),
-        column=test.get("column_name"),
+        unique_id=test.unique_id,
+        test=test.name,
+        namespace=test.namespace,
+        column=test.column,
         kwargs=kwargs,
-        status=result.get("status"),
-        failures=result.get("failures"),
+        status=results.get(test.unique_id) if results is not None else None,
+        failures=results.failures.get(test.unique_id) if results is not None else None,
     )
 
 
-def extract(manifest: dict[str, Any], run_results: dict[str, Any] | None = None) -> dict[str, NodeProvenance]:
+def _macro_calls(node: Node, record: NodeProvenance) -> None:
+    used = _package_macros_used(node)
+    if not used:  # depends_on.macros lists none of ours: nothing to parse.
+        return
+    try:
+        record.macros = extract_macro_calls(node.raw_code or "", bare_names=used)
+    except TemplateSyntaxError as error:
+        record.notes.append(
+            f"could not read the Jinja of {node.original_file_path or node.unique_id} (line {error.lineno}): {error.message}; "
+            f"it uses {', '.join(sorted(used))}"
+        )
+    except RecursionError:  # Jinja's parser and the walk recurse per nesting level
+        record.notes.append(f"could not read the Jinja of {node.original_file_path or node.unique_id}: nested too deeply; it uses {', '.join(sorted(used))}")
+
+
+def extract(manifest: Manifest, run_results: RunResults | None = None) -> dict[str, NodeProvenance]:
     """unique_id -> provenance, for every model, seed, snapshot and source of the manifest."""
-    results = {r["unique_id"]: r for r in (run_results or {}).get("results", [])}
-    graph_nodes = manifest.get("nodes", {})
-    provenance = {
-        uid: NodeProvenance(uid)
-        for uid, node in [*graph_nodes.items(), *manifest.get("sources", {}).items()]
-        if node.get("resource_type") in {"model", "seed", "snapshot", "source"}
-    }
-    for uid, node in graph_nodes.items():
-        if uid not in provenance or node.get("resource_type") == "seed":
-            continue
-        used = _package_macros_used(node)
-        if not used:  # depends_on.macros lists none of ours: nothing to parse.
-            continue
-        try:
-            provenance[uid].macros = extract_macro_calls(node.get("raw_code") or "", bare_names=used)
-        except TemplateSyntaxError as error:
-            provenance[uid].notes.append(
-                f"could not read the Jinja of {node.get('original_file_path', uid)} (line {error.lineno}): {error.message}; "
-                f"it uses {', '.join(sorted(used))}"
-            )
-        except RecursionError:  # Jinja's parser and the walk recurse per nesting level
-            provenance[uid].notes.append(
-                f"could not read the Jinja of {node.get('original_file_path', uid)}: nested too deeply; it uses {', '.join(sorted(used))}"
-            )
-    for test in graph_nodes.values():
-        if test.get("resource_type") != "test":
-            continue
-        target = _tested_node(test)
-        if target in provenance:
-            provenance[target].tests.append(_attached_test(test, results))
+    provenance = {uid: NodeProvenance(uid) for uid, node in manifest.nodes.items() if node.resource_type in PROVENANCE_TYPES}
+    for uid, record in provenance.items():
+        node = manifest.nodes[uid]
+        if node.resource_type not in ("seed", "source"):
+            _macro_calls(node, record)
+    for test in manifest.tests:
+        if test.attached_node in provenance:
+            provenance[test.attached_node].tests.append(_attached_test(test, run_results))
     for record in provenance.values():
         record.tests.sort(key=lambda t: (not t.is_privacy_test, t.test, t.column or "", t.unique_id))
     return provenance
-
-
-def run_info(run_results: dict[str, Any] | None) -> RunInfo | None:
-    """The run behind run_results.json, or None without one."""
-    if not run_results:
-        return None
-    metadata = run_results.get("metadata") or {}
-    args = run_results.get("args") or {}
-    return RunInfo(
-        invocation_id=metadata.get("invocation_id"),
-        generated_at=metadata.get("generated_at"),
-        dbt_version=metadata.get("dbt_version"),
-        command=args.get("which"),
-        target=args.get("target"),
-    )

@@ -86,14 +86,14 @@ def _records_by_class_size(relation: Relation, quasi_identifiers: Sequence[str],
         f"select {columns}, count(distinct {unit}) + count(*) filter (where {unit} is null) as class_size"
         f" from {relation.sql} group by {columns}"
     )
-    per_size = dict(relation.connection.execute(f"select class_size, count(*) from ({classes}) group by 1").fetchall())
+    by_size: dict[int, int] = dict(relation.connection.execute(f"select class_size, count(*) from ({classes}) group by 1").fetchall())
     joined = " and ".join(f"r.{quote(column)} is not distinct from c.{quote(column)}" for column in quasi_identifiers)
     people = dict(relation.connection.execute(
         f"with sized as (select r.{unit}, c.class_size from {relation.sql} as r join ({classes}) as c on {joined})"
         f" select class_size, count(*) from (select min(class_size) as class_size from sized where {unit} is not null group by {unit}"
         f" union all select class_size from sized where {unit} is null) group by 1"
     ).fetchall())
-    return {size: (per_size.get(size, 0), people.get(size, 0)) for size in set(per_size) | set(people)}
+    return {size: (by_size.get(size, 0), people.get(size, 0)) for size in set(by_size) | set(people)}
 
 
 def _journalist(relation: Relation, population: str, quasi_identifiers: Sequence[str], threshold: float, records: int, classes: int) -> tuple[Journalist, float]:

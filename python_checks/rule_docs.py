@@ -14,10 +14,14 @@ def _severity(rule: Rule) -> str:
     return rule.severity
 
 
+KINDS = {int: "integer", float: "number", bool: "boolean", str: "string"}
+
+
 def _parameters(rule: Rule) -> str:
-    if rule.threshold is None:
-        return ""
-    return f"`threshold` (default {rule.threshold:g})"
+    """Each parameter the rule declares: name, type, lower bound and default."""
+    return "; ".join(
+        f"`{p.name}` ({KINDS[p.kind]}{f' >= {p.minimum:g}' if p.minimum is not None else ''}, default {p.default!r})" for p in rule.parameters
+    )
 
 
 def render() -> str:

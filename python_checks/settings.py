@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -35,12 +36,45 @@ class Agreement:
 
 
 @dataclass(frozen=True, slots=True)
+class RuleParameter:
+    """One parameter a rule takes (declared by the rule's check function, rules.base), settable under
+    `vars.privacy_guard.rules.<rule_id>`."""
+
+    name: str
+    kind: type[int] | type[float] | type[bool] | type[str]
+    default: Any
+    #: The smallest value that makes sense (None: no bound).
+    minimum: float | None = None
+
+    def parse(self, value: Any) -> Any:
+        """The value as the rule receives it; ValueError saying what was expected otherwise."""
+        # bool is an int in Python, not in YAML: `threshold: true` is a mistake, not 1.
+        accepted = (int, float) if self.kind is float else (self.kind,)
+        if isinstance(value, bool) is not (self.kind is bool) or not isinstance(value, accepted):
+            raise ValueError(f"expected {_KIND_NAMES[self.kind]}, got {value!r}")
+        if self.minimum is not None and value < self.minimum:
+            raise ValueError(f"expected at least {self.minimum:g}, got {value!r}")
+        return self.kind(value)
+
+
+_KIND_NAMES: dict[type, str] = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+
+
+class Configurable(Protocol):
+    """What settings need to know of a rule: the parameters it takes."""
+
+    @property
+    def parameters(self) -> tuple[RuleParameter, ...]: ...
+
+
+@dataclass(frozen=True, slots=True)
 class RuleSetting:
     """The user's override of one rule (`vars.privacy_guard.rules.<rule_id>`)."""
 
     enabled: bool = True
     severity: str | None = None
-    threshold: float | None = None
+    #: The rule's own parameters the project sets (checked against its declaration); the rest keep their defaults.
+    parameters: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +161,30 @@ def _refuse_key_reference(strings: list[tuple[str, str]], key_var: str, path: Pa
             )
 
 
-def load_settings(project_dir: Path, known_rules: frozenset[str]) -> Settings:
+def _rule_settings(block: Mapping[str, Any], rules: Mapping[str, Configurable], where: str) -> dict[str, RuleSetting]:
+    """`rules:` of vars.privacy_guard; ValueError naming the key of an unknown rule or parameter or a wrong value."""
+    found = {}
+    for rule_id, spec in block.items():
+        rule = rules.get(rule_id)
+        if rule is None:
+            raise ValueError(f"{where}.{rule_id}: unknown rule (known: {', '.join(sorted(rules))})")
+        declared = {parameter.name: parameter for parameter in rule.parameters}
+        parameters = {}
+        for key, value in spec.items():
+            if key in ("enabled", "severity"):
+                continue  # typed by the contract
+            if key not in declared:
+                takes = f"takes {', '.join(sorted(declared))}" if declared else "takes no parameters"
+                raise ValueError(f"{where}.{rule_id}.{key}: unknown parameter ({rule_id} {takes}, besides enabled and severity)")
+            try:
+                parameters[key] = declared[key].parse(value)
+            except ValueError as error:
+                raise ValueError(f"{where}.{rule_id}.{key}: {error}") from None
+        found[rule_id] = RuleSetting(spec.get("enabled", True), spec.get("severity"), parameters)
+    return found
+
+
+def load_settings(project_dir: Path, rules: Mapping[str, Configurable]) -> Settings:
     """Read and validate vars.privacy_guard from project_dir/dbt_project.yml."""
     path = project_dir / "dbt_project.yml"
     if not path.exists():
@@ -156,9 +213,10 @@ def load_settings(project_dir: Path, known_rules: frozenset[str]) -> Settings:
     if errors:
         raise ArtifactError(f"settings {path}: {prefix}.{errors[0]}")
     _refuse_key_reference(strings, block.get("key_env_var", _default("key_env_var")), path)
-    unknown = sorted(set(block.get("rules") or {}) - known_rules)
-    if unknown:
-        raise ArtifactError(f"settings {path}: {prefix}.rules.{unknown[0]}: unknown rule (known: {', '.join(sorted(known_rules))})")
+    try:
+        rule_settings = _rule_settings(block.get("rules") or {}, rules, f"{prefix}.rules")
+    except ValueError as error:
+        raise ArtifactError(f"settings {path}: {error}") from None
     agreements = {
         item["id"]: Agreement(
             id=item["id"],
@@ -179,7 +237,7 @@ def load_settings(project_dir: Path, known_rules: frozenset[str]) -> Settings:
         default_t=block.get("default_t", _default("default_t")),
         agreements=agreements,
         purposes={name: frozenset(spec.get("allow") or ()) for name, spec in purposes.items()} if purposes is not None else None,
-        rules={rule_id: RuleSetting(**spec) for rule_id, spec in (block.get("rules") or {}).items()},
+        rules=rule_settings,
         enforce=block.get("enforce", _default("enforce")),
         personal_column_patterns=tuple(block.get("personal_column_patterns", _default("personal_column_patterns"))),
         today=dt.date.fromisoformat(str(block["today"])) if "today" in block else None,

@@ -116,10 +116,10 @@ def _combined_sizes(connection: duckdb.DuckDBPyConnection, left: tuple[Side, str
 
 
 def _check_coverage(relation: Relation, column: str, values: str, option: str) -> None:
-    missing = relation.connection.execute(
+    (missing,) = relation.connection.execute(
         f"select count(distinct cast({quote(column)} as varchar)) from {relation.sql}"
         f" where cast({quote(column)} as varchar) not in (select original from (values {values}) as h(original, coarse))"
-    ).fetchone()[0]
+    ).fetchall()[0]
     if missing:
         raise ArtifactError(f"--hierarchy {option}: {missing} value(s) of {relation.name}.{column} are not in the hierarchy")
 

@@ -5,7 +5,7 @@ ephemeral model) and is cached by (SQL, dialect): an unchanged model costs nothi
 time (e.g. in pull-request mode, where the base manifest is checked too). Mapping relation names
 to dbt nodes is the caller's job (`sql_model.RelationIndex`), because it depends on the manifest, not the SQL.
 
-No `sqlglot.optimizer.qualify`: it costs ~4 ms per model against ~1.6 ms for parse + walk, and
+No `sqlglot.optimizer.qualify`: it costs more than parse + walk together (bench/bench_design_choices.py), and
 the only thing it would add is the owner of an unqualified column in a multi-table SELECT, which
 this module answers conservatively ("any of the selected relations") instead.
 """
@@ -48,7 +48,7 @@ _HASH_NAMES = frozenset(
 _COUNT_TYPES = (exp.Count, exp.ApproxDistinct, exp.CountIf)
 
 
-def _wrapper_via(node: exp.Expression) -> str:
+def _wrapper_via(node: exp.Expr) -> str:
     """What a function call does to the columns inside it (RAW: nothing that matters here)."""
     if isinstance(node, _COUNT_TYPES):
         return COUNTED
@@ -64,7 +64,7 @@ def _strongest(first: str, second: str) -> str:
     return first if _VIA_RANK[first] >= _VIA_RANK[second] else second
 
 
-def _via(column: exp.Column, root: exp.Expression, output: bool = False) -> str:
+def _via(column: exp.Column, root: exp.Expr, output: bool = False) -> str:
     """The strongest wrapper between a column and the expression it sits in; in an `output`
     expression a test on the column (a predicate) outputs a boolean about it, not its value."""
     via = RAW
@@ -308,7 +308,7 @@ def _where_equalities(select: exp.Select) -> list[tuple[exp.EQ, set[str]]]:
     return found
 
 
-def _origins(walker: _Walker, scope: Scope, columns: Iterable[exp.Column], root: exp.Expression) -> set[Origin]:
+def _origins(walker: _Walker, scope: Scope, columns: Iterable[exp.Column], root: exp.Expr) -> set[Origin]:
     """Relation columns of some columns of one condition (`root`), with their wrappers in it."""
     found: set[Origin] = set()
     for column in columns:
@@ -403,26 +403,27 @@ def _subquery_joins(walker: _Walker, scope: Scope) -> list[Join]:
         outer_sources = set()
         for equality in _conditions(child):
             columns = list(equality.find_all(exp.Column))
-            outer = [column for column in columns if column.table and column.table not in inner_aliases and column.table in scope.selected_sources]
-            if not outer or len(outer) == len(columns):
+            outer_columns = [column for column in columns if column.table and column.table not in inner_aliases and column.table in scope.selected_sources]
+            if not outer_columns or len(outer_columns) == len(columns):
                 continue
-            own = [column for column in columns if column not in outer]
-            left_columns |= _origins(walker, scope, outer, equality)
+            own = [column for column in columns if column not in outer_columns]
+            left_columns |= _origins(walker, scope, outer_columns, equality)
             right_columns |= _origins(walker, child, own, equality)
-            outer_sources |= {source for column in outer for source in walker.selected(scope, column.table)}
+            outer_sources |= {source for column in outer_columns for source in walker.selected(scope, column.table)}
         if not outer_sources:
             continue  # uncorrelated: one value for every row, not a row-by-row match
-        kind = "exists" if isinstance(holder, exp.Exists) else "lateral" if isinstance(holder, exp.Lateral) else "scalar"
-        if kind == "exists" and isinstance(holder.parent, exp.Not):
-            kind = "not_exists"
+        if isinstance(holder, exp.Exists):
+            kind = "not_exists" if isinstance(holder.parent, exp.Not) else "exists"
+        else:
+            kind = "lateral" if isinstance(holder, exp.Lateral) else "scalar"
         found.append(Join(kind, walker.relations(outer_sources), inner, frozenset(left_columns), frozenset(right_columns), True))
     return found
 
 
-def _conditions(scope: Scope) -> Iterable[exp.Expression]:
+def _conditions(scope: Scope) -> Iterable[exp.Expr]:
     """The equalities of a scope's WHERE and JOIN conditions."""
     select = scope.expression
-    roots = [select.args.get("where")] + [join.args.get("on") for join in select.args.get("joins") or []]
+    roots: list[exp.Expr | None] = [select.args.get("where")] + [join.args.get("on") for join in select.args.get("joins") or []]
     for root in filter(None, roots):
         yield from root.find_all(exp.EQ, exp.NullSafeEQ)
 
@@ -444,7 +445,7 @@ def _set_operation_joins(walker: _Walker, scope: Scope) -> list[Join]:
 
 
 def _in_ephemeral(scope: Scope) -> bool:
-    node = scope.expression
+    node: exp.Expr | None = scope.expression
     while node is not None:
         if isinstance(node, exp.CTE) and node.alias.lower().startswith(EPHEMERAL_PREFIX):
             return True

@@ -8,13 +8,11 @@ widened retention are listed even when no rule fails on them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from python_checks.analysis import Analysis
 from python_checks.findings import Finding
 from python_checks.policy import QUASI_IDENTIFIER
-
-if TYPE_CHECKING:
-    from python_checks.check import Analysis
 
 
 def _quasi_identifiers_at_meetings(analysis: Analysis) -> dict[str, set[str]]:

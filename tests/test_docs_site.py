@@ -21,7 +21,10 @@ import pytest
 from dbt_harness import shared_build
 
 from python_checks.docs_site import load_site, write_site
-from python_checks.governance import resolved_settings
+from python_checks.check import NodeEntry
+from python_checks.governance import NodeView, protection_status, resolved_settings
+from python_checks.loader import EMPTY_RUN
+from python_checks.provenance import AttachedTest, NodeProvenance
 from python_checks.formatters.html import NAME_CHAR_WIDTH, graph_model
 
 CLI = [sys.executable, "-m", "python_checks"]
@@ -334,8 +337,30 @@ def test_history_that_is_not_a_report_is_one_line_exit_2(tmp_path: Path) -> None
     assert not (tmp_path / "site").exists()
 
 
+def _entry(**values: Any) -> NodeEntry:
+    """A personal model's node entry; `values` override its fields."""
+    defaults: dict[str, Any] = dict(
+        name="m", resource_type="model", package="p", original_file_path="models/m.sql", patch_path=None, personal=True,
+        declared={}, departments=["hr"], consent=None, purpose=None, retention_days=None, declared_retention_days=None,
+        k=None, privacy_unit=None, sensitivity=None, agreement=None, waivers=[], meeting_departments=[], columns={},
+        quasi_identifiers=[], direct_identifiers=[], parents=[],
+    )
+    return NodeEntry(**{**defaults, **values})
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [(["pass"], "protected"), (["pass", "fail"], "failing"), ([None], "not run"), ([EMPTY_RUN], "not run"), ([EMPTY_RUN, "pass"], "failing"), ([], "untested")],
+)
+def test_protection_status_of_a_model_by_its_group_size_tests(statuses: list[str | None], expected: str) -> None:
+    tests = [AttachedTest(f"test.p.k_{i}", "k_anonymity", "privacy_guard", None, {}, status) for i, status in enumerate(statuses)]
+    tests.append(AttachedTest("test.p.not_null", "not_null", None, "id", {}, "fail"))  # not a privacy test: never counts
+    view = NodeView("model.p.m", _entry(), NodeProvenance("model.p.m", tests=tests), [])
+    assert protection_status(view) == expected
+
+
 def test_test_settings_resolve_from_arguments_meta_and_defaults() -> None:
-    entry = {"declared": {"k": 7, "l": 3}, "k": 7, "quasi_identifiers": ["age", "zip3"]}
+    entry = _entry(declared={"k": 7, "l": 3}, k=7, quasi_identifiers=["age", "zip3"])
     assert resolved_settings("k_anonymity", {}, entry) == [("k", 7, "meta"), ("quasi_identifiers", ["age", "zip3"], "column classes")]
     assert resolved_settings("min_cell_size", {"k": 11}, entry)[0] == ("k", 11, "argument")
     assert resolved_settings("l_diversity", {}, entry)[0] == ("l", 3, "meta")

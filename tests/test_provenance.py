@@ -7,13 +7,15 @@ and run_results.json of a real `dbt build` of tests/fixtures/audit_project.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from dbt_harness import shared_build
 from jinja2.exceptions import TemplateSyntaxError
 
-from python_checks.provenance import JinjaExpression, extract, extract_macro_calls, run_info
+from python_checks.loader import load_manifest, load_run_results
+from python_checks.provenance import JinjaExpression, extract, extract_macro_calls
 
 
 def _calls(code: str, bare: frozenset[str] = frozenset()) -> list[tuple[str, list[Any], dict[str, Any], list[str]]]:
@@ -118,8 +120,9 @@ def _test_node(uid: str, attached: str | None, depends: list[str], name: str, na
     }
 
 
-def test_extract_from_a_manifest() -> None:
+def test_extract_from_a_manifest(tmp_path: Path) -> None:
     manifest = {
+        "metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json"},
         "nodes": {
             "model.p.banded": _node("model.p.banded", "{{ privacy_guard.age_band('born', width=5) }}", ["macro.privacy_guard.age_band"]),
             # The call is in the text but depends_on lists no privacy_guard macro: not parsed.
@@ -144,14 +147,22 @@ def test_extract_from_a_manifest() -> None:
         "sources": {"source.p.hr.roster": {"unique_id": "source.p.hr.roster", "resource_type": "source", "name": "roster"}},
     }
     run_results = {
-        "metadata": {"invocation_id": "inv-1", "generated_at": "2024-05-01T10:00:00Z", "dbt_version": "1.11.0"},
+        "metadata": {
+            "dbt_schema_version": "https://schemas.getdbt.com/dbt/run-results/v6.json",
+            "invocation_id": "inv-1",
+            "generated_at": "2024-05-01T10:00:00Z",
+            "dbt_version": "1.11.0",
+        },
         "args": {"which": "build", "target": "prod"},
         "results": [
             {"unique_id": "test.p.k_anonymity_banded.abc", "status": "fail", "failures": 2},
             {"unique_id": "test.p.not_null_banded_id.def", "status": "pass", "failures": 0},
         ],
     }
-    found = extract(manifest, run_results)
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "run_results.json").write_text(json.dumps(run_results))
+    results = load_run_results(tmp_path / "run_results.json")
+    found = extract(load_manifest(tmp_path / "manifest.json"), results)
     assert sorted(found) == ["model.p.banded", "model.p.broken", "model.p.commented", "seed.p.roster", "source.p.hr.roster"]
     assert [(c.macro, c.args, c.kwargs) for c in found["model.p.banded"].macros] == [("age_band", ["born"], {"width": 5})]
     assert found["model.p.commented"].macros == []
@@ -165,16 +176,17 @@ def test_extract_from_a_manifest() -> None:
     ]
     assert [(t.test, t.column, t.status) for t in found["source.p.hr.roster"].tests] == [("not_null", "email", None)]
     assert found["model.p.banded"].to_dict()["tests"][0]["privacy_test"] is True
-    info = run_info(run_results)
+    info = results.run
     assert (info.invocation_id, info.command, info.target, info.dbt_version) == ("inv-1", "build", "prod", "1.11.0")
-    assert run_info(None) is None
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     result = shared_build(tmp_path_factory, "audit_project", expect_success=False)  # a planted not_null test fails
-    manifest = json.loads((result.project_dir / "target" / "manifest.json").read_text())
-    return {"manifest": manifest, "run_results": result.run_results, "provenance": extract(manifest, result.run_results)}
+    target = result.project_dir / "target"
+    manifest = json.loads((target / "manifest.json").read_text())
+    provenance = extract(load_manifest(target / "manifest.json"), load_run_results(target / "run_results.json"))
+    return {"manifest": manifest, "run_results": result.run_results, "provenance": provenance}
 
 
 @pytest.mark.dbt

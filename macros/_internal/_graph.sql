@@ -4,7 +4,7 @@
   Inside a generic test `config.meta_get()` sees the test node, so tests look the tested node up
   in `graph`. The lookup guesses the unique id from the relation first (model/seed/snapshot of
   the root project: three dict look-ups) and scans `graph.nodes`/`graph.sources` only on a miss: a
-  scan per test costs ~9 ms, which adds up to a minute on a project with thousands of tests.
+  scan per test walks every node, which adds up on a project with thousands of tests.
 -#}
 {% macro _relation_key(relation) %}
   {%- if relation is string -%}

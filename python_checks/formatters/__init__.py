@@ -10,7 +10,7 @@ from collections.abc import Callable
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # check imports every rule: the CLI imports it only when a check runs (--help stays light)
     from python_checks.check import CheckReport
 
 Renderer = Callable[["CheckReport", bool], str]

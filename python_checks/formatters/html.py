@@ -23,16 +23,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from python_checks import governance
-
-if TYPE_CHECKING:
-    from python_checks.docs_site import NodeView, Site
+from python_checks.findings import Finding
+from python_checks.governance import NodeView, Site
 
 #: Labels are monospace 12px (glyph advance 0.6em), subtitles 10px: widths are exact, boxes never clip.
 NAME_CHAR_WIDTH = 7.2
@@ -145,7 +144,7 @@ def layout(labels: dict[str, tuple[str, str]], edges: list[tuple[str, str]]) -> 
     pitch = NODE_HEIGHT + ROW_GAP
     tallest = max((len(column) for column in columns), default=0)
     boxes: dict[str, Box] = {}
-    x = MARGIN
+    x: float = MARGIN
     for column in columns:
         width = max(box_width(*labels[uid]) for uid in column)
         top = MARGIN + (tallest - len(column)) * pitch / 2  # centre short columns
@@ -165,8 +164,8 @@ def _edge_path(source: Box, target: Box) -> str:
 
 def subtitle(view: NodeView) -> str:
     """The second line of a node box: its departments, or why it has none."""
-    if view.entry["departments"]:
-        return " + ".join(view.entry["departments"])
+    if view.entry.departments:
+        return " + ".join(view.entry.departments)
     state = governance.node_state(view)
     return "personal, no department" if state == "personal" else state
 
@@ -215,7 +214,7 @@ def graph_model(site: Site) -> dict[str, Any]:
     nodes = []
     for uid in sorted(site.nodes):
         view, box = site.nodes[uid], boxes[uid]
-        own = view.entry["departments"]
+        own = view.entry.departments
         band = box.height / max(len(own), 1)
         nodes.append(
             {
@@ -306,16 +305,20 @@ def department_map(site: Site, points: list[governance.MeetingPoint]) -> dict[st
     }
 
 
-def _finding_row(finding: dict[str, Any], site: Site, index: dict[str, int]) -> list[Any]:
+def _finding_row(finding: Finding, site: Site, index: dict[str, int]) -> list[Any]:
     """One finding, compact: [severity, rule, node index or -1, node name, message, hint, files, departments, agreement, waived]."""
-    view = site.nodes.get(finding["node"])
-    entry = view.entry if view else {}
-    departments = list(governance.combination(entry) or entry.get("departments") or []) if view else []
-    # The node's SQL/seed file and the YAML that declares its policy (patch_path is "package://path").
-    files = [entry.get("original_file_path"), (entry.get("patch_path") or "").split("://", 1)[-1]]
-    return [finding["severity"], finding["category"], index.get(finding["node"], -1), view.name if view else finding["node"],
-            finding["message"], finding.get("hint") or "", " · ".join(dict.fromkeys(f for f in files if f)), departments,
-            entry.get("agreement") or "", "waiver" in finding]
+    view = site.nodes.get(finding.node)
+    if view is None:
+        departments, files, agreement = [], [], None
+    else:
+        entry = view.entry
+        departments = list(governance.combination(entry.meeting_departments, entry.departments) or entry.departments)
+        # The node's SQL/seed file and the YAML that declares its policy (patch_path is "package://path").
+        files = [entry.original_file_path, (entry.patch_path or "").split("://", 1)[-1]]
+        agreement = entry.agreement
+    return [finding.severity, finding.category, index.get(finding.node, -1), view.name if view else finding.node,
+            finding.message, finding.hint or "", " · ".join(dict.fromkeys(f for f in files if f)), departments,
+            agreement or "", finding.waiver is not None]
 
 
 def data_chunks(
@@ -324,25 +327,25 @@ def data_chunks(
     """Every lazily loaded piece of data by chunk name (see the module docstring)."""
     every = _every_finding(site)
     chunks: dict[str, Any] = {
-        f"findings-{i}": [_finding_row(f, site, graph_index) for f in every if f["category"] == rule] for i, rule in enumerate(_rules(every))
+        f"findings-{i}": [_finding_row(f, site, graph_index) for f in every if f.category == rule] for i, rule in enumerate(_rules(every))
     }
     for i, point in enumerate(points):
         chunks[f"meet-{i}"] = [
-            [graph_index[uid], site.nodes[uid].name, site.nodes[uid].resource_type, site.nodes[uid].entry.get("purpose") or "",
-             site.nodes[uid].entry.get("agreement") or "", len(site.nodes[uid].findings), governance.protection_status(site.nodes[uid])]
+            [graph_index[uid], site.nodes[uid].name, site.nodes[uid].resource_type, site.nodes[uid].entry.purpose or "",
+             site.nodes[uid].entry.agreement or "", len(site.nodes[uid].findings), governance.protection_status(site.nodes[uid])]
             for uid in point.nodes
         ]
     if large:
         order = sorted(site.nodes)
-        parents = [[graph_index[p] for p in site.nodes[uid].entry.get("parents", []) if p in graph_index] for uid in order]
+        parents = [[graph_index[p] for p in site.nodes[uid].entry.parents if p in graph_index] for uid in order]
         colours = {d: PALETTE[i % len(PALETTE)] for i, d in enumerate(site.departments())}
 
         def colour(view: NodeView) -> str:  # one department: its colour; combined: drawn purple by the CSS
-            own = view.entry["departments"]
+            own = view.entry.departments
             return colours[own[0]] if len(own) == 1 else ""
 
         chunks["graph"] = {
-            "nodes": [[site.nodes[uid].name, subtitle(site.nodes[uid]), int(bool(site.nodes[uid].entry["personal"])),
+            "nodes": [[site.nodes[uid].name, subtitle(site.nodes[uid]), int(site.nodes[uid].entry.personal),
                        len(site.nodes[uid].findings), site.nodes[uid].worst_severity or "", colour(site.nodes[uid])] for uid in order],
             "parents": parents,
         }
@@ -351,13 +354,13 @@ def data_chunks(
     return chunks
 
 
-def _every_finding(site: Site) -> list[dict[str, Any]]:
+def _every_finding(site: Site) -> list[Finding]:
     """Open findings and those a waiver silences (the findings list can show either)."""
-    return [*site.findings, *site.document.get("waived_findings", [])]
+    return [*site.findings, *site.waived]
 
 
-def _rules(findings: list[dict[str, Any]]) -> list[str]:
-    return sorted({f["category"] for f in findings})
+def _rules(findings: list[Finding]) -> list[str]:
+    return sorted({f.category for f in findings})
 
 
 def _chunk_script(name: str, value: Any) -> str:
@@ -402,7 +405,7 @@ def render_site(site: Site) -> dict[str, str]:
         agreements=governance.agreements(site, today),
         waivers=governance.waivers(site, today),
         trends=governance.trends(site.history),
-        rule_counts=sorted(((r, sum(f["category"] == r for f in site.findings)) for r in rules), key=lambda rc: (-rc[1], rc[0])),
+        rule_counts=sorted(((r, sum(f.category == r for f in site.findings)) for r in rules), key=lambda rc: (-rc[1], rc[0])),
         waived_count=len(every) - len(site.findings),
         script_data=_script_json(script_data),
         inline_chunks="" if large else "".join(_chunk_script(name, value) for name, value in chunks.items()),

@@ -1,21 +1,18 @@
 """The docs as one markdown file (repos, wikis): metrics, a mermaid lineage, findings, model cards.
 
-Same content as the HTML site (both read `docs_site.Site`), minus interaction: mermaid renders
+Same content as the HTML site (both read `governance.Site`), minus interaction: mermaid renders
 the graph where the wiki supports it and stays readable as text where it does not. Every project
 value passes through formatters/escaping.py (no HTML, links or mermaid syntax from a project).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from python_checks.formatters.escaping import markdown as md
 from python_checks.formatters.escaping import markdown_code as code
 from python_checks.formatters.escaping import mermaid as mermaid_label
 from python_checks.formatters.html import PALETTE, subtitle
-
-if TYPE_CHECKING:
-    from python_checks.docs_site import NodeView, Site
+from python_checks.governance import NodeView, Site
+from python_checks.rules import Note
 
 _EDGE_ARROWS = {"flagged": "==>", "cross": "-.->", "plain": "-->"}
 _EDGE_COLOURS = {"flagged": "#d62728", "cross": "#7a4bb7"}
@@ -36,10 +33,10 @@ def mermaid(site: Site) -> str:
     departments = site.departments()
     # Class names by position: a department name is project text, not mermaid syntax.
     for i, department in enumerate(departments):
-        members = [ids[uid] for uid, view in sorted(site.nodes.items()) if view.entry["departments"] == [department]]
+        members = [ids[uid] for uid, view in sorted(site.nodes.items()) if view.entry.departments == [department]]
         if members:
             lines.append(f"  class {','.join(members)} dept_{i}")
-    combined = [ids[uid] for uid, view in sorted(site.nodes.items()) if len(view.entry["departments"]) > 1]
+    combined = [ids[uid] for uid, view in sorted(site.nodes.items()) if len(view.entry.departments) > 1]
     if combined:
         lines.append(f"  class {','.join(combined)} combined")
     for i in range(len(departments)):
@@ -48,35 +45,35 @@ def mermaid(site: Site) -> str:
     return "\n".join(lines + styles)
 
 
-def _note(note: dict[str, str | None]) -> str:
+def _note(note: Note) -> str:
     """A check note as a list item; a note without a node is about the whole manifest."""
-    where = f"{code(note['node'])}: " if note["node"] else ""
-    return f"- {where}{md(note['message'])}"
+    where = f"{code(note.node)}: " if note.node else ""
+    return f"- {where}{md(note.message)}"
 
 
 def _card(view: NodeView) -> list[str]:
     e = view.entry
-    consent = "not declared" if e["consent"] is None else md(", ".join(e["consent"])) or "none in common upstream"
-    retention = f"declared {e['declared_retention_days'] if e['declared_retention_days'] is not None else 'none'}, effective {e['retention_days'] if e['retention_days'] is not None else 'none'} (days)"
+    consent = "not declared" if e.consent is None else md(", ".join(e.consent)) or "none in common upstream"
+    retention = f"declared {e.declared_retention_days if e.declared_retention_days is not None else 'none'}, effective {e.retention_days if e.retention_days is not None else 'none'} (days)"
     lines = [
         f"### {md(view.name)}",
         "",
-        f"{code(e['original_file_path'] or view.unique_id)} · {md(view.resource_type)} · {'personal data' if e['personal'] else 'not personal'}"
+        f"{code(e.original_file_path or view.unique_id)} · {md(view.resource_type)} · {'personal data' if e.personal else 'not personal'}"
         + ("" if view.declared_policy else " · **no policy declared**"),
         "",
-        f"- **Department:** {md(', '.join(e['departments'])) or '—'}",
+        f"- **Department:** {md(', '.join(e.departments)) or '—'}",
         f"- **Consent:** {consent}",
-        f"- **Purpose:** {md(e['purpose'] or '—')}",
+        f"- **Purpose:** {md(e.purpose or '—')}",
         f"- **Retention:** {retention}",
-        f"- **Effective k:** {md(e['k']) if e['k'] is not None else '—'}",
-        f"- **Agreement:** {md(e['agreement'] or '—')}",
+        f"- **Effective k:** {md(e.k) if e.k is not None else '—'}",
+        f"- **Agreement:** {md(e.agreement or '—')}",
     ]
     lines += [
-        f"- **Waiver:** {md(w['rule'])} until {md(w['expires'])}, approved by {md(w['approved_by'])}: {md(w['reason'])}" for w in e.get("waivers", ())
+        f"- **Waiver:** {md(w['rule'])} until {md(w['expires'])}, approved by {md(w['approved_by'])}: {md(w['reason'])}" for w in e.waivers
     ]
-    if e["columns"]:
+    if e.columns:
         lines += ["", "| Column | Class | Protection |", "|---|---|---|"]
-        lines += [f"| {md(name)} | {md(c['class'] or '—')} | {md(c['protection'] or '—')} |" for name, c in e["columns"].items()]
+        lines += [f"| {md(name)} | {md(c.column_class or '—')} | {md(c.protection or '—')} |" for name, c in e.columns.items()]
     if view.provenance.macros:
         lines += ["", "De-identification applied:", ""]
         lines += [f"- {code(call.display())}" + (f" (in {md(' › '.join(call.inside))})" if call.inside else "") for call in view.provenance.macros]
@@ -89,7 +86,7 @@ def _card(view: NodeView) -> list[str]:
             lines.append(f"| {md(name)} | {md(test.kwargs or '—')} | {md(result)} |")
     if view.findings:
         lines += ["", "Findings:", ""]
-        lines += [f"- **{f['severity']}** {code(f['category'])}: {md(f['message'])} — fix: {md(f['hint'])}" for f in view.findings]
+        lines += [f"- **{f.severity}** {code(f.category)}: {md(f.message)} — fix: {md(f.hint)}" for f in view.findings]
     return lines + [""]
 
 
@@ -135,13 +132,13 @@ def render(site: Site) -> str:
     if site.findings:
         lines += ["| Severity | Category | Model | Finding | How to fix |", "|---|---|---|---|---|"]
         for f in site.findings:
-            owner = site.nodes.get(f["node"])
-            lines.append(f"| {f['severity']} | {md(f['category'])} | {md(owner.name if owner else f['node'])} | {md(f['message'])} | {md(f['hint'])} |")
+            owner = site.nodes.get(f.node)
+            lines.append(f"| {f.severity} | {md(f.category)} | {md(owner.name if owner else f.node)} | {md(f.message)} | {md(f.hint)} |")
     else:
         lines.append("The check found nothing.")
-    if site.document["notes"]:
+    if site.notes:
         lines += ["", "## What the check could not see", ""]
-        lines += [_note(note) for note in site.document["notes"]]
+        lines += [_note(note) for note in site.notes]
     lines += ["", "## Models", ""]
     for _, view in sorted(site.nodes.items(), key=lambda item: item[1].name):
         lines += _card(view)

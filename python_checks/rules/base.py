@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, get_args, get_origin, get_type_hints
 
 from python_checks.graph import Lineage
 from python_checks.loader import DataTest, Manifest, Node, RunResults
 from python_checks.policy import NodePolicy, meeting_departments
-from python_checks.settings import Settings
+from python_checks.settings import RuleParameter, Settings
 from python_checks.sql_model import ModelSql, NodeColumn
 
 if TYPE_CHECKING:  # duckdb: only loaded with --database
@@ -112,7 +113,7 @@ class Context:
     def join_columns(self, columns: Iterable[NodeColumn]) -> set[NodeColumn]:
         """A join's compared columns, `*` (a set operation over `select *`) expanded to the node's
         classed columns."""
-        found = set()
+        found: set[NodeColumn] = set()
         for node, name, via in columns:
             if name == "*":
                 found.update((node, column, via) for column in self.policies[node].columns)
@@ -130,7 +131,35 @@ class Context:
         return attached
 
 
-Check = Callable[[Context, float | None], Iterable[Issue]]
+#: A rule's check: `check(context, **parameters)`; its keyword-only parameters (typed, with defaults)
+#: are what `vars.privacy_guard.rules.<id>` may set.
+Check = Callable[..., Iterable[Issue]]
+
+
+@dataclass(frozen=True, slots=True)
+class AtLeast:
+    """`Annotated[int, AtLeast(1)]`: the smallest value a rule parameter accepts."""
+
+    minimum: float
+
+
+def declared_parameters(check: Check) -> tuple[RuleParameter, ...]:
+    """The parameters of a check function after `context`: keyword-only, annotated int/float/bool/str
+    (optionally `Annotated[..., AtLeast(n)]`), with a default. TypeError for anything else: a
+    parameter users cannot set safely is a bug of the rule, found when it is registered."""
+    hints = get_type_hints(check, include_extras=True)
+    found = []
+    for position, parameter in enumerate(inspect.signature(check).parameters.values()):
+        if position == 0:
+            continue  # the context
+        hint, minimum = hints.get(parameter.name), None
+        if get_origin(hint) is Annotated:
+            hint, *extras = get_args(hint)
+            minimum = next((extra.minimum for extra in extras if isinstance(extra, AtLeast)), None)
+        if parameter.kind is not inspect.Parameter.KEYWORD_ONLY or parameter.default is inspect.Parameter.empty or hint not in (int, float, bool, str):
+            raise TypeError(f"rule {check.__name__}: parameter {parameter.name} must be keyword-only, typed int/float/bool/str, with a default")
+        found.append(RuleParameter(parameter.name, hint, parameter.default, minimum))
+    return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,13 +173,20 @@ class Rule:
     check: Check
     #: The input it needs beyond the manifest: "run_results", "database" or None.
     requires: str | None = None
-    threshold: float | None = None
     #: Severity under `vars.privacy_guard.enforce: true` (None: the same as without).
     enforce_severity: str | None = None
+    #: A rule about combining departments: its findings flag the lineage edges into their node.
+    join_rule: bool = False
+    #: What `vars.privacy_guard.rules.<id>` may set besides enabled and severity (from the check's signature).
+    parameters: tuple[RuleParameter, ...] = ()
 
     def severity_in(self, settings: Settings) -> str:
         """The severity this rule reports at under `settings`: the user's override, else enforce mode's, else its own."""
         return settings.rule(self.id).severity or (self.enforce_severity if settings.enforce and self.enforce_severity else self.severity)
+
+    def run(self, context: Context) -> Iterable[Issue]:
+        """The rule's issues, with the parameters the project set (validated by settings) over the signature's defaults."""
+        return self.check(context, **context.settings.rule(self.id).parameters)
 
     @property
     def category(self) -> str:
@@ -168,15 +204,15 @@ def rule(
     summary: str,
     hint: str,
     requires: str | None = None,
-    threshold: float | None = None,
     enforce_severity: str | None = None,
+    join_rule: bool = False,
 ) -> Callable[[Check], Check]:
     """Register the decorated check function as rule `rule_id`."""
 
     def register(check: Check) -> Check:
         if rule_id in REGISTRY:
             raise ValueError(f"rule {rule_id} registered twice")
-        REGISTRY[rule_id] = Rule(rule_id, severity, summary, hint, check, requires, threshold, enforce_severity)
+        REGISTRY[rule_id] = Rule(rule_id, severity, summary, hint, check, requires, enforce_severity, join_rule, declared_parameters(check))
         return check
 
     return register

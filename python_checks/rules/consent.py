@@ -18,7 +18,7 @@ from python_checks.rules.base import Context, Issue, node_label, rule, stores_da
     summary="A model's declared purpose is not in the consent of the personal data it reads.",
     hint="Serve a purpose the data subjects agreed to, drop the inputs whose consent lacks it, or record the new consent upstream.",
 )
-def consent_violation(context: Context, threshold: float | None) -> Iterator[Issue]:
+def consent_violation(context: Context) -> Iterator[Issue]:
     """Against the parents' effective consent: a model cannot widen consent by declaring its own."""
     for node, policy in context.models() + context.exposures():
         purpose = policy.declared.get("purpose")
@@ -61,7 +61,7 @@ def _purpose_needed(context: Context, node: Node, policy: NodePolicy) -> str | N
     summary="A node that combines departments, stores consented personal data below the staging layer, or exposes it, has no purpose (declared or inherited).",
     hint="Declare config.meta.privacy.purpose (on an exposure: meta.privacy.purpose): the consent and agreement checks need it.",
 )
-def missing_purpose(context: Context, threshold: float | None) -> Iterator[Issue]:
+def missing_purpose(context: Context) -> Iterator[Issue]:
     """Without a purpose the consent and agreement checks have nothing to check: leaving it out must not pass.
 
     A staging model (every parent a source or seed) stores data under its collection consent and
@@ -116,7 +116,7 @@ def _agreements_above(context: Context) -> dict[str, dict[str, str]]:
     summary="A node below a meeting point declares a purpose that the agreement the data was combined under does not allow.",
     hint="Serve one of the agreement's purposes, or combine the data for the new purpose under an agreement that lists it.",
 )
-def purpose_laundering(context: Context, threshold: float | None) -> Iterator[Issue]:
+def purpose_laundering(context: Context) -> Iterator[Issue]:
     """A `select *` of an agreed model, re-declared for another purpose, is checked against the agreement upstream.
 
     A second meeting point below the first is checked too: joining a third department and citing a
@@ -147,7 +147,7 @@ def purpose_laundering(context: Context, threshold: float | None) -> Iterator[Is
     summary="A model exposes a column class its purpose may not use (vars.privacy_guard.purposes).",
     hint="Drop or aggregate the columns of the classes the purpose does not allow, or change the purpose.",
 )
-def data_minimization(context: Context, threshold: float | None) -> Iterator[Issue]:
+def data_minimization(context: Context) -> Iterator[Issue]:
     """Only for purposes listed in vars.privacy_guard.purposes; pseudonymized identifiers still count as identifiers."""
     purposes = context.settings.purposes
     if purposes is None:

@@ -48,7 +48,7 @@ def _false_pseudonyms(context: Context, unique_id: str) -> tuple[list[str], list
     summary="A direct identifier reaches a model's output raw: not pseudonymized by privacy_guard.pseudonymize, not dropped, or only hashed without a key (md5/sha256/hash).",
     hint="Replace the identifier with {{ privacy_guard.pseudonymize('<column>') }} (and mark it `protection: pseudonymized`) or drop it with privacy_guard.drop_direct_identifiers; an unkeyed hash is reversible by hashing a list of candidate values.",
 )
-def unprotected_identifier(context: Context, threshold: float | None) -> Iterator[Issue]:
+def unprotected_identifier(context: Context) -> Iterator[Issue]:
     """Raw identifiers are reported at the first model they reach, not again below it; unkeyed
     hashes and raw columns declared `pseudonymized` at the model whose SQL computes them."""
     protected = _pseudonymized_lineage(context)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Annotated
 
 from python_checks.policy import QUASI_IDENTIFIER, NodePolicy
-from python_checks.rules.base import Context, Issue, Note, node_label, rule
+from python_checks.rules.base import AtLeast, Context, Issue, Note, node_label, rule
 from python_checks.rules.testing import k_anonymity_clearance
 from python_checks.sql_model import COUNTED, RAW, UNKEYED_HASH, NodeColumn
 
@@ -38,8 +39,9 @@ def _agreement_problem(context: Context, unique_id: str, departments: frozenset[
     "cross_department_join",
     summary="Data of two or more departments is combined without a valid data-use agreement that covers them and the purpose.",
     hint="Cite an agreement (config.meta.privacy.agreement) defined in vars.privacy_guard.agreements that lists every department and the model's purpose and has not expired.",
+    join_rule=True,
 )
-def cross_department_join(context: Context, threshold: float | None) -> Iterator[Issue]:
+def cross_department_join(context: Context) -> Iterator[Issue]:
     """Checked only at the meeting point, so one combination gives one finding."""
     for unique_id, departments in context.meetings.items():
         problem = _agreement_problem(context, unique_id, departments)
@@ -73,12 +75,12 @@ def _measured_risk(context: Context, unique_id: str, quasi_identifiers: list[str
     "quasi_identifier_linkage",
     summary="Quasi-identifiers from two or more departments are brought together (default: 3 or more QIs).",
     hint="Generalize or drop quasi-identifiers before the join and attach privacy_guard.k_anonymity to the combined model (a k_anonymity test over every QI with at least the effective k that could fail -- and passed, with --run-results -- or measured classes >= k with --database, clears this).",
-    threshold=3,
+    join_rule=True,
 )
-def quasi_identifier_linkage(context: Context, threshold: float | None) -> Iterator[Issue]:
+def quasi_identifier_linkage(context: Context, *, threshold: Annotated[int, AtLeast(1)] = 3) -> Iterator[Issue]:
     """A k_anonymity test clears the combination only when it proves what it claims (rules.testing);
-    with a database, a combination whose classes are all >= k in the data is not reported."""
-    minimum = threshold if threshold is not None else 3
+    with a database, a combination whose classes are all >= k in the data is not reported.
+    `threshold`: the fewest quasi-identifiers in the output that count as linkage."""
     for unique_id, departments in context.meetings.items():
         policy = context.policies[unique_id]
         quasi_identifiers = policy.columns_of(QUASI_IDENTIFIER)
@@ -87,12 +89,12 @@ def quasi_identifier_linkage(context: Context, threshold: float | None) -> Itera
             for department in sorted(departments)
         }
         contributing = {department: names for department, names in by_department.items() if names}
-        if len(contributing) < 2 or len(quasi_identifiers) < minimum:
+        if len(contributing) < 2 or len(quasi_identifiers) < threshold:
             continue
         cleared, refused = k_anonymity_clearance(context, unique_id)
         if cleared:
             continue
-        evidence: dict[str, object] = {"quasi_identifiers": quasi_identifiers, "by_department": contributing, "threshold": minimum}
+        evidence: dict[str, object] = {"quasi_identifiers": quasi_identifiers, "by_department": contributing, "threshold": threshold}
         why = ""
         if refused:
             evidence["k_anonymity_tests_not_counted"] = refused
@@ -117,8 +119,9 @@ def quasi_identifier_linkage(context: Context, threshold: float | None) -> Itera
     "direct_identifier_join",
     summary="Departments are linked on a direct identifier (email, SSN, employee id...) instead of a pseudonym.",
     hint="Join on a pseudonym: apply privacy_guard.pseudonymize to the key in each department's staging model and mark the column `protection: pseudonymized`.",
+    join_rule=True,
 )
-def direct_identifier_join(context: Context, threshold: float | None) -> Iterator[Issue]:
+def direct_identifier_join(context: Context) -> Iterator[Issue]:
     """From the join conditions when the SQL was analysed, else from identifier names the parents share."""
     for unique_id, departments in context.meetings.items():
         sql = context.sql.get(unique_id)
@@ -163,12 +166,12 @@ def _compared_quasi_identifiers(context: Context, columns: Iterable[NodeColumn])
     "join_key_linkage",
     summary="Rows of different departments are matched on quasi-identifiers (birth date, zip, sex...): the classic linkage attack, whatever the output keeps and whatever agreement is cited (default: 2 or more QIs compared).",
     hint="Join on a pseudonym of a shared identifier (privacy_guard.pseudonymize on both sides) under an agreement, or combine only aggregates; never match people on their quasi-identifiers.",
-    threshold=2,
+    join_rule=True,
 )
-def join_key_linkage(context: Context, threshold: float | None) -> Iterator[Issue]:
+def join_key_linkage(context: Context, *, threshold: Annotated[int, AtLeast(1)] = 2) -> Iterator[Issue]:
     """Every analysed join (ON, USING, NATURAL, WHERE of a comma join, IN/EXISTS subquery, set
-    operation) whose two sides bring different departments."""
-    minimum = threshold if threshold is not None else 2
+    operation) whose two sides bring different departments. `threshold`: the fewest quasi-identifiers
+    one side of a join must compare."""
     for node, _ in context.models():
         sql = context.sql.get(node.unique_id)
         if sql is None or sql.note is not None:
@@ -180,7 +183,7 @@ def join_key_linkage(context: Context, threshold: float | None) -> Iterator[Issu
             if left == right or len(left | right) < 2:
                 continue
             sides = (_compared_quasi_identifiers(context, join.left_columns), _compared_quasi_identifiers(context, join.right_columns))
-            if max(map(len, sides)) >= minimum:
+            if max(map(len, sides)) >= threshold:
                 linked.setdefault(join.kind, []).extend(name for side in sides for name in side)
                 departments |= left | right
         if linked:
@@ -188,5 +191,5 @@ def join_key_linkage(context: Context, threshold: float | None) -> Iterator[Issu
             yield Issue(
                 node.unique_id,
                 f"{node_label(context, node.unique_id)} matches rows of {', '.join(sorted(departments))} on quasi-identifiers {', '.join(columns)}",
-                {"columns": columns, "departments": sorted(departments), "joins": sorted(linked), "threshold": minimum},
+                {"columns": columns, "departments": sorted(departments), "joins": sorted(linked), "threshold": threshold},
             )

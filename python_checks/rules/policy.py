@@ -21,7 +21,7 @@ def _missing(policy: NodePolicy) -> set[str]:
     summary="A node carrying personal data has no department, retention or consent (declared or inherited).",
     hint="Declare the missing keys under config.meta.privacy of this node (or of its upstream source/seed).",
 )
-def missing_policy(context: Context, threshold: float | None) -> Iterator[Issue]:
+def missing_policy(context: Context) -> Iterator[Issue]:
     """Reported where the gap starts: a node whose personal parents already miss a key is not blamed for it."""
     # What each personal node misses, computed once: a node is asked again by each of its children.
     gaps = {unique_id: _missing(policy) for unique_id, policy in context.policies.items() if policy.personal}
@@ -44,7 +44,7 @@ def missing_policy(context: Context, threshold: float | None) -> Iterator[Issue]
     summary="A privacy block in the manifest breaks the meta contract (wrong type, unknown key or value).",
     hint="Fix the key named in the message (`privacy-guard validate` lists every violation); the invalid key is ignored until then.",
 )
-def invalid_policy(context: Context, threshold: float | None) -> Iterator[Issue]:
+def invalid_policy(context: Context) -> Iterator[Issue]:
     """One finding per node, listing all its violations."""
     for unique_id in context.lineage.order:
         errors = context.policies[unique_id].errors

@@ -17,7 +17,7 @@ PURGED_MATERIALIZATIONS = frozenset({"table", "incremental"})
     summary="A model keeps data longer than its upstream allows, or stores it without declaring a retention.",
     hint="Declare retention.days no longer than the shortest upstream retention (and a date_column so it can be enforced).",
 )
-def retention_conflict(context: Context, threshold: float | None) -> Iterator[Issue]:
+def retention_conflict(context: Context) -> Iterator[Issue]:
     """Compares the model's own declaration with the minimum of its parents' effective retention."""
     for node, policy in context.models():
         upstream = [(parent.retention_days, parent.unique_id) for parent in context.parents(node.unique_id) if parent.retention_days is not None]
@@ -40,7 +40,7 @@ def retention_conflict(context: Context, threshold: float | None) -> Iterator[Is
     summary="A snapshot of personal data declares no retention with a date_column: its history outlives every upstream retention.",
     hint="Declare config.meta.privacy.retention {days, date_column} on the snapshot (e.g. date_column: dbt_valid_to) and purge or filter rows past it.",
 )
-def snapshot_without_retention(context: Context, threshold: float | None) -> Iterator[Issue]:
+def snapshot_without_retention(context: Context) -> Iterator[Issue]:
     """Static: a snapshot keeps every version of a row, so an inherited retention enforces nothing there."""
     for node, policy in context.models():
         if node.resource_type != "snapshot" or not policy.personal:
@@ -62,7 +62,7 @@ def snapshot_without_retention(context: Context, threshold: float | None) -> Ite
     hint="Purge the expired rows (or filter them out of the model) and schedule the purge.",
     requires="database",
 )
-def retention_expired(context: Context, threshold: float | None) -> Iterator[Issue]:
+def retention_expired(context: Context) -> Iterator[Issue]:
     """Counts only: the expired rows themselves never leave the database."""
     assert context.warehouse is not None  # the engine runs this rule only with a database
     for unique_id in context.lineage.order:

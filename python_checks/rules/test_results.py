@@ -106,7 +106,7 @@ def _message(context: Context, unique_id: str, evidence: dict[str, Any]) -> str:
     hint="Generalize or suppress the small classes (privacy_guard.generalize_*, suppress_small_groups) or drop a quasi-identifier, then rebuild; run tests with --store-failures and pass --database to see the smallest class.",
     requires="run_results",
 )
-def privacy_test_failed(context: Context, threshold: float | None) -> Iterator[Issue]:
+def privacy_test_failed(context: Context) -> Iterator[Issue]:
     """One finding per failing privacy test, on the model it tests."""
     assert context.run_results is not None
     for unique_id in context.lineage.order:

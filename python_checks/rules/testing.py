@@ -49,7 +49,7 @@ def _triggers_on_one(condition: str) -> bool | None:
     match = _CONDITION.match(condition)
     if match is None:
         return None
-    return _COMPARE[match.group(1)](1, float(match.group(2)))
+    return bool(_COMPARE[match.group(1)](1, float(match.group(2))))
 
 
 @lru_cache(maxsize=1024)
@@ -174,7 +174,7 @@ def _staging(context: Context, unique_id: str, policy: NodePolicy) -> bool:
     summary="A de-identified model exposing quasi-identifiers has no privacy_guard.k_anonymity (or, for aggregates, min_cell_size) test.",
     hint="Add `- privacy_guard.k_anonymity` to the model's data_tests (k and the QIs default from its meta).",
 )
-def missing_privacy_test(context: Context, threshold: float | None) -> Iterator[Issue]:
+def missing_privacy_test(context: Context) -> Iterator[Issue]:
     """Looks at test nodes' test_metadata (name + namespace), not at test names users can change.
 
     A model that still holds raw direct identifiers is identified data, not a release: group sizes
@@ -201,7 +201,7 @@ def missing_privacy_test(context: Context, threshold: float | None) -> Iterator[
     summary="A privacy test is configured so that it cannot fail (where that filters every row, thresholds that let failures through, k below the node's, a QI subset, severity warn where a failure must stop the build).",
     hint="Remove the `where:`/`limit`/`fail_calc`/`warn_if`/`error_if` override, raise k to the node's effective k, test every quasi-identifier, keep severity error on combined or exposed models.",
 )
-def weak_privacy_test(context: Context, threshold: float | None) -> Iterator[Issue]:
+def weak_privacy_test(context: Context) -> Iterator[Issue]:
     """One finding per weak test, on the node it tests; the test clears nothing."""
     for unique_id in context.lineage.order:
         for test in context.tests_by_node.get(unique_id, ()):
@@ -220,7 +220,7 @@ def weak_privacy_test(context: Context, threshold: float | None) -> Iterator[Iss
     hint="Attach privacy_guard tests (k_anonymity, no_direct_identifiers, ...) to the input and make them pass before the combined model builds.",
     requires="run_results",
 )
-def unvalidated_input(context: Context, threshold: float | None) -> Iterator[Issue]:
+def unvalidated_input(context: Context) -> Iterator[Issue]:
     """Reported on the input (once), naming the combined models that consume it."""
     assert context.run_results is not None  # the engine runs this rule only with run results
     consumers: dict[str, list[str]] = {}

@@ -71,7 +71,7 @@ def _has_privacy_meta(node: Node) -> bool:
     summary="A seed, source or model without privacy meta holds columns whose names look personal (vars.privacy_guard.personal_column_patterns), or a personal model reads such a node.",
     hint="Declare config.meta.privacy (department, consent, retention) and classify the columns; a column that is not personal gets `class: none`.",
 )
-def unclassified_personal_data(context: Context, threshold: float | None) -> Iterator[Issue]:
+def unclassified_personal_data(context: Context) -> Iterator[Issue]:
     """Reported where the columns first appear (not again on the undeclared models that pass them on)."""
     pattern = personal_pattern(context.settings)
     known: dict[str, frozenset[str]] = {}

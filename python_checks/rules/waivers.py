@@ -36,7 +36,7 @@ def active_waiver(declared: dict[str, Any], rule_id: str, as_of: dt.date) -> dic
     summary="A waiver silences nothing: it has expired or names a rule that does not exist (the finding it covered is reported again).",
     hint="Renew the waiver with a new expiry and approval, fix its rule id, or remove it and fix the finding.",
 )
-def invalid_waiver(context: Context, threshold: float | None) -> Iterator[Issue]:
+def invalid_waiver(context: Context) -> Iterator[Issue]:
     """One finding per such waiver, on the node that declares it."""
     policies = context.policies
     for unique_id in context.lineage.order:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -22,6 +23,12 @@ from python_checks.risk import RiskReport, measure_risk
 #: A stored-failure table's name as dbt writes it in run_results: two or three dotted parts, each a
 #: plain or double-quoted identifier -- anything else is not queried.
 _RELATION_NAME = re.compile(r'^(?:"[^"]+"|\w+)(?:\.(?:"[^"]+"|\w+)){1,2}$')
+
+
+def _two_counts(row: tuple[Any, ...] | None) -> tuple[int, int]:
+    """The row of an aggregate query (always one row; NULL when nothing matched) as two counts."""
+    first, second = row if row is not None else (None, None)
+    return int(first or 0), int(second or 0)
 
 
 class Warehouse:
@@ -50,7 +57,7 @@ class Warehouse:
             except duckdb.Error as failure:
                 error = str(failure).splitlines()[0]
                 continue
-            return int(row[0] or 0), int(row[1] or 0)
+            return _two_counts(row)
         return error
 
     def column_names(self, node: Node) -> frozenset[str]:
@@ -101,7 +108,7 @@ class Warehouse:
             except duckdb.Error as failure:
                 error = str(failure).splitlines()[0]
                 continue
-            return int(row[0] or 0), int(row[1] or 0)
+            return _two_counts(row)
         return error
 
     def risk(self, node: Node, quasi_identifiers: list[str], privacy_unit: str | None, threshold: float) -> RiskReport | str:

@@ -10,6 +10,7 @@ from manifest_builder import ManifestBuilder, findings
 from python_checks.check import run_check
 from python_checks.loader import load_manifest, load_run_results
 from python_checks.policy import declared_policy
+from python_checks.provenance import extract
 from python_checks.sql_model import dialect_for
 
 MANIFESTS = Path(__file__).resolve().parents[1] / "fixtures" / "manifests"
@@ -67,3 +68,23 @@ def test_catalog_columns_limit_where_columns_flow_without_sql(tmp_path: Path) ->
     )
     assert [f.node for f in findings(run_check(manifest), "unprotected_identifier")] == ["model.demo.staged"]
     assert findings(run_check(manifest, catalog=catalog), "unprotected_identifier") == []
+
+
+def test_the_checks_and_the_docs_attach_each_test_to_the_same_node(tmp_path: Path) -> None:
+    """One rule (loader.tested_node) for both: dbt's attached_node, else the only parent; a test of
+    several nodes without attached_node (relationships in dbt < 1.5, a singular test) belongs to none."""
+    builder = ManifestBuilder()
+    hr = builder.node("hr", "seed", {"department": "hr"}, {"zip": {"class": "quasi_identifier"}})
+    model = builder.node("banded", parents=(hr,), sql='select zip from "db"."main"."hr"')
+    attached = builder.test("k_anonymity", model)
+    only_parent = builder.test("l_diversity", model)
+    builder.nodes[only_parent]["attached_node"] = None  # dbt < 1.5
+    two_parents = builder.test("k_anonymity", model, suffix="_two")
+    builder.nodes[two_parents].update(attached_node=None, depends_on={"nodes": [hr, model], "macros": []})
+    singular = "test.demo.assert_banded"
+    builder.nodes[singular] = {"unique_id": singular, "name": "assert_banded", "resource_type": "test", "depends_on": {"nodes": [model], "macros": []}}
+    manifest = load_manifest(builder.write(tmp_path))
+    by_loader = {test.unique_id: test.attached_node for test in manifest.tests}
+    assert by_loader == {attached: model, only_parent: model, two_parents: None, singular: model}
+    by_docs = {test.unique_id: uid for uid, record in extract(manifest).items() for test in record.tests}
+    assert by_docs == {uid: node for uid, node in by_loader.items() if node is not None}

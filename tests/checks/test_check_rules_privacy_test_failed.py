@@ -148,7 +148,7 @@ def test_cli_json_and_sarif_carry_the_finding_without_values(failing: DbtResult)
 def test_the_docs_card_shows_the_failed_test(failing: DbtResult) -> None:
     manifest_path, run_results, database = _paths(failing)
     report = run_check(manifest_path, project_dir=failing.project_dir, run_results=run_results, database=database)
-    site = build_site(report.to_document(), json.loads(manifest_path.read_text()))
+    site = build_site(report, report.analysis.run_results)
     page = html.render_site(site)["index.html"]
     [card] = [article for article in page.split('<article class="card"')[1:] if f'data-uid="model.{FIXTURE}.k_violation"' in article.split(">", 1)[0]]
     assert "privacy_test_failed" in card
