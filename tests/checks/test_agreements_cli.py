@@ -72,3 +72,18 @@ def test_bad_agreements_are_one_line_exit_2(tmp_path: Path) -> None:
         assert result.returncode == 2 and result.stdout == "", (name, result)
         [line] = result.stderr.splitlines()
         assert "agreements" in line and key in line and "Traceback" not in line, (name, line)
+
+
+def test_finds_the_project_and_its_manifest_like_every_command(tmp_path: Path) -> None:
+    # Run from a sub-folder without --manifest/--project-dir: dbt_project.yml above it, its target/manifest.json.
+    project(tmp_path, AGREEMENTS)
+    (tmp_path / "models" / "staging").mkdir(parents=True)
+    result = privacy_guard("agreements", "--as-of", AS_OF, "--format", "json", cwd=tmp_path / "models" / "staging")
+    assert result.returncode == 0, result.stderr
+    assert [row["id"] for row in json.loads(result.stdout)["agreements"]] == ["hr_clinic", "hr_sales", "old_deal"]
+
+
+def test_outside_a_project_names_the_missing_dbt_project_yml(tmp_path: Path) -> None:
+    result = privacy_guard("agreements", cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == f"privacy-guard: error: no dbt_project.yml in {tmp_path} or any folder above it: run inside a dbt project, or pass --manifest\n"
