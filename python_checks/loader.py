@@ -73,6 +73,8 @@ class Node:
     language: str | None = None
     #: The Jinja source as written (provenance reads the privacy_guard macro calls from it).
     raw_code: str | None = None
+    #: dbt `grants` config: privilege -> grantee roles, as configured (dbt applies them on build).
+    grants: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def known_columns(self) -> frozenset[str] | None:
         """The columns the node has as far as is known without its SQL: the catalog's, else the YAML's."""
@@ -304,7 +306,17 @@ def _node(unique_id: str, entry: dict[str, Any], path: Path, section: str) -> No
         language=text["language"],
         # dbt < 1.3 (manifest < v7) called it raw_sql.
         raw_code=text["raw_code"] or text["raw_sql"],
+        grants=_grants(config, path, (*where, "config")),
     )
+
+
+def _grants(config: dict[str, Any], path: Path, where: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """config.grants: privilege -> roles (dbt accepts one role as a string or a list of them)."""
+    grants = _typed(config, "grants", dict, path, where) or {}
+    return {
+        str(privilege): (roles,) if isinstance(roles, str) else _strings(grants, privilege, path, (*where, "grants"))
+        for privilege, roles in grants.items()
+    }
 
 
 #: Text fields of a node the checks, the docs or provenance read.

@@ -164,7 +164,7 @@ def test_cli_sarif_has_the_required_2_1_0_fields(built: DbtResult, tmp_path: Pat
     assert sarif["version"] == "2.1.0" and sarif["$schema"].endswith("sarif-2.1.0.json")
     [run] = sarif["runs"]
     rules = run["tool"]["driver"]["rules"]
-    assert run["tool"]["driver"]["name"] == "privacy-guard" and len(rules) == 20
+    assert run["tool"]["driver"]["name"] == "privacy-guard" and len(rules) == 22
     assert all(rule["id"] and rule["shortDescription"]["text"] and rule["help"]["text"] for rule in rules)
     assert len(run["results"]) == 12
     for result_entry in run["results"]:
