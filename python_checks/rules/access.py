@@ -87,11 +87,12 @@ def access_review(context: Context, threshold: float | None) -> Iterator[Issue]:
             sources["warehouse"] = warehouse_grants
         reviews = {where: review for where, granted in sources.items() if (review := compare_grants(allowed[unique_id], granted, settings.broad_roles, too_sensitive))}
         if reviews:
+            roles = allowed[unique_id]
             yield Issue(
                 unique_id,
                 f"{node_label(context, unique_id)}: " + "; ".join(part for where, review in reviews.items() for part in _describe(review, where)),
                 {
-                    "allowed_roles": sorted(allowed[unique_id]) if allowed[unique_id] is not None else None,
+                    "allowed_roles": sorted(roles) if roles is not None else None,
                     "sensitivity": policy.sensitivity,
                     **{where: {"not_allowed": review.not_allowed, "broad": review.broad} for where, review in reviews.items()},
                 },

@@ -49,11 +49,10 @@ def ethics_review(context: Context, threshold: float | None) -> Iterator[Issue]:
         agreement = context.settings.agreements.get(cited) if cited else None
         if agreement is None:
             problem = f"cites no defined agreement ({cited!r})" if cited else "cites no agreement"
+        elif (review := review_problem(agreement.review, requirement.max_age_days, context.as_of)) is not None:
+            problem = f"agreement {agreement.id} {review}"
         else:
-            problem = review_problem(agreement.review, requirement.max_age_days, context.as_of)
-            if problem is None:
-                continue
-            problem = f"agreement {agreement.id} {problem}"
+            continue
         yield Issue(
             unique_id,
             f"{node_label(context, unique_id)} needs an ethics review ({'; '.join(reasons)}) but {problem}",
