@@ -22,6 +22,7 @@ EXPECTED = [
     "model.enforce_project.untagged_sql: holds columns that look personal (contact_email) but has no privacy block of its own",
     "seed.enforce_project.raw_contacts: holds columns that look personal (email) but has no privacy block of its own",
     "source.enforce_project.crm.leads: holds columns that look personal (patient_id) but has no privacy block of its own",
+    "source.enforce_project.crm.visitors: holds columns that look personal (visitor_ip) but has no privacy block of its own",
 ]
 
 
@@ -32,12 +33,15 @@ def reported(result: DbtResult) -> list[str]:
 
 def tables(database: Path) -> list[str]:
     with duckdb.connect(str(database), read_only=True) as con:
-        return sorted(row[0] for row in con.sql("select table_name from information_schema.tables").fetchall())
+        return sorted(row[0] for row in con.sql("select table_name from information_schema.tables where table_schema = 'main'").fetchall())
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return dbt_project("enforce_project", tmp_path_factory.mktemp("enforce"))
+    project = dbt_project("enforce_project", tmp_path_factory.mktemp("enforce"))
+    with duckdb.connect(str(project.parent / "enforce_project.duckdb")) as con:  # loaded by another system
+        con.execute("create schema crm; create table crm.visitors (visitor_ip varchar, visited_on date)")
+    return project
 
 
 def test_enforce_on_fails_before_any_node_naming_each_untagged_node(project: Path) -> None:
@@ -49,14 +53,14 @@ def test_enforce_on_fails_before_any_node_naming_each_untagged_node(project: Pat
 
 
 def test_personal_column_patterns_of_vars_are_the_ones_enforced(project: Path) -> None:
-    # Only `*_email` looks personal now: user_id, email and patient_id no longer ask for a block.
+    # Only `*_email` looks personal now: user_id, email, patient_id and visitor_ip no longer ask for a block.
     run = dbt(project, "run-operation", "privacy_guard.validate_meta", "--vars", "{privacy_guard: {enforce: true, personal_column_patterns: ['*_email']}}", check=False)
-    assert reported(run) == [line + " " + ENFORCED for line in EXPECTED if "(user_id)" not in line and "(email)" not in line and "(patient_id)" not in line]
+    assert reported(run) == [line + " " + ENFORCED for line in EXPECTED if not any(f"({name})" in line for name in ("user_id", "email", "patient_id", "visitor_ip"))]
 
 
 def test_enforce_off_builds_everything(project: Path) -> None:
     build = dbt(project, "build", check=True)
-    assert reported(build) == ["10 nodes, no problems"]  # 6 models, 3 seeds, 1 source
+    assert reported(build) == ["11 nodes, no problems"]  # 6 models, 3 seeds, 2 sources
     assert set(build.statuses().values()) == {"success"}
     assert tables(project.parent / "enforce_project.duckdb") == [
         "harmless", "hr_people", "lookup", "no_consent", "owner_only", "raw_contacts", "tagged_child", "untagged_reader", "untagged_sql",

@@ -6,7 +6,8 @@
 
   "Holds personal data" without a block: a column name matching vars.privacy_guard.
   personal_column_patterns (the checker's list; default in _contract) among the YAML columns, a
-  seed's CSV header (duckdb) or column_types, or any identifier of a model's SQL (comments, string
+  source table's columns in the warehouse, a seed's CSV header (duckdb) or column_types, or any
+  identifier of a model's SQL (comments, string
   literals and Jinja removed: the rendered SQL does not exist before the run, and a name anywhere
   in the SQL is enough to ask for a block); "reads" it: a parent that is personal.
 -#}
@@ -118,7 +119,10 @@
   {%- for name in ((node.get('config') or {}).get('column_types') or {}).keys() -%}
     {%- do names.append(name | lower) -%}
   {%- endfor -%}
-  {%- if node.resource_type == 'seed' -%}
+  {%- if node.resource_type == 'source' -%}
+    {#- Another system loaded it: its table is there before the run. -#}
+    {%- do names.extend(privacy_guard._existing_columns(node.database, node.schema, node.identifier or node.name)) -%}
+  {%- elif node.resource_type == 'seed' -%}
     {%- do names.extend(privacy_guard._seed_header(node)) -%}
   {%- elif node.resource_type in ['model', 'snapshot'] -%}
     {%- set sql = node.get('raw_code') or node.get('raw_sql') or '' -%}
@@ -137,8 +141,13 @@
 
 {#- Portable: the loaded seed's columns, when an earlier run created it. -#}
 {% macro default___seed_header(node) %}
-  {%- set relation = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias or node.name) -%}
-  {{ return(adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list if relation else []) }}
+  {{ return(privacy_guard._existing_columns(node.database, node.schema, node.alias or node.name)) }}
+{% endmacro %}
+
+{#- Lower-case column names of a relation in the warehouse; [] when it does not exist. -#}
+{% macro _existing_columns(database, schema, identifier) %}
+  {%- set relation = adapter.get_relation(database=database, schema=schema, identifier=identifier) -%}
+  {{ return(privacy_guard._relation_columns(relation).keys() | list if relation else []) }}
 {% endmacro %}
 
 {#- DuckDB reads the file itself: the header row only (`limit 0`), so a first build is judged too. -#}
