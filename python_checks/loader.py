@@ -75,6 +75,8 @@ class Node:
     raw_code: str | None = None
     #: dbt `grants` config: privilege -> grantee roles, as configured (dbt applies them on build).
     grants: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: SQL of the node's post-hooks (as written, Jinja unrendered): a `grant` there bypasses `grants`.
+    post_hooks: tuple[str, ...] = ()
 
     def known_columns(self) -> frozenset[str] | None:
         """The columns the node has as far as is known without its SQL: the catalog's, else the YAML's."""
@@ -307,7 +309,14 @@ def _node(unique_id: str, entry: dict[str, Any], path: Path, section: str) -> No
         # dbt < 1.3 (manifest < v7) called it raw_sql.
         raw_code=text["raw_code"] or text["raw_sql"],
         grants=_grants(config, path, (*where, "config")),
+        post_hooks=_hook_sql(config, path, (*where, "config")),
     )
+
+
+def _hook_sql(config: dict[str, Any], path: Path, where: tuple[str, ...]) -> tuple[str, ...]:
+    """The SQL of config["post-hook"] (dbt writes a list of {sql, transaction})."""
+    hooks = _typed(config, "post-hook", list, path, where) or []
+    return tuple(hook["sql"] for hook in hooks if isinstance(hook, dict) and isinstance(hook.get("sql"), str))
 
 
 def _grants(config: dict[str, Any], path: Path, where: tuple[str, ...]) -> dict[str, tuple[str, ...]]:

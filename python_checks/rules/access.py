@@ -2,13 +2,14 @@
 
 Allowed roles are the node's `privacy.roles`, narrowed by those of its upstream nodes and of the
 agreement it cites (data combined under an agreement stays within the agreement's roles, however
-many models later). Grants come from dbt's `grants` config and, when the check is given a
+many models later). Grants come from dbt's `grants` config, `grant` statements in post-hooks and, when the check is given a
 warehouse that can list them (`Warehouse.grants`), from the warehouse itself: both go through
 `compare_grants`, so a new grants source needs no new rule.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -17,6 +18,19 @@ from python_checks.rules.base import Context, Issue, node_label, rule
 
 #: Nodes whose relations can carry grants.
 GRANTABLE = frozenset({"model", "seed", "snapshot", "source"})
+#: `grant <privileges> on <anything, e.g. {{ this }}> to <roles>` in a hook: access that skips the `grants` config.
+_GRANT_SQL = re.compile(r"\bgrant\s+(?P<privileges>[a-z_,\s]+?)\s+on\s+.+?\s+to\s+(?P<roles>[\w\"\s,]+?)\s*(?:\bwith\b|;|\{|$)", re.IGNORECASE | re.DOTALL)
+
+
+def hook_grants(hooks: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """privilege -> roles granted by `grant ... to ...` statements in hook SQL."""
+    found: dict[str, set[str]] = {}
+    for sql in hooks:
+        for match in _GRANT_SQL.finditer(sql):
+            roles = [role.strip().strip('"') for role in match["roles"].split(",")]
+            for privilege in match["privileges"].split(","):
+                found.setdefault(" ".join(privilege.split()).lower(), set()).update(role for role in roles if role)
+    return {privilege: tuple(sorted(roles)) for privilege, roles in found.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +52,8 @@ def compare_grants(allowed: frozenset[str] | None, granted: Mapping[str, Iterabl
     by_role: dict[str, set[str]] = {}
     for privilege, roles in granted.items():
         for role in roles:
-            by_role.setdefault(role.lower(), set()).add(privilege.lower())
+            # `+select` in dbt config adds to inherited grants: the privilege is still select.
+            by_role.setdefault(role.lower(), set()).add(privilege.lower().lstrip("+"))
     broad = {role: sorted(privileges) for role, privileges in sorted(by_role.items()) if too_sensitive_for_broad and role in broad_roles}
     not_allowed = {
         role: sorted(privileges) for role, privileges in sorted(by_role.items()) if allowed is not None and role not in allowed and role not in broad
@@ -82,7 +97,7 @@ def access_review(context: Context, threshold: float | None) -> Iterator[Issue]:
         if node.resource_type not in GRANTABLE:
             continue
         too_sensitive = policy.sensitivity is not None and SENSITIVITY_ORDER.index(policy.sensitivity) >= floor
-        sources = {"dbt grants config": node.grants}
+        sources = {"dbt grants config": node.grants, "post-hook": hook_grants(node.post_hooks)}
         if context.warehouse is not None and (warehouse_grants := context.warehouse.grants(node)) is not None:
             sources["warehouse"] = warehouse_grants
         reviews = {where: review for where, granted in sources.items() if (review := compare_grants(allowed[unique_id], granted, settings.broad_roles, too_sensitive))}

@@ -12,7 +12,7 @@ import pytest
 from dbt_harness import shared_build
 
 from python_checks.check import CheckReport, run_check
-from python_checks.rules.access import AccessReview, compare_grants
+from python_checks.rules.access import AccessReview, compare_grants, hook_grants
 
 PREFIX = "model.access_project."
 BROAD = frozenset({"public", "everyone"})
@@ -30,6 +30,7 @@ def test_exactly_the_planted_grants_are_findings(report: CheckReport) -> None:
     assert {node: f.message for node, f in found.items()} == {
         PREFIX + "clinic_public": "model clinic_public: broad role public (select) may not read it [dbt grants config]",
         PREFIX + "hr_clinic_reshare": "model hr_clinic_reshare: marketing_analyst (select) is not an allowed role [dbt grants config]",
+        PREFIX + "hr_clinic_hooked": "model hr_clinic_hooked: growth_team (select) is not an allowed role [post-hook]",
         PREFIX + "hr_roles": "model hr_roles: etl_bot (insert) is not an allowed role [dbt grants config]",
     }
     # The select * of hr_clinic_ok keeps the limit of clinic's roles narrowed by agreement `reviewed`.
@@ -60,3 +61,16 @@ def test_without_allowed_roles_only_broad_grants_can_be_reported() -> None:
 def test_an_empty_allowed_set_makes_every_grant_creep() -> None:
     # Upstream limits that do not overlap leave nobody allowed: any grant is creep.
     assert compare_grants(frozenset(), {"select": ["analyst"]}, BROAD, False).not_allowed == {"analyst": ["select"]}
+
+
+def test_grant_statements_in_hooks_are_grants_too() -> None:
+    hooks = [
+        "{% if target.type == 'postgres' %}grant select on {{ this }} to growth_team, \"Ops\"{% endif %}",
+        "GRANT SELECT, INSERT ON TABLE {{ this }} TO bob WITH GRANT OPTION;",
+        "revoke select on {{ this }} from carol",
+    ]
+    assert hook_grants(hooks) == {"select": ("Ops", "bob", "growth_team"), "insert": ("bob",)}
+
+
+def test_additive_grant_keys_count_as_their_privilege() -> None:
+    assert compare_grants(frozenset(), {"+select": ["intern"]}, BROAD, False).not_allowed == {"intern": ["select"]}
