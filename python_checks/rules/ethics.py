@@ -25,6 +25,8 @@ def review_problem(review: dict[str, object] | None, max_age_days: int | None, a
     if review is None:
         return "has no ethics review"
     reviewed = dt.date.fromisoformat(str(review["date"]))
+    if reviewed > as_of:  # a mistyped year would otherwise never age
+        return f"has ethics review {review['id']} dated {reviewed.isoformat()}, after {as_of.isoformat()}"
     if max_age_days is not None and (as_of - reviewed).days > max_age_days:
         return f"has ethics review {review['id']} of {reviewed.isoformat()}, {(as_of - reviewed).days} days old (more than {max_age_days})"
     return None

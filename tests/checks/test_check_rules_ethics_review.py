@@ -57,3 +57,7 @@ def test_a_review_exactly_max_age_days_old_still_counts() -> None:
     assert review_problem(review, 364, TODAY) == "has ethics review ERB-9 of 2025-06-01, 365 days old (more than 364)"
     assert review_problem(review, None, TODAY) is None
     assert review_problem(None, None, TODAY) == "has no ethics review"
+
+
+def test_a_review_dated_after_the_check_date_does_not_count() -> None:
+    assert review_problem({"id": "ERB-9", "date": "2062-01-10"}, None, TODAY) == "has ethics review ERB-9 dated 2062-01-10, after 2026-06-01"
