@@ -314,9 +314,10 @@ def _node(unique_id: str, entry: dict[str, Any], path: Path, section: str) -> No
 
 
 def _hook_sql(config: dict[str, Any], path: Path, where: tuple[str, ...]) -> tuple[str, ...]:
-    """The SQL of config["post-hook"] (dbt writes a list of {sql, transaction})."""
+    """The SQL of config["post-hook"] (dbt writes a list of {sql, transaction}; a plain string is taken as SQL)."""
     hooks = _typed(config, "post-hook", list, path, where) or []
-    return tuple(hook["sql"] for hook in hooks if isinstance(hook, dict) and isinstance(hook.get("sql"), str))
+    found = (hook.get("sql") if isinstance(hook, dict) else hook for hook in hooks)
+    return tuple(sql for sql in found if isinstance(sql, str))
 
 
 def _grants(config: dict[str, Any], path: Path, where: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
