@@ -23,7 +23,7 @@
   {%- do nodes.update(graph.sources) -%}
   {%- set state = {} -%}
   {%- set problems = {} -%}
-  {%- for unique_id in privacy_guard._topological_order(nodes) -%}
+  {%- for unique_id in privacy_guard._topological_order(nodes).order -%}
     {%- set node = nodes[unique_id] -%}
     {%- set declared = privacy_guard._privacy_of(node) -%}
     {%- set column_policies = privacy_guard._column_policies(node) -%}
@@ -73,32 +73,6 @@
     {%- do lines.append(unique_id ~ ': ' ~ problem ~ ' (enforce: true)') -%}
   {%- endfor -%}
   {{ return(lines) }}
-{% endmacro %}
-
-{#- `nodes` (unique_id -> node) ordered parents first (Kahn's algorithm over the parents among them). -#}
-{% macro _topological_order(nodes) %}
-  {%- set waiting = {} -%}
-  {%- set children = {} -%}
-  {%- set ordered = [] -%}
-  {%- for unique_id, node in nodes | dictsort -%}
-    {%- set parents = privacy_guard._known_parents(node, nodes) -%}
-    {%- do waiting.update({unique_id: parents | length}) -%}
-    {%- for parent_id in parents -%}
-      {%- do children.setdefault(parent_id, []).append(unique_id) -%}
-    {%- endfor -%}
-    {%- if not parents -%}
-      {%- do ordered.append(unique_id) -%}
-    {%- endif -%}
-  {%- endfor -%}
-  {%- for unique_id in ordered -%}
-    {%- for child in children.get(unique_id, []) -%}
-      {%- do waiting.update({child: waiting[child] - 1}) -%}
-      {%- if waiting[child] == 0 -%}
-        {%- do ordered.append(child) -%}
-      {%- endif -%}
-    {%- endfor -%}
-  {%- endfor -%}
-  {{ return(ordered) }}
 {% endmacro %}
 
 {#- One regex for shell-style name patterns (`*` any characters; whole name; names are lower-cased before matching). -#}
