@@ -87,7 +87,7 @@ def _describe(review: AccessReview, where: str) -> list[str]:
     summary="A node is granted to a role its policy does not allow (privacy.roles, upstream roles, its agreement's roles), or a node at vars.privacy_guard.access.broad_sensitivity is granted to a broad role (public).",
     hint="Grant only the allowed roles (dbt `grants` config, and revoke what the warehouse grants besides), or widen privacy.roles / the agreement's roles after review.",
 )
-def access_review(context: Context, threshold: float | None) -> Iterator[Issue]:
+def access_review(context: Context) -> Iterator[Issue]:
     """One finding per node, naming each excess role and where the grant was seen (dbt config or warehouse)."""
     settings = context.settings
     allowed = allowed_roles(context)

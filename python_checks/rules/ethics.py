@@ -37,7 +37,7 @@ def review_problem(review: dict[str, object] | None, max_age_days: int | None, a
     summary="A cross-department combination that vars.privacy_guard.ethics_review says needs an ethics review cites no agreement with a valid one (missing, older than max_age_days, or dated after the check date).",
     hint="Have the combination reviewed and record it on the agreement (`review: {id, date, reviewers}`), or stop combining the data.",
 )
-def ethics_review(context: Context, threshold: float | None) -> Iterator[Issue]:
+def ethics_review(context: Context) -> Iterator[Issue]:
     """At each meeting point (one finding per combination); an undefined or uncited agreement has no review either."""
     requirement = context.settings.ethics_review
     if requirement is None:
