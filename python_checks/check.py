@@ -26,7 +26,7 @@ from python_checks.rules import REGISTRY, Context, Note, Rule
 from python_checks.rules.base import MODEL_TYPES, PACKAGE
 from python_checks.rules.waivers import active_waiver
 from python_checks.project import default_project_dir
-from python_checks.settings import Settings, load_settings
+from python_checks.settings import Settings, check_departments, load_settings
 from python_checks.sql_cache import FILE_NAME, SqlCache, analyse_all
 from python_checks.sql_model import ModelSql, RelationIndex, SqlAnalysis, dialect_for
 from python_checks.state import compare_with_base
@@ -183,6 +183,7 @@ def analyse(manifest_path: Path, options: CheckOptions, settings: Settings, as_o
 
 def _analyse(manifest_path: Path, options: CheckOptions, settings: Settings, as_of: dt.date) -> Analysis:
     manifest = load_manifest(manifest_path)
+    check_departments(settings, _declared_departments(manifest))
     if options.catalog is not None:
         load_catalog(options.catalog, manifest)
     run_results = load_run_results(options.run_results) if options.run_results is not None else None
@@ -402,6 +403,12 @@ class CheckReport:
         if self.state is not None:
             document["state"] = self.state
         return document
+
+
+def _declared_departments(manifest: Manifest) -> frozenset[str]:
+    """The departments the nodes' privacy blocks declare (malformed blocks are invalid_policy's)."""
+    declared = (node.privacy.get("department") for node in manifest.nodes.values() if isinstance(node.privacy, dict))
+    return frozenset(department for department in declared if isinstance(department, str))
 
 
 def run_check(

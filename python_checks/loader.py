@@ -73,6 +73,10 @@ class Node:
     language: str | None = None
     #: The Jinja source as written (provenance reads the privacy_guard macro calls from it).
     raw_code: str | None = None
+    #: dbt `grants` config: privilege -> grantee roles, as configured (dbt applies them on build).
+    grants: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: SQL of the node's post-hooks (as written, Jinja unrendered): a `grant` there bypasses `grants`.
+    post_hooks: tuple[str, ...] = ()
 
     def known_columns(self) -> frozenset[str] | None:
         """The columns the node has as far as is known without its SQL: the catalog's, else the YAML's."""
@@ -304,7 +308,25 @@ def _node(unique_id: str, entry: dict[str, Any], path: Path, section: str) -> No
         language=text["language"],
         # dbt < 1.3 (manifest < v7) called it raw_sql.
         raw_code=text["raw_code"] or text["raw_sql"],
+        grants=_grants(config, path, (*where, "config")),
+        post_hooks=_hook_sql(config, path, (*where, "config")),
     )
+
+
+def _hook_sql(config: dict[str, Any], path: Path, where: tuple[str, ...]) -> tuple[str, ...]:
+    """The SQL of config["post-hook"] (dbt writes a list of {sql, transaction}; a plain string is taken as SQL)."""
+    hooks = _typed(config, "post-hook", list, path, where) or []
+    found = (hook.get("sql") if isinstance(hook, dict) else hook for hook in hooks)
+    return tuple(sql for sql in found if isinstance(sql, str))
+
+
+def _grants(config: dict[str, Any], path: Path, where: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """config.grants: privilege -> roles (dbt accepts one role as a string or a list of them)."""
+    grants = _typed(config, "grants", dict, path, where) or {}
+    return {
+        str(privilege): (roles,) if isinstance(roles, str) else _strings(grants, privilege, path, (*where, "grants"))
+        for privilege, roles in grants.items()
+    }
 
 
 #: Text fields of a node the checks, the docs or provenance read.

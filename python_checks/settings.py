@@ -27,7 +27,8 @@ class Agreement:
     id: str
     departments: frozenset[str]
     purposes: frozenset[str] | None
-    expires: dt.date | None
+    #: Last valid day (required: an agreement without an end is refused when the settings are read).
+    expires: dt.date
     owner: str | None = None
     #: Warehouse roles allowed to read data combined under it; None = the agreement does not say.
     roles: frozenset[str] | None = None
@@ -68,6 +69,18 @@ class Configurable(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class EthicsReview:
+    """When a meeting point needs an ethics review (`vars.privacy_guard.ethics_review`)."""
+
+    #: Meeting points at least this sensitive need one; None = sensitivity alone never does.
+    sensitivity: str | None = None
+    #: Department pairs whose combination needs one.
+    department_pairs: tuple[frozenset[str], ...] = ()
+    #: A review older than this many days no longer counts; None = no limit.
+    max_age_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RuleSetting:
     """The user's override of one rule (`vars.privacy_guard.rules.<rule_id>`)."""
 
@@ -98,6 +111,13 @@ class Settings:
     today: dt.date | None = None
     #: Whether `purge_expired` may delete from sources (`purge.sources`).
     purge_sources: bool = False
+    #: The organisation's departments (`departments`); None = not listed.
+    departments: frozenset[str] | None = None
+    #: Which meeting points need an ethics review; None = none required.
+    ethics_review: EthicsReview | None = None
+    #: Roles everyone has (`access.broad_roles`), lower case, and the sensitivity from which granting them is a finding.
+    broad_roles: frozenset[str] = frozenset({"public"})
+    broad_sensitivity: str = "restricted"
 
     def rule(self, rule_id: str) -> RuleSetting:
         """The override for one rule (defaults when the project says nothing)."""
@@ -222,7 +242,7 @@ def load_settings(project_dir: Path, rules: Mapping[str, Configurable]) -> Setti
             id=item["id"],
             departments=frozenset(item["departments"]),
             purposes=frozenset(item["purposes"]) if "purposes" in item else None,
-            expires=dt.date.fromisoformat(item["expires"]) if "expires" in item else None,
+            expires=dt.date.fromisoformat(item["expires"]),
             owner=item.get("owner"),
             roles=frozenset(item["roles"]) if "roles" in item else None,
             review=item.get("review"),
@@ -230,6 +250,16 @@ def load_settings(project_dir: Path, rules: Mapping[str, Configurable]) -> Setti
         for item in block.get("agreements") or []
     }
     purposes = block.get("purposes")
+    departments = frozenset(block["departments"]) if "departments" in block else None
+    for index, item in enumerate(block.get("agreements") or []):
+        unknown_departments = sorted(set(item["departments"]) - departments) if departments is not None else []
+        if unknown_departments:
+            raise ArtifactError(
+                f"settings {path}: {prefix}.agreements.{index}.departments: {unknown_departments[0]!r} (agreement {item['id']}) "
+                f"is not in {prefix}.departments ({', '.join(sorted(departments or ()))})"
+            )
+    review = block.get("ethics_review")
+    access = block.get("access") or {}
     return Settings(
         source=path,
         default_k=block.get("default_k", _default("default_k")),
@@ -242,4 +272,33 @@ def load_settings(project_dir: Path, rules: Mapping[str, Configurable]) -> Setti
         personal_column_patterns=tuple(block.get("personal_column_patterns", _default("personal_column_patterns"))),
         today=dt.date.fromisoformat(str(block["today"])) if "today" in block else None,
         purge_sources=(block.get("purge") or {}).get("sources", False),
+        departments=departments,
+        ethics_review=EthicsReview(
+            sensitivity=review.get("sensitivity"),
+            department_pairs=tuple(frozenset(pair) for pair in review.get("department_pairs") or ()),
+            max_age_days=review.get("max_age_days"),
+        )
+        if review is not None
+        else None,
+        broad_roles=frozenset(role.lower() for role in access.get("broad_roles", ["public"])),
+        broad_sensitivity=access.get("broad_sensitivity", "restricted"),
     )
+
+
+def check_departments(settings: Settings, declared: frozenset[str]) -> None:
+    """ArtifactError when an agreement names a department no node declares (unless
+    `departments` lists it): a typo in an agreement would otherwise silently allow nothing.
+
+    `declared`: the departments the manifest's nodes declare. Agreements outside a listed
+    `departments` are refused when the settings are read.
+    """
+    if settings.departments is not None:
+        return
+    for agreement in sorted(settings.agreements.values(), key=lambda a: a.id):
+        unknown = sorted(agreement.departments - declared)
+        if unknown:
+            raise ArtifactError(
+                f"settings {settings.source}: vars.{contract.VARS_NAMESPACE}.agreements: agreement {agreement.id} names department "
+                f"{unknown[0]!r}, which no node declares (declared: {', '.join(sorted(declared)) or 'none'}); "
+                f"when it is right, list it in vars.{contract.VARS_NAMESPACE}.departments"
+            )

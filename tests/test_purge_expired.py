@@ -133,3 +133,64 @@ def test_unknown_date_column_is_one_clear_error(lifecycle: dict[str, Any]) -> No
 def test_negative_dry_run_flag_is_refused(lifecycle: dict[str, Any]) -> None:
     result = dbt(lifecycle["project"], "run-operation", "privacy_guard.purge_expired", "--args", "{dry_run: 'no'}", check=False)
     assert 'privacy_guard.purge_expired: dry_run must be true or false (got "no")' in result.stdout
+
+
+# --- a snapshot and a source (tests/fixtures/purge_sources_project) -------------------------------
+
+SOURCES_FIXTURE = FIXTURES / "purge_sources_project"
+OTHER = "purge_sources_project"
+# The rows another system loaded into the source crm.contacts: (contact_id, contacted_on).
+CONTACTS = [(1, dt.date(2025, 12, 31)), (2, dt.date(2026, 5, 1)), (3, CUTOFF), (4, None)]
+ALLOW_SOURCES = "{privacy_guard: {today: '2026-06-01', purge: {sources: true}}}"
+
+
+def seed_dates(path: Path) -> dict[int, dt.date | None]:
+    with path.open() as seed:
+        return {int(r["visit_id"]): dt.date.fromisoformat(r["visit_date"]) if r["visit_date"] else None for r in csv.DictReader(seed)}
+
+
+def expired_ids(found: dict[int, dt.date | None]) -> list[int]:
+    return sorted(i for i, d in found.items() if d is not None and d < CUTOFF)
+
+
+@pytest.fixture(scope="module")
+def snapshot_and_source(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    tmp = tmp_path_factory.mktemp("purge_sources")
+    project = dbt_project(OTHER, tmp)
+    database = tmp / f"{OTHER}.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("create schema crm; create table crm.contacts (contact_id integer, contacted_on date)")
+        con.executemany("insert into crm.contacts values (?, ?)", CONTACTS)
+    dbt(project, "build", check=True)
+    runs = {"dry": purge(project), "not_allowed": purge(project, "{dry_run: false}")}
+    with duckdb.connect(str(database), read_only=True) as con:
+        runs["source_after_not_allowed"] = [row[0] for row in con.sql("select contact_id from crm.contacts order by 1").fetchall()]
+    runs["allowed"] = dbt(project, "run-operation", "privacy_guard.purge_expired", "--vars", ALLOW_SOURCES, "--args", "{dry_run: false}", check=True).stdout
+    with duckdb.connect(str(database), read_only=True) as con:
+        runs["snapshot"] = [row[0] for row in con.sql("select visit_id from snapshots.visits_snapshot order by 1").fetchall()]
+        runs["source"] = [row[0] for row in con.sql("select contact_id from crm.contacts order by 1").fetchall()]
+    dbt(project, "run", "--select", "negative_days", "--vars", "{plant_negative: true}", check=True)
+    runs["negative"] = dbt(project, "run-operation", "privacy_guard.purge_expired", "--vars", "{plant_negative: true}")
+    return runs
+
+
+def test_snapshot_rows_past_retention_are_purged_and_sources_only_when_allowed(snapshot_and_source: dict[str, Any]) -> None:
+    visits = seed_dates(SOURCES_FIXTURE / "seeds" / "visits.csv")
+    expired = expired_ids(visits)
+    assert expired == [1, 2, 3]  # 2026-05-01 is one day before the cutoff; 2026-05-02 and the NULL date stay
+    seed, snapshot, source = f"seed.{OTHER}.visits", f"snapshot.{OTHER}.visits_snapshot", f"source.{OTHER}.crm.contacts"
+    assert reported(snapshot_and_source["dry"]) == {seed: len(expired), snapshot: len(expired)}
+    assert reported(snapshot_and_source["not_allowed"]) == {seed: len(expired), snapshot: len(expired)}
+    assert snapshot_and_source["source_after_not_allowed"] == [1, 2, 3, 4]
+    contacts_expired = expired_ids(dict(CONTACTS))
+    assert contacts_expired == [1, 2]
+    assert reported(snapshot_and_source["allowed"]) == {seed: 0, snapshot: 0, source: len(contacts_expired)}
+    assert snapshot_and_source["snapshot"] == sorted(set(visits) - set(expired))
+    assert snapshot_and_source["source"] == sorted({i for i, _ in CONTACTS} - set(contacts_expired))
+
+
+def test_negative_retention_days_is_one_clear_error(snapshot_and_source: dict[str, Any]) -> None:
+    result = snapshot_and_source["negative"]
+    assert result.returncode != 0
+    assert f"model.{OTHER}.negative_days" in result.stdout and "(got -5)" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr

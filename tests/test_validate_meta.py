@@ -15,7 +15,7 @@ PATTERN = "^[a-z][a-z0-9_]*$"
 # (nodes sorted by unique id, keys in YAML order).
 EXPECTED = [
     f"exposure.bad_meta.bad_dashboard: privacy.purpose must be a purpose name matching {PATTERN} (got 'Ads team')",
-    "model.bad_meta.bad_node: privacy.departmnet is not a known key (allowed: agreement, consent, department, k, l, owner, privacy_unit, purpose, rationale, retention, risk, sensitivity, t, waivers)",
+    "model.bad_meta.bad_node: privacy.departmnet is not a known key (allowed: agreement, consent, department, k, l, owner, privacy_unit, purpose, rationale, retention, risk, roles, sensitivity, t, waivers)",
     "model.bad_meta.bad_node: privacy.consent must be a list of strings (got 'marketing')",
     f"model.bad_meta.bad_node: privacy.purpose must be a purpose name matching {PATTERN} (got 'Marketing Team')",
     "model.bad_meta.bad_node: privacy.k must be >= 1 (got 0)",

@@ -27,6 +27,7 @@
       'sensitivity': 'string',
       'rationale': 'string',
       'owner': 'string',
+      'roles': 'list_of_strings',
       'waivers': 'list_of_mappings',
     },
     'retention_keys': {'days': 'integer', 'date_column': 'string'},

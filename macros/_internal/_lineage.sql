@@ -32,7 +32,15 @@
       {%- endif -%}
     {%- endfor -%}
   {%- endfor -%}
-  {#- Kahn's algorithm over the ancestors: a node is ready once all of its parents are placed. -#}
+  {%- set placed = privacy_guard._topological_order(found) -%}
+  {{ return({'nodes': found, 'order': placed.order, 'parents': placed.parents}) }}
+{% endmacro %}
+
+{#-
+  {order, parents} of `found` (unique_id -> node): every node after its parents among `found`
+  (Kahn's algorithm: a node is ready once all of its parents are placed), and each one's parents.
+-#}
+{% macro _topological_order(found) %}
   {%- set waiting = {} -%}
   {%- set children = {} -%}
   {%- set ordered = [] -%}
@@ -56,7 +64,7 @@
       {%- endif -%}
     {%- endfor -%}
   {%- endfor -%}
-  {{ return({'nodes': found, 'order': ordered, 'parents': parents_of}) }}
+  {{ return({'order': ordered, 'parents': parents_of}) }}
 {% endmacro %}
 
 {#- The parent ids of a node that are among `found`, without repeats. -#}

@@ -1,7 +1,8 @@
 {#-
   Checks every privacy block of the project (models, seeds, snapshots, sources and their columns,
   exposures, and vars.privacy_guard's defaults) against privacy_guard._contract() and fails with
-  one line per problem, naming the node and the key. Run it with `dbt run-operation privacy_guard.validate_meta`
+  one line per problem, naming the node and the key. With vars.privacy_guard.enforce: true it also
+  fails closed on personal data without a policy (_internal/_fail_closed.sql). Run it with `dbt run-operation privacy_guard.validate_meta`
   or as an `on-run-start` hook; it never runs by itself.
 -#}
 {% macro validate_meta() %}
@@ -26,6 +27,9 @@
       {%- do problems.append(node.unique_id ~ ': ' ~ problem) -%}
     {%- endfor -%}
   {%- endfor -%}
+  {%- if privacy_guard._settings().get('enforce') is true -%}
+    {%- do problems.extend(privacy_guard._fail_closed_problems()) -%}
+  {%- endif -%}
   {%- set configured = var(contract.vars_namespace, {}) or {} -%}
   {%- for key, default in contract.defaults.items() if configured.get(key) is not none -%}
     {%- set problem = privacy_guard._value_problem(configured[key], 'integer' if default is integer else ('number' if default is number else 'string')) -%}

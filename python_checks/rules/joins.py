@@ -30,7 +30,7 @@ def _agreement_problem(context: Context, unique_id: str, departments: frozenset[
         return f"cites agreement {cited!r}, which does not cover {', '.join(uncovered)}", {"uncovered_departments": uncovered}
     if agreement.purposes is not None and policy.purpose and policy.purpose not in agreement.purposes:
         return f"cites agreement {cited!r}, which does not allow purpose {policy.purpose!r}", {"agreement_purposes": sorted(agreement.purposes)}
-    if agreement.expires is not None and agreement.expires < context.as_of:
+    if agreement.expires < context.as_of:
         return f"cites agreement {cited!r}, which expired on {agreement.expires.isoformat()}", {"expired": agreement.expires.isoformat()}
     return None
 

@@ -70,6 +70,12 @@ class Warehouse:
             return frozenset(str(column[0]).lower() for column in described)
         return frozenset()
 
+    def grants(self, node: Node) -> dict[str, tuple[str, ...]] | None:
+        """privilege -> roles the warehouse grants on the node's relation, for the access_review rule;
+        None when the warehouse has no grants to read. DuckDB has no roles: always None. (A
+        warehouse with roles, e.g. PostgreSQL's information_schema.role_table_grants, answers here.)"""
+        return None
+
     def expired_rows(self, node: Node, date_column: str, days: int, as_of: dt.date) -> tuple[int, int] | str:
         """(rows older than `days` before as_of, all rows), or why it could not be counted."""
         template = (

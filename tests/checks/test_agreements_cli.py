@@ -25,7 +25,7 @@ def privacy_guard(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "python_checks", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
-def project(directory: Path, agreements: list[dict]) -> Path:
+def project(directory: Path, agreements: list[dict], **settings: object) -> Path:
     """hr + clinic + sales seeds; `combined` and an exposure cite hr_clinic, `old_join` cites old_deal; hr_sales is cited by nobody."""
     builder = ManifestBuilder()
     hr = builder.node("hr", "seed", {"department": "hr", **POLICY}, {"zip": {"class": "quasi_identifier"}})
@@ -34,7 +34,7 @@ def project(directory: Path, agreements: list[dict]) -> Path:
     combined = builder.node("combined", privacy={"purpose": "research", "agreement": "hr_clinic"}, parents=(hr, clinic))
     builder.node("old_join", privacy={"purpose": "research", "agreement": "old_deal"}, parents=(hr, clinic))
     builder.exposure("board_report", (combined,), {"purpose": "research", "agreement": "hr_clinic"})
-    return builder.write(directory, {"agreements": agreements})
+    return builder.write(directory, {"agreements": agreements, **settings})
 
 
 def test_json_lists_status_citations_and_uncited_agreements(tmp_path: Path) -> None:
@@ -65,6 +65,7 @@ def test_bad_agreements_are_one_line_exit_2(tmp_path: Path) -> None:
     cases = {
         "review_without_date": ({**AGREEMENTS[0], "review": {"id": "ERB-7"}}, "date"),
         "negative_roles_type": ({**AGREEMENTS[0], "roles": "analyst"}, "roles"),
+        "without_expiry": ({key: value for key, value in AGREEMENTS[0].items() if key != "expires"}, "expires"),
     }
     for name, (agreement, key) in cases.items():
         manifest = project(tmp_path / name, [agreement])
@@ -72,3 +73,44 @@ def test_bad_agreements_are_one_line_exit_2(tmp_path: Path) -> None:
         assert result.returncode == 2 and result.stdout == "", (name, result)
         [line] = result.stderr.splitlines()
         assert "agreements" in line and key in line and "Traceback" not in line, (name, line)
+
+
+def test_finds_the_project_and_its_manifest_like_every_command(tmp_path: Path) -> None:
+    # Run from a sub-folder without --manifest/--project-dir: dbt_project.yml above it, its target/manifest.json.
+    project(tmp_path, AGREEMENTS)
+    (tmp_path / "models" / "staging").mkdir(parents=True)
+    result = privacy_guard("agreements", "--as-of", AS_OF, "--format", "json", cwd=tmp_path / "models" / "staging")
+    assert result.returncode == 0, result.stderr
+    assert [row["id"] for row in json.loads(result.stdout)["agreements"]] == ["hr_clinic", "hr_sales", "old_deal"]
+
+
+def test_outside_a_project_names_the_missing_dbt_project_yml(tmp_path: Path) -> None:
+    result = privacy_guard("agreements", cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == f"privacy-guard: error: no dbt_project.yml in {tmp_path} or any folder above it: run inside a dbt project, or pass --manifest\n"
+
+
+def test_an_agreement_naming_a_department_no_node_declares_is_refused(tmp_path: Path) -> None:
+    typo = {**AGREEMENTS[0], "departments": ["hr", "clinc"]}
+    for command in (["agreements"], ["check"]):
+        manifest = project(tmp_path / command[0], [typo])
+        result = privacy_guard(*command, "--manifest", str(manifest), "--as-of", AS_OF, cwd=tmp_path / command[0])
+        assert result.returncode == 2 and result.stdout == "", (command, result)
+        assert result.stderr == (
+            f"privacy-guard: error: settings {tmp_path / command[0] / 'dbt_project.yml'}: vars.privacy_guard.agreements: agreement hr_clinic names "
+            "department 'clinc', which no node declares (declared: clinic, hr, sales); when it is right, list it in vars.privacy_guard.departments\n"
+        )
+
+
+def test_a_listed_department_list_is_the_one_agreements_are_held_to(tmp_path: Path) -> None:
+    # Listed, a department nobody declares yet is fine; one outside the list is refused by name.
+    planned = {**AGREEMENTS[1], "departments": ["hr", "legal"]}
+    manifest = project(tmp_path / "listed", [AGREEMENTS[0], planned], departments=["hr", "clinic", "sales", "legal"])
+    assert privacy_guard("agreements", "--manifest", str(manifest), "--as-of", AS_OF, cwd=tmp_path).returncode == 0
+    manifest = project(tmp_path / "outside", [AGREEMENTS[0], planned], departments=["hr", "clinic", "sales"])
+    result = privacy_guard("agreements", "--manifest", str(manifest), "--as-of", AS_OF, cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"privacy-guard: error: settings {tmp_path / 'outside' / 'dbt_project.yml'}: vars.privacy_guard.agreements.1.departments: "
+        "'legal' (agreement hr_sales) is not in vars.privacy_guard.departments (clinic, hr, sales)\n"
+    )

@@ -25,7 +25,7 @@ def test_purpose_is_required_where_consented_data_is_stored_combined_or_exposed(
     builder.exposure("dashboard_ok", (staging,), {"purpose": "research"})
     lookup = builder.node("calendar", "seed")
     builder.node("calendar_table", parents=(lookup, "model.demo.mart_view"), materialized="table", privacy={"purpose": "research"})
-    report = builder.check(tmp_path, {"agreements": [{"id": "ab", "departments": ["a", "b"], "purposes": ["research"]}]})
+    report = builder.check(tmp_path, {"agreements": [{"id": "ab", "departments": ["a", "b"], "purposes": ["research"], "expires": "2099-12-31"}]})
     found = {f.node: f for f in findings(report, "missing_purpose")}
     assert set(found) == {"model.demo.mart_table", "model.demo.meeting_view", "exposure.demo.dashboard"}
     assert {f.severity for f in found.values()} == {"error"}

@@ -8,7 +8,7 @@ from manifest_builder import ManifestBuilder, findings
 
 QI = {"class": "quasi_identifier"}
 SEED = {"consent": ["research", "marketing"], "retention": {"days": 365}}
-AGREEMENTS = [{"id": "ab", "departments": ["a", "b"], "purposes": ["research"]}]
+AGREEMENTS = [{"id": "ab", "departments": ["a", "b"], "purposes": ["research"], "expires": "2099-12-31"}]
 
 
 def test_select_star_of_an_agreed_model_for_another_purpose_is_laundering(tmp_path: Path) -> None:
@@ -38,7 +38,7 @@ def test_a_new_meeting_point_below_does_not_escape_the_first_agreement(tmp_path:
     agreed = builder.node("agreed", privacy={"agreement": "ab", "purpose": "research"}, parents=(a, b))
     # a, b and c meet again, under an agreement that allows marketing: ab still does not.
     builder.node("wider", privacy={"agreement": "abc", "purpose": "marketing"}, parents=(agreed, c))
-    agreements = AGREEMENTS + [{"id": "abc", "departments": ["a", "b", "c"], "purposes": ["marketing"]}]
+    agreements = AGREEMENTS + [{"id": "abc", "departments": ["a", "b", "c"], "purposes": ["marketing"], "expires": "2099-12-31"}]
     report = builder.check(tmp_path, {"agreements": agreements})
     [finding] = findings(report, "purpose_laundering")
     assert (finding.node, finding.evidence) == ("model.demo.wider", {"purpose": "marketing", "agreements": {"ab": agreed}})

@@ -13,7 +13,7 @@ from python_checks.check import NO_COMPILED_SQL
 
 QI = {"class": "quasi_identifier"}
 SEED = {"consent": ["research"], "retention": {"days": 365}, "k": 4}
-AGREEMENT = [{"id": "ab", "departments": ["a", "b"], "purposes": ["research"]}]
+AGREEMENT = [{"id": "ab", "departments": ["a", "b"], "purposes": ["research"], "expires": "2099-12-31"}]
 
 
 def combined(arguments: dict[str, Any] | None = None, config: dict[str, Any] | None = None, k: int | None = None) -> tuple[ManifestBuilder, str, str]:
