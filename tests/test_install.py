@@ -110,7 +110,7 @@ def test_the_extras_ask_for_duckdb_and_dbt(installed: Installed) -> None:
     assert not {name for name in names(None) if name.startswith(("dbt", "duckdb", "numpy"))}
 
 
-def test_the_cli_only_install_checks_documents_and_inits_a_manifest(installed: Installed, tmp_path: Path) -> None:
+def test_the_cli_only_install_runs_every_artifact_command(installed: Installed, tmp_path: Path) -> None:
     artifacts = ["--manifest", str(MANIFEST), "--project-dir", str(MANIFEST.parent)]
     run = installed.run("privacy-guard", "check", *artifacts, "--format", "json", "--no-cache", cwd=tmp_path)
     assert run.returncode == 1, run.stderr[-2000:]
@@ -122,6 +122,12 @@ def test_the_cli_only_install_checks_documents_and_inits_a_manifest(installed: I
     assert docs.returncode == 0 and (tmp_path / "site" / "index.html").is_file(), docs.stderr[-2000:]
     init = installed.run("privacy-guard", "init", *later, cwd=tmp_path)
     assert init.returncode == 0 and "# review" in init.stdout, init.stderr[-2000:]
+    agreements = installed.run("privacy-guard", "agreements", *later, "--format", "json", cwd=tmp_path)
+    assert agreements.returncode == 0 and isinstance(json.loads(agreements.stdout), dict), agreements.stderr[-2000:]
+    validate = installed.run("privacy-guard", "validate", *artifacts, cwd=tmp_path)
+    assert (validate.returncode, validate.stdout) == (0, "3 nodes: privacy meta valid\n"), validate.stderr[-2000:]
+    inventory = installed.run("privacy-guard", "inventory", *artifacts, cwd=tmp_path)
+    assert inventory.returncode == 0 and inventory.stdout.startswith("department clinic: 2 personal nodes\n"), inventory.stderr[-2000:]
 
 
 @pytest.mark.parametrize(
