@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -20,6 +21,7 @@ from typing import Any
 import orjson
 import pytest
 import yaml
+from dbt_harness import REPO_ROOT
 from demo_build import DEMO_DIR, DEMO_KEY, DemoBuild
 
 pytestmark = pytest.mark.dbt  # reads the session's real dbt build of the demo (conftest.py `demo`)
@@ -287,10 +289,10 @@ def test_the_check_reports_exactly_the_planted_findings(check_findings: list[dic
 
 
 def test_run_demo_prints_what_each_planted_finding_teaches_and_fails_on_drift(
-    check_findings: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
+    check_findings: list[dict[str, Any]], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sys.path.insert(0, str(DEMO_DIR.parents[1] / "scripts"))
-    import run_demo
+    monkeypatch.syspath_prepend(REPO_ROOT / "scripts")
+    run_demo = importlib.import_module("run_demo")
 
     planted = planted_findings()
     assert run_demo.explain_findings(check_findings) == 0
