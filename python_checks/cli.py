@@ -30,6 +30,9 @@ from python_checks.project import TARGET, resolve_artifacts
 
 F = TypeVar("F", bound=Callable[..., Any])
 PathOption = click.Path(path_type=Path)
+#: Modules the base install leaves out -> the extra of pyproject.toml that installs them: a CLI-only
+#: install reads artifacts; `--database`, `anonymize`, `risk` and `simulate-join` need DuckDB.
+EXTRA_OF_MODULE = {"duckdb": "duckdb", "numpy": "duckdb"}
 
 
 def manifest_options(function: F) -> F:
@@ -240,10 +243,21 @@ def docs(
     return 0
 
 
+def missing_extra(error: ModuleNotFoundError, args: Sequence[str]) -> str | None:
+    """The one line for a module an extra installs (None for any other missing module)."""
+    module = (error.name or "").partition(".")[0]
+    if module not in EXTRA_OF_MODULE:
+        return None
+    command = " ".join(["privacy-guard", *[arg for arg in args if not arg.startswith("-")][:1]])
+    extra = EXTRA_OF_MODULE[module]
+    return f"{command} needs the [{extra}] extra ({module} is not installed): pip install 'privacy-guard[{extra}]'"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code; bad input is one line on stderr, exit 2."""
+    args = list(argv) if argv is not None else sys.argv[1:]
     try:
-        result = cli.main(args=list(argv) if argv is not None else None, prog_name="privacy-guard", standalone_mode=False)
+        result = cli.main(args=args, prog_name="privacy-guard", standalone_mode=False)
     except ArtifactError as error:
         click.echo(f"privacy-guard: error: {clean(error)}", err=True)
         return 2
@@ -254,6 +268,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         click.echo(f"privacy-guard: error: {clean(error.format_message())}", err=True)
         return 2
     except Exception as error:  # noqa: BLE001 -- the contract is "never a traceback", even for our own bugs
+        if isinstance(error, ModuleNotFoundError) and (message := missing_extra(error, args)):
+            click.echo(f"privacy-guard: error: {message}", err=True)
+            return 2
         click.echo(f"privacy-guard: internal error ({type(error).__name__}): {clean(error)}", err=True)
         return 2
     return result if isinstance(result, int) else 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,7 +18,9 @@ from python_checks.analysis import Analysis
 from python_checks.check import run_check
 from python_checks.policy import DIRECT_IDENTIFIER, POLICY_TYPES
 from python_checks.rules.unclassified import column_names, personal_pattern
-from python_checks.rules.warehouse import Warehouse
+
+if TYPE_CHECKING:  # duckdb: only with --database (the [duckdb] extra)
+    from python_checks.rules.warehouse import Warehouse
 
 PLACEHOLDER = "TODO"
 #: dbt properties YAML groups nodes by resource type under these keys.
@@ -139,6 +142,8 @@ def run_init(manifest: Path, project_dir: Path | None, catalog: Path | None, dat
     report = run_check(manifest, project_dir=project_dir, catalog=catalog)
     if database is None:
         return render(proposals(report.analysis))
+    from python_checks.rules.warehouse import Warehouse
+
     warehouse = Warehouse(database)
     try:
         return render(proposals(report.analysis, warehouse))

@@ -4,6 +4,10 @@
 and write the governance docs site. The steps are a list (`STEPS`). Each step is a real subprocess with the venv's
 tools; the first failing step stops the run with its exit code.
 
+Every finding the check reports is planted on purpose: examples/demo/planted_findings.yml lists
+each (rule, node) with what it teaches, and the run prints that next to the check output. A finding
+the list does not have, or a listed one the check no longer reports, fails the run.
+
 The pseudonymization key: when PRIVACY_GUARD_KEY is unset, a fixed demo-only key is used (a
 one-line notice says so; the key itself is never printed). Never reuse it for real data: anyone
 who reads this file can recompute the demo's pseudonyms.
@@ -21,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 import orjson
+import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_DIR = REPO_ROOT / "examples" / "demo"
@@ -28,6 +33,8 @@ DATABASE = DEMO_DIR / "demo.duckdb"
 MANIFEST = DEMO_DIR / "target" / "manifest.json"
 RUN_RESULTS = DEMO_DIR / "target" / "run_results.json"
 DOCS_DIR = DEMO_DIR / "target" / "privacy_docs"
+CHECK_JSON = DEMO_DIR / "target" / "privacy_check.json"
+PLANTED_FINDINGS = DEMO_DIR / "planted_findings.yml"
 BIN = Path(sys.executable).parent
 
 KEY_ENV_VAR = "PRIVACY_GUARD_KEY"  # the demo's vars.privacy_guard.key_env_var
@@ -37,10 +44,12 @@ DEMO_ONLY_KEY = "privacy-guard-demo-only-key-not-for-real-data"
 
 @dataclass(frozen=True)
 class Step:
-    """One stage of the demo: a name for the log and the command it runs."""
+    """One stage of the demo: a name for the log, the command it runs and, optionally, what to do
+    in-process once the command succeeded (its return value is the step's exit code)."""
 
     name: str
     command: Callable[[], list[str]]
+    then: Callable[[], int] | None = None
 
 
 def _dbt(*args: str) -> Callable[[], list[str]]:
@@ -59,6 +68,12 @@ STEPS: list[Step] = [
     # The demo plants a risky join on purpose: show the findings without failing the demo
     # (CI gates use the default --fail-on error).
     Step("privacy-guard check", _privacy_guard("check", "--database", str(DATABASE), "--fail-on", "never")),
+    # The same check as a JSON document, compared with the planted findings (the SQL cache makes it cheap).
+    Step(
+        "planted findings",
+        _privacy_guard("check", "--database", str(DATABASE), "--fail-on", "never", "--format", "json", "--output", str(CHECK_JSON)),
+        then=lambda: explain_findings(orjson.loads(CHECK_JSON.read_bytes())["findings"]),
+    ),
     Step("privacy-guard docs", _privacy_guard("docs", "--out", str(DOCS_DIR))),
     # Dry run: per relation the rows past retention; nothing is deleted, run_results.json is kept.
     Step("dbt run-operation privacy_guard.purge_expired (dry run)", _dbt("run-operation", "privacy_guard.purge_expired", "--no-write-json")),
@@ -78,6 +93,29 @@ def demo_environment() -> dict[str, str]:
         print(f"run_demo: {KEY_ENV_VAR} is not set; using the documented demo-only key (never use it for real data)")
         env[KEY_ENV_VAR] = DEMO_ONLY_KEY
     return env
+
+
+def planted_findings() -> dict[tuple[str, str], str]:
+    """(rule, node unique_id) -> what it teaches, from examples/demo/planted_findings.yml."""
+    document = yaml.safe_load(PLANTED_FINDINGS.read_text(encoding="utf-8"))
+    return {(entry["rule"], entry["node"]): " ".join(entry["teaches"].split()) for entry in document["findings"]}
+
+
+def explain_findings(findings: list[dict[str, object]]) -> int:
+    """Print each planted finding the check reported with what it teaches; 1 when the check's
+    findings and the planted list differ (each difference on its own line), else 0."""
+    planted = planted_findings()
+    reported = {(str(finding["rule"]), str(finding["node"])) for finding in findings}
+    for (rule, node), teaches in planted.items():
+        if (rule, node) in reported:
+            print(f"  planted on purpose: {rule} on {node}\n    teaches: {teaches}")
+    drift = [f"planted but not reported: {rule} on {node}" for rule, node in planted if (rule, node) not in reported]
+    drift += [f"reported but not planted: {rule} on {node}" for rule, node in sorted(reported - planted.keys())]
+    for line in drift:
+        print(f"run_demo: {line} (see {PLANTED_FINDINGS.relative_to(REPO_ROOT)})", file=sys.stderr)
+    if not drift:
+        print(f"run_demo: the check reported exactly the {len(planted)} planted findings")
+    return 1 if drift else 0
 
 
 def model_row_counts() -> dict[str, int]:
@@ -114,6 +152,8 @@ def main() -> int:
     for step in STEPS:
         print(f"run_demo: {step.name}", flush=True)
         returncode = subprocess.run(step.command(), cwd=DEMO_DIR, env=env).returncode
+        if returncode == 0 and step.then is not None:
+            returncode = step.then()
         if returncode != 0:
             print(f"run_demo: step '{step.name}' failed (exit {returncode})", file=sys.stderr)
             return returncode

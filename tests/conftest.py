@@ -10,6 +10,7 @@ import pytest  # noqa: E402
 
 import dbt_harness  # noqa: E402 -- importable only once the path above is set
 import postgres_server  # noqa: E402
+from demo_build import DemoBuild, shared_demo  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -18,6 +19,12 @@ def postgres(request: pytest.FixtureRequest) -> postgres_server.PostgresServer:
     server = postgres_server.start()
     request.addfinalizer(server.stop)
     return server
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
+    """The demo built once per session (one `dbt build` shared by every worker; tests/demo_build.py)."""
+    return shared_demo(tmp_path_factory)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -8,27 +8,24 @@ is read from the manifest, i.e. from the demo's YAML; the SQL that applied it is
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
+import importlib
 import subprocess
 import sys
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import orjson
 import pytest
-from dbt_harness import REPO_ROOT, DbtResult, copy_project, dbt
+import yaml
+from dbt_harness import REPO_ROOT
+from demo_build import DEMO_DIR, DEMO_KEY, DemoBuild
 
-pytestmark = pytest.mark.dbt  # a real dbt build of the demo
+pytestmark = pytest.mark.dbt  # reads the session's real dbt build of the demo (conftest.py `demo`)
 
-DEMO_DIR = REPO_ROOT / "examples" / "demo"
-DEMO_KEY = "pytest-demo-key-0123456789abcdef"
-PLUGIN_PROFILE = "plugins:\n  - module: python_checks.duckdb_plugin"
 PLANTED = "marketing_health_targeting"
 ANALYSIS_MODELS = [
     "workforce_health_research",
@@ -38,6 +35,7 @@ ANALYSIS_MODELS = [
     "support_ticket_log",
     PLANTED,
 ]
+STAGING_MODELS = ["stg_hr__roster", "stg_clinic__visits", "stg_sales__customers", "stg_support__tickets"]
 #: Every privacy test the demo attaches: (test, model). All must pass.
 EXPECTED_PRIVACY_TESTS = {
     ("retention_limit", "stg_hr__roster"),
@@ -62,45 +60,13 @@ EXPECTED_PRIVACY_TESTS = {
 }
 #: The contract's defaults where the demo declares no l / t (python_checks/schema).
 DEFAULT_L, DEFAULT_T = 2, 0.2
-
-
-@dataclass
-class DemoBuild:
-    """A built copy of the demo: its folder, dbt's result and the DuckDB file."""
-
-    project: Path
-    result: DbtResult
-    database: Path
-
-    @property
-    def manifest(self) -> dict[str, Any]:
-        return orjson.loads((self.project / "target" / "manifest.json").read_bytes())
-
-    def node(self, name: str) -> dict[str, Any]:
-        return next(n for n in self.manifest["nodes"].values() if n["resource_type"] in ("model", "seed") and n["name"] == name)
-
-    def rows(self, name: str) -> list[dict[str, Any]]:
-        with duckdb.connect(str(self.database), read_only=True) as connection:
-            relation = connection.sql(f"select * from {self.node(name)['relation_name']}")
-            return [dict(zip(relation.columns, values)) for values in relation.fetchall()]
-
-    def seed_csv(self, name: str) -> list[dict[str, str]]:
-        with (self.project / "seeds" / f"{name}.csv").open(newline="", encoding="utf-8") as handle:
-            return list(csv.DictReader(handle))
-
-
-def build_demo(tmp_dir: Path) -> DemoBuild:
-    """Copy the demo, generate its seeds, install the package and run `dbt build` (must pass)."""
-    project = copy_project(DEMO_DIR, tmp_dir, profile_extra=PLUGIN_PROFILE)
-    subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "generate_demo_data.py"), "--out", str(project / "seeds")], check=True, capture_output=True)
-    dbt(project, "deps", check=True)
-    result = dbt(project, "build", env={"PRIVACY_GUARD_KEY": DEMO_KEY}, check=True)
-    return DemoBuild(project, result, tmp_dir / f"{DEMO_DIR.name}.duckdb")
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
-    return build_demo(tmp_path_factory.mktemp("demo"))
+#: The direct identifiers the generator writes into each raw table.
+RAW_IDENTIFIERS = {
+    "raw_hr__roster": ["employee_id", "email", "name"],
+    "raw_clinic__visits": ["patient_email", "patient_ssn"],
+    "raw_sales__customers": ["customer_id", "email"],
+    "raw_support__tickets": ["email"],
+}
 
 
 def privacy(node: dict[str, Any]) -> dict[str, Any]:
@@ -157,8 +123,8 @@ def test_research_model_is_t_close_and_suppression_removed_rows(demo: DemoBuild)
 
     worst = max(map(distance, classes(rows, columns_of_class(node, "quasi_identifier")).values()))
     assert 0 < worst <= privacy(node).get("t", DEFAULT_T)
-    staff_emails = {row["email"] for row in demo.rows("stg_hr__roster")}
-    staff_visits = sum(row["patient_email"] in staff_emails for row in demo.rows("stg_clinic__visits"))
+    staff = {row["person_key"] for row in demo.rows("stg_hr__roster")}
+    staff_visits = sum(row["person_key"] in staff for row in demo.rows("stg_clinic__visits"))
     assert 0 < len(rows) < staff_visits  # the small classes really were dropped
 
 
@@ -179,27 +145,33 @@ def test_aggregates_publish_no_cell_under_k(demo: DemoBuild, model: str, count_c
     assert 0 < len(published) < len(counts)  # some cells were suppressed, some published
 
 
+def raw_identifier_values(demo: DemoBuild) -> set[str]:
+    """Every direct identifier the generator wrote."""
+    return {row[column] for seed, columns in RAW_IDENTIFIERS.items() for row in demo.seed_csv(seed) for column in columns}
+
+
 def identifier_values(demo: DemoBuild) -> set[str]:
     """Every direct identifier the generator wrote, and every pseudonym the staging models made."""
-    values = set()
-    for seed, columns in {
-        "raw_hr__roster": ["employee_id", "email", "name"],
-        "raw_clinic__visits": ["patient_email", "patient_ssn"],
-        "raw_sales__customers": ["customer_id", "email"],
-        "raw_support__tickets": ["email"],
-    }.items():
-        values |= {row[column] for row in demo.seed_csv(seed) for column in columns}
-    for model in ("stg_hr__roster", "stg_clinic__visits", "stg_sales__customers", "stg_support__tickets"):
-        values |= {row["person_key"] for row in demo.rows(model)}
-    return values
+    return raw_identifier_values(demo).union(*({row["person_key"] for row in demo.rows(model)} for model in STAGING_MODELS))
+
+
+def cell_values(demo: DemoBuild, model: str) -> set[str]:
+    return {str(value) for row in demo.rows(model) for value in row.values() if value is not None}
+
+
+def test_staging_publishes_the_pseudonym_and_no_raw_identifier(demo: DemoBuild) -> None:
+    raw = raw_identifier_values(demo)
+    assert len(raw) > 10000
+    for model in STAGING_MODELS:
+        assert not cell_values(demo, model) & raw, f"{model} publishes a raw identifier"
+        assert set(RAW_IDENTIFIERS[f"raw{model[3:]}"]).isdisjoint(demo.node(model)["columns"])
 
 
 def test_no_identifier_value_reaches_an_analysis_model_except_the_planted_one(demo: DemoBuild) -> None:
     identifiers = identifier_values(demo)
     assert len(identifiers) > 10000
     for model in ANALYSIS_MODELS:
-        cells = {str(value) for row in demo.rows(model) for value in row.values() if value is not None}
-        leaked = cells & identifiers
+        leaked = cell_values(demo, model) & identifiers
         if model == PLANTED:
             assert len(leaked) > 500, "the planted model is meant to expose raw e-mails"
         else:
@@ -219,26 +191,29 @@ def test_no_row_outlives_its_declared_retention(demo: DemoBuild) -> None:
 
 
 @pytest.mark.parametrize(
-    ("staging", "seed", "date_column"),
+    ("staging", "seed", "date_column", "email_column"),
     [
-        ("stg_hr__roster", "raw_hr__roster", "hire_date"),
-        ("stg_clinic__visits", "raw_clinic__visits", "visit_date"),
-        ("stg_sales__customers", "raw_sales__customers", "last_purchase_date"),
-        ("stg_support__tickets", "raw_support__tickets", "ticket_date"),
+        ("stg_hr__roster", "raw_hr__roster", "hire_date", "email"),
+        ("stg_clinic__visits", "raw_clinic__visits", "visit_date", "patient_email"),
+        ("stg_sales__customers", "raw_sales__customers", "last_purchase_date", "email"),
+        ("stg_support__tickets", "raw_support__tickets", "ticket_date", "email"),
     ],
 )
-def test_staging_keeps_exactly_the_seed_rows_inside_retention(demo: DemoBuild, staging: str, seed: str, date_column: str) -> None:
+def test_staging_keeps_exactly_the_seed_rows_inside_retention_with_the_hmac_of_their_email(
+    demo: DemoBuild, staging: str, seed: str, date_column: str, email_column: str
+) -> None:
+    """Row for row (as a multiset): the seed rows inside retention, each with the HMAC-SHA256 of its
+    e-mail under the key as `person_key`."""
     cutoff = date.today() - timedelta(days=privacy(demo.node(staging))["retention"]["days"])
     raw = demo.seed_csv(seed)
-    inside = sum(date.fromisoformat(row[date_column]) >= cutoff for row in raw)
-    assert 0 < inside < len(raw)
-    assert len(demo.rows(staging)) == inside
+    inside = [row for row in raw if date.fromisoformat(row[date_column]) >= cutoff]
+    assert 0 < len(inside) < len(raw)
+    expected = Counter(hmac.new(DEMO_KEY.encode(), row[email_column].encode(), hashlib.sha256).hexdigest() for row in inside)
+    assert Counter(row["person_key"] for row in demo.rows(staging)) == expected
 
 
-def test_pseudonyms_are_the_hmac_of_the_email_under_the_key(demo: DemoBuild) -> None:
+def test_one_pseudonym_per_employee(demo: DemoBuild) -> None:
     rows = demo.rows("stg_hr__roster")
-    expected = {row["email"]: hmac.new(DEMO_KEY.encode(), row["email"].encode(), hashlib.sha256).hexdigest() for row in rows}
-    assert all(row["person_key"] == expected[row["email"]] for row in rows)
     assert len({row["person_key"] for row in rows}) == len(rows)
 
 
@@ -271,9 +246,15 @@ def test_service_insights_counts_are_exact_and_averages_only_noised(demo: DemoBu
     assert moved > len(published) / 2
 
 
-def test_privacy_check_flags_exactly_the_planted_model(demo: DemoBuild) -> None:
-    """The lineage check (issue 3) on this build: every error is on the planted model, and it gets
-    each category README.md lists for it, and nothing else is reported."""
+def planted_findings() -> dict[tuple[str, str], str]:
+    """(rule, node) -> what it teaches, read straight from examples/demo/planted_findings.yml."""
+    document = yaml.safe_load((DEMO_DIR / "planted_findings.yml").read_text(encoding="utf-8"))
+    return {(entry["rule"], entry["node"]): entry["teaches"] for entry in document["findings"]}
+
+
+@pytest.fixture(scope="module")
+def check_findings(demo: DemoBuild) -> list[dict[str, Any]]:
+    """`privacy-guard check` of the build, as run_demo.py runs it (run results and database)."""
     target = demo.project / "target"
     proc = subprocess.run(
         [
@@ -282,27 +263,50 @@ def test_privacy_check_flags_exactly_the_planted_model(demo: DemoBuild) -> None:
             "--run-results", str(target / "run_results.json"),
             "--database", str(demo.database),
             "--format", "json",
+            "--no-cache",  # the build is shared: write nothing into its target/
         ],
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert proc.returncode == 1, proc.stderr[-2000:]
-    findings = orjson.loads(proc.stdout)["findings"]
-    errors = {(f["rule"], f["node"]) for f in findings if f["severity"] == "error"}
-    planted = f"model.privacy_guard_demo.{PLANTED}"
-    # The staging models publish the raw e-mail (and name, SSN, employee id) next to its pseudonym,
-    # so that the planted model can join on it: per column, that is an exposed identifier.
-    staging = {"stg_hr__roster", "stg_clinic__visits", "stg_sales__customers", "stg_support__tickets"}
-    assert errors == {
-        (rule, planted)
-        for rule in (
-            "cross_department_join",
-            "direct_identifier_join",
-            "quasi_identifier_linkage",
-            "consent_violation",
-            "data_minimization",
-            "retention_conflict",
-        )
-    } | {("unprotected_identifier", f"model.privacy_guard_demo.{name}") for name in staging}
-    assert [f for f in findings if f["severity"] != "error"] == []
+    findings: list[dict[str, Any]] = orjson.loads(proc.stdout)["findings"]
+    return findings
+
+
+def test_the_check_reports_exactly_the_planted_findings(check_findings: list[dict[str, Any]]) -> None:
+    """Every finding is listed in planted_findings.yml and every listed one is reported: a planted
+    finding that disappears or an unplanted one that appears fails. All are errors, all but the two
+    raw inputs it reads on the planted model."""
+    planted = planted_findings()
+    reported = [(f["rule"], f["node"]) for f in check_findings]
+    assert sorted(reported) == sorted(planted)
+    assert {f["severity"] for f in check_findings} == {"error"}
+    assert {node for _, node in planted} == {
+        f"model.privacy_guard_demo.{PLANTED}", "seed.privacy_guard_demo.raw_clinic__visits", "seed.privacy_guard_demo.raw_sales__customers"
+    }
+    assert len(planted) == 9 and all(len(teaches) > 40 for teaches in planted.values())
+
+
+def test_run_demo_prints_what_each_planted_finding_teaches_and_fails_on_drift(
+    check_findings: list[dict[str, Any]], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(REPO_ROOT / "scripts")
+    run_demo = importlib.import_module("run_demo")
+
+    planted = planted_findings()
+    assert run_demo.explain_findings(check_findings) == 0
+    out = capsys.readouterr()
+    for (rule, node), teaches in planted.items():
+        assert f"planted on purpose: {rule} on {node}\n    teaches: {' '.join(teaches.split())}\n" in out.out
+    assert out.out.count("planted on purpose:") == len(planted)
+    assert f"exactly the {len(planted)} planted findings" in out.out and out.err == ""
+
+    missing, *kept = check_findings
+    unplanted = {**missing, "rule": "unprotected_identifier", "node": "model.privacy_guard_demo.hr_pay_equity"}
+    assert run_demo.explain_findings([*kept, unplanted]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"run_demo: planted but not reported: {missing['rule']} on {missing['node']} (see examples/demo/planted_findings.yml)",
+        "run_demo: reported but not planted: unprotected_identifier on model.privacy_guard_demo.hr_pay_equity (see examples/demo/planted_findings.yml)",
+    ]

@@ -3,7 +3,8 @@
 The dbt templater renders each model the way dbt does (refs, privacy_guard macro calls), so the
 SQL that is linted is the SQL DuckDB runs. Two projects are linted, each in a tmp copy so nothing
 is written into the work tree:
-- the demo's models, after a real build (drop_direct_identifiers reads the built columns);
+- the demo's models, in a private copy of the session's demo build (drop_direct_identifiers reads
+  the built columns; the templater compiles into target/ and opens the database read-write);
 - the package's own models/, in a throw-away project that installs the package and enables them
   (a consumer's project sees them disabled, and sqlfluff cannot lint a disabled node).
 Macro files are not linted: a file of `{% macro %}` blocks renders to no SQL (see docs/demo.md, "Lint").
@@ -21,7 +22,7 @@ from pathlib import Path
 import orjson
 import pytest
 from dbt_harness import REPO_ROOT, dbt, write_profile
-from test_demo import DEMO_KEY, build_demo
+from demo_build import DEMO_KEY, DemoBuild, copy_demo
 
 pytestmark = pytest.mark.dbt  # sqlfluff's dbt templater runs dbt in-process
 
@@ -70,8 +71,8 @@ def describe(violations: dict[str, list[dict]]) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("lint_demo")).project
+def demo_project(demo: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_demo(demo, tmp_path_factory.mktemp("lint_demo"))
 
 
 def test_demo_models_lint_clean(demo_project: Path) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 from dbt_harness import FIXTURES, DbtResult, shared_build
+from demo_build import DemoBuild
 from test_check_project import KEY, PLANTED, PLANTED_RUN, PLUGIN
 
 from python_checks import report_docs
@@ -73,3 +74,14 @@ def test_waived_findings_validate(tmp_path_factory: pytest.TempPathFactory) -> N
     built: DbtResult = shared_build(tmp_path_factory, "verdicts_policy")
     document = check_json("--manifest", str(built.project_dir / "target" / "manifest.json"), "--project-dir", str(built.project_dir))
     assert len(document["waived_findings"]) == 1 and problems(document) == []
+
+
+@pytest.mark.dbt
+def test_the_demo_check_validates(demo: DemoBuild) -> None:
+    """The demo as run_demo.py checks it (run results and database), from the session's one build."""
+    target = demo.project / "target"
+    document = check_json(
+        "--manifest", str(target / "manifest.json"), "--run-results", str(target / "run_results.json"), "--database", str(demo.database),
+        "--no-cache",  # the build is shared: write nothing into its target/
+    )
+    assert document["findings"] and problems(document) == []

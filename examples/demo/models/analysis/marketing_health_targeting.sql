@@ -1,5 +1,6 @@
--- PLANTED RISK (see its YAML description): do not copy. Sales joins clinic visits on the raw
--- e-mail to target customers by diagnosis.
+-- PLANTED RISK (see its YAML description): do not copy. Sales bypasses the staging layer, which
+-- publishes only pseudonyms, and joins the raw landing tables on the e-mail to target customers by
+-- diagnosis.
 select
     customers.email,
     customers.zip,
@@ -8,6 +9,6 @@ select
     visits.birth_date,
     visits.diagnosis,
     customers.total_spend
-from {{ ref('stg_sales__customers') }} as customers
-inner join {{ ref('stg_clinic__visits') }} as visits
+from {{ ref('raw_sales__customers') }} as customers
+inner join {{ ref('raw_clinic__visits') }} as visits
     on customers.email = visits.patient_email

@@ -1,8 +1,7 @@
--- Clinic visits inside the ten-year medical-record retention, with the patient's pseudonym.
+-- Clinic visits inside the ten-year medical-record retention: the patient's e-mail and SSN stay in
+-- the raw table, only the pseudonym of the e-mail is published.
 select
     visit_id,
-    patient_email,
-    patient_ssn,
     {{ privacy_guard.pseudonymize('patient_email') }} as person_key,
     birth_date,
     sex,

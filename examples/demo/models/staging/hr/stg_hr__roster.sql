@@ -1,9 +1,7 @@
--- HR's published roster: rows inside the personnel-file retention, plus the person's pseudonym,
--- the only key other departments may join on (under an agreement).
+-- HR's published roster: rows inside the personnel-file retention. The e-mail, name and employee
+-- id stay in the raw table; the pseudonym of the e-mail is the only key other departments may join
+-- on (under an agreement).
 select
-    employee_id,
-    email,
-    name,
     {{ privacy_guard.pseudonymize('email') }} as person_key,
     birth_date,
     sex,

@@ -1,7 +1,6 @@
--- CRM customers active within the five-year retention, with the person's pseudonym.
+-- CRM customers active within the five-year retention: the customer id and e-mail stay in the raw
+-- table, only the pseudonym of the e-mail is published.
 select
-    customer_id,
-    email,
     {{ privacy_guard.pseudonymize('email') }} as person_key,
     zip,
     birth_year,

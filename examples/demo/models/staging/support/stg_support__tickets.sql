@@ -1,7 +1,7 @@
--- Support tickets inside the three-year retention, with the requester's pseudonym.
+-- Support tickets inside the three-year retention: the requester's e-mail stays in the raw table,
+-- only its pseudonym is published.
 select
     ticket_id,
-    email,
     {{ privacy_guard.pseudonymize('email') }} as person_key,
     ticket_date,
     category,
