@@ -12,7 +12,7 @@ table (the data is in the warehouse; nothing is loaded). pycanon's: only its cal
 already in memory as a pandas DataFrame (QIs and s; loading them is not timed), in a child process
 per (shape, test) killed after --pycanon-timeout seconds (reported as more than that).
 
-    .venv/bin/python bench/bench_privacy_tests.py [--rows 1000000 10000000] [--repeat 5] [--no-pycanon] [--pycanon-timeout 60]
+    .venv/bin/python bench/bench_privacy_tests.py [--rows 1000000 10000000] [--repeat 5] [--no-pycanon] [--pycanon-timeout 120]
 
 Prints a markdown table and writes it with the raw numbers to bench/results/privacy_tests.{md,json}.
 """
@@ -158,7 +158,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-pycanon", action="store_true")
-    parser.add_argument("--pycanon-timeout", type=float, default=60)
+    parser.add_argument("--pycanon-timeout", type=float, default=120)
     parser.add_argument("--pycanon-child", nargs=3, metavar=("DATABASE", "SHAPE", "TEST"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.pycanon_child:
