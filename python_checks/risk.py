@@ -15,8 +15,9 @@ population:
 - sample uniques: records alone in their class.
 
 With `privacy_unit`, class sizes count distinct people, and a person's risk is the highest risk of
-their rows (the class where they are easiest to single out); records are people. A row without a
-unit is a person of its own (a NULL id must not make a record disappear from the measure).
+their rows (the class where they are easiest to single out); records are people. A NULL unit never
+makes the data look safer (the package's rule, docs of `privacy_unit`): it adds nobody to a class's
+size, so a class of such rows only has size 0 and risk 1, and each such row is a record of its own.
 """
 
 from __future__ import annotations
@@ -59,8 +60,13 @@ class RiskReport:
 
 
 def at_risk(class_size: int, threshold: float) -> bool:
-    """1/class_size > threshold, written as in the SQL of the dbt test (no division)."""
+    """1/class_size > threshold, written as in the SQL of the dbt test (no division); size 0 is at risk."""
     return class_size * threshold < 1
+
+
+def risk_of(class_size: int) -> float:
+    """1/class_size; a class of no known person (NULL units only, size 0) is as exposed as a unique."""
+    return 1 / max(class_size, 1)
 
 
 def _classes_sql(relation_sql: str, quasi_identifiers: Sequence[str]) -> str:
@@ -73,8 +79,8 @@ def _records_by_class_size(relation: Relation, quasi_identifiers: Sequence[str],
 
     With a privacy unit a class's size is its number of distinct units, and each unit's rows are
     joined back to their classes to find its smallest one (measured faster, on DuckDB, than a window
-    over the distinct (unit, QIs) pairs). A row without a unit counts as a person of its own: a
-    missing id must not hide a record.
+    over the distinct (unit, QIs) pairs). A row without a unit adds nobody to its class and is a
+    record of its own: a missing id must neither grow a class nor hide a record.
     """
     if privacy_unit is None:
         classes = _classes_sql(relation.sql, quasi_identifiers)
@@ -83,7 +89,7 @@ def _records_by_class_size(relation: Relation, quasi_identifiers: Sequence[str],
     columns = ", ".join(map(quote, quasi_identifiers))
     unit = quote(privacy_unit)
     classes = (
-        f"select {columns}, count(distinct {unit}) + count(*) filter (where {unit} is null) as class_size"
+        f"select {columns}, count(distinct {unit}) as class_size"
         f" from {relation.sql} group by {columns}"
     )
     by_size: dict[int, int] = dict(relation.connection.execute(f"select class_size, count(*) from ({classes}) group by 1").fetchall())
@@ -154,9 +160,9 @@ def measure_risk(
         records=records,
         classes=classes,
         smallest_class=smallest,
-        sample_uniques=by_size.get(1, (0, 0))[1],
-        max_risk=1 / smallest,
-        average_risk=sum(people / size for size, (_, people) in by_size.items()) / records,
+        sample_uniques=sum(people for size, (_, people) in by_size.items() if size <= 1),
+        max_risk=risk_of(smallest),
+        average_risk=sum(people * risk_of(size) for size, (_, people) in by_size.items()) / records,
         records_at_risk=sum(people for size, (_, people) in by_size.items() if at_risk(size, threshold)),
         marketer_risk=marketer,
         population=population,

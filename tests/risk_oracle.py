@@ -120,20 +120,26 @@ def pairs(values: Iterable[str]) -> list[str]:
 
 def prosecutor(rows: Sequence[dict[str, str]], qis: Sequence[str], threshold: float, unit: str | None = None) -> dict[str, float]:
     """Risk measures from the definitions: a record's risk is 1/(size of its class); with `unit`,
-    sizes count distinct units and a unit's risk is the highest over its rows; a row without a
-    unit is a person of its own."""
+    sizes count distinct non-NULL units and a unit's risk is the highest over its rows. A row
+    without a unit adds nobody to its class but is a record of its own; a class of nobody (size 0)
+    has risk 1."""
 
     def person_of(index: int, row: dict[str, str]) -> object:
-        return row[unit] if unit and row[unit] is not None else ("row", index)
+        if unit is None:
+            return ("row", index)
+        return row[unit] if row[unit] is not None else ("no unit", index)
 
     members: dict[tuple[str, ...], set] = {}
     for index, row in enumerate(rows):
-        members.setdefault(tuple(row[q] for q in qis), set()).add(person_of(index, row))
+        people = members.setdefault(tuple(row[q] for q in qis), set())
+        if unit is None or row[unit] is not None:
+            people.add(person_of(index, row))
     size = {key: len(people) for key, people in members.items()}
     risk: dict[object, float] = {}
     for index, row in enumerate(rows):
         person = person_of(index, row)
-        risk[person] = max(risk.get(person, 0.0), 1 / size[tuple(row[q] for q in qis)])
+        key = tuple(row[q] for q in qis)
+        risk[person] = max(risk.get(person, 0.0), 1 / size[key] if size[key] else 1.0)
     records = len(risk)
     return {
         "records": records,
@@ -143,7 +149,7 @@ def prosecutor(rows: Sequence[dict[str, str]], qis: Sequence[str], threshold: fl
         "max_risk": max(risk.values()),
         "average_risk": sum(risk.values()) / records,
         "records_at_risk": sum(1 for value in risk.values() if value > threshold),
-        "classes_at_risk": sum(1 for value in size.values() if 1 / value > threshold),
+        "classes_at_risk": sum(1 for value in size.values() if value == 0 or 1 / value > threshold),
         "marketer_risk": len(size) / records,
     }
 

@@ -4,8 +4,9 @@
   is one value) with its size, in rows or in distinct `privacy_unit`s. `privacy_guard_records`:
   what each record weighs and the size of its class; with a privacy unit a record is a person and
   the size is that of their smallest class (a person is as exposed as their most exposed row), found
-  by joining their rows back to the classes (`privacy_guard_sized`); a row without a unit is a person
-  of its own, so a NULL id cannot hide a record. The quasi-identifier values never leave these CTEs.
+  by joining their rows back to the classes (`privacy_guard_sized`). A NULL unit never makes the data
+  look safer: it adds nobody to a class's size (a class of such rows only has size 0, risk 1), and
+  each such row is still a record of its own. The quasi-identifier values never leave these CTEs.
 -#}
 {% macro _risk_ctes(relation, quasi_identifiers, privacy_unit) %}
   {%- set columns = privacy_guard._columns_sql(quasi_identifiers) -%}
@@ -13,7 +14,7 @@
   privacy_guard_classes as (
     select
       {{ columns }},
-      {% if unit %}count(distinct {{ unit }}) + sum(case when {{ unit }} is null then 1 else 0 end){% else %}count(*){% endif %} as class_size
+      {{ privacy_guard._class_size_sql(privacy_unit) }} as class_size
     from {{ relation }}
     group by {{ columns }}
   ),
@@ -55,6 +56,11 @@
 {#- SQL true when a class of this size carries a re-identification risk (1/size) above max_risk. -#}
 {% macro _at_risk_sql(class_size_sql, max_risk) %}
   {{ return(class_size_sql ~ ' * cast(' ~ max_risk ~ ' as ' ~ privacy_guard._double_type() ~ ') < 1') }}
+{% endmacro %}
+
+{#- The risk 1/size of a class of this size; a class of no known person (NULL units only) is as exposed as a unique: 1. -#}
+{% macro _risk_of_sql(class_size_sql, weight_sql='1') %}
+  {{ return(weight_sql ~ ' / cast(greatest(' ~ class_size_sql ~ ', 1) as ' ~ privacy_guard._double_type() ~ ')') }}
 {% endmacro %}
 
 {#-

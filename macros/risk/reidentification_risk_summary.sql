@@ -19,9 +19,9 @@ with
       (select count(*) from privacy_guard_classes) as classes,
       sum(weight) as records,
       min(class_size) as smallest_class,
-      sum(case when class_size = 1 then weight else 0 end) as sample_uniques,
-      1 / cast(min(class_size) as {{ float }}) as max_risk,
-      sum(weight / cast(class_size as {{ float }})) / sum(weight) as average_risk,
+      sum(case when class_size <= 1 then weight else 0 end) as sample_uniques,
+      {{ privacy_guard._risk_of_sql('min(class_size)') }} as max_risk,
+      sum({{ privacy_guard._risk_of_sql('class_size', 'weight') }}) / sum(weight) as average_risk,
       sum(case when {{ privacy_guard._at_risk_sql('class_size', max_risk) }} then weight else 0 end) as records_at_risk
     from privacy_guard_records
   ){% if population is not none %},

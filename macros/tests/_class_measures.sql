@@ -33,13 +33,20 @@
   )
 {% endmacro %}
 
-{#- Aggregates over a class's rows of <prefix>_cells: its size (people: its is_class row; rows: the sum of its cells) and rows. -#}
+{#- Aggregates over a class's rows of <prefix>_cells: its size (people: its is_class row; rows: the sum of its cells) and rows.
+    Without a unit every row is a cell (is_class = 0): plain sums, which the database computes once for both. -#}
 {% macro _cells_class_size(unit) %}
   {{ return('max(case when is_class = 1 then cell_size end)' if unit else 'sum(cell_size)') }}
 {% endmacro %}
 
-{% macro _cells_class_rows() %}
-  {{ return('sum(case when is_class = 0 then cell_rows end)') }}
+{% macro _cells_class_rows(unit) %}
+  {{ return('sum(case when is_class = 0 then cell_rows end)' if unit else 'sum(cell_size)') }}
+{% endmacro %}
+
+{#- A cell's size where it holds someone, else NULL (aggregates skip it): with a unit the class rows and
+    cells of NULL units only are left out; without one every row is such a cell. -#}
+{% macro _cells_counted_size(unit) %}
+  {{ return('case when is_class = 0 and cell_size > 0 then cell_size end' if unit else 'cell_size') }}
 {% endmacro %}
 
 {#- The QIs renamed qi_1..qi_n: later CTEs name them without quoting, whatever the columns are called. -#}
@@ -51,10 +58,11 @@
   {{ return(parts | join(', ')) }}
 {% endmacro %}
 
-{% macro _qi_names(quasi_identifiers) %}
+{#- qi_1, ..., qi_n (prefixed `alias.` when given); as_list: the names as a list. -#}
+{% macro _qi_names(quasi_identifiers, alias=none, as_list=false) %}
   {%- set parts = [] -%}
   {%- for name in quasi_identifiers -%}
-    {%- do parts.append('qi_' ~ loop.index) -%}
+    {%- do parts.append((alias ~ '.' if alias else '') ~ 'qi_' ~ loop.index) -%}
   {%- endfor -%}
-  {{ return(parts | join(', ')) }}
+  {{ return(parts if as_list else parts | join(', ')) }}
 {% endmacro %}

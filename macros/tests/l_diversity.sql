@@ -41,18 +41,16 @@ with
   {{ s }}_classes as (
     select
       {{ privacy_guard._cells_class_size(unit) }} as class_size,
-      {{ privacy_guard._cells_class_rows() }} as class_rows,
+      {{ privacy_guard._cells_class_rows(unit) }} as class_rows,
+    {%- set n = privacy_guard._cells_counted_size(unit) %}
     {%- if variant == 'distinct' %}
       {#- A NULL value is a cell like any other: one more value. -#}
-      count(case when is_class = 0 and cell_size > 0 then 1 end) as measured
+      count({{ n }}) as measured
     from {{ s }}_cells
     {%- elif variant == 'entropy' %}
-      {#- exp(H) with H = ln(N) - sum(n ln n) / N over the class's cells; a class of no person measures 0. -#}
-      coalesce(exp(
-        ln(sum(case when is_class = 0 and cell_size > 0 then cell_size end))
-        - sum(case when is_class = 0 and cell_size > 0 then cell_size * ln(cell_size) end)
-          / sum(case when is_class = 0 and cell_size > 0 then cell_size end)
-      ), 0) as measured
+      {#- exp(H) with H = ln(N) - sum(n ln n) / N over the class's cells; a class of no person measures 0.
+          Two sums per class, like the bare GROUP BY computing sum(n ln n). -#}
+      coalesce(exp(ln(sum({{ n }})) - sum({{ n }} * ln({{ n }})) / sum({{ n }})), 0) as measured
     from {{ s }}_cells
     {%- else %}
       max(case when is_class = 0 then cell_size end) as top_count,

@@ -22,13 +22,13 @@ with
     select
       sum(weight) as records,
       sum(case when {{ privacy_guard._at_risk_sql('class_size', max_risk) }} then weight else 0 end) as records_at_risk,
-      sum(weight / cast(class_size as {{ float }})) / sum(weight) as average_risk
+      sum({{ privacy_guard._risk_of_sql('class_size', 'weight') }}) / sum(weight) as average_risk
     from privacy_guard_records
   )
 select
   'record_risk' as measure,
   classes.class_size,
-  1 / cast(classes.class_size as {{ float }}) as risk
+  {{ privacy_guard._risk_of_sql('classes.class_size') }} as risk
 from privacy_guard_classes as classes
 cross join privacy_guard_totals as totals
 where {{ privacy_guard._at_risk_sql('classes.class_size', max_risk) }}

@@ -39,6 +39,17 @@ with
   {%- for column in sensitive_columns %}
   {%- set s = 's' ~ loop.index %}
   {{ privacy_guard._class_cells_cte(model, quasi_identifiers, column, unit, s) }},
+  {#- The whole table's distribution: the only sort is over its distinct values. Joined on
+      cell_is_class = is_class, an equality (a filter in a left join's condition makes it a nested loop). -#}
+  {{ s }}_table as (
+    select 0 as cell_is_class, sensitive_value,
+      dense_rank() over (order by sensitive_value nulls last) as value_position,
+      cast(sum(cell_size) as double precision) / (select sum(cell_size) from {{ s }}_cells where is_class = 0) as table_share
+    from {{ s }}_cells
+    where is_class = 0
+    group by sensitive_value
+  ),
+  {% if privacy_guard._t_closeness_distance(target, built, column, distance) == 'ordered' %}
   {#- Each cell with its class's total (the denominator of p): one partitioned window, no join on the QIs. -#}
   {{ s }}_shares as (
     select {{ qis }}, is_class, sensitive_value, cell_size, cell_rows,
@@ -46,23 +57,13 @@ with
         / nullif(sum(case when is_class = 0 then cell_size end) over (partition by {{ qis }}), 0) as class_share
     from {{ s }}_cells
   ),
-  {#- The whole table's distribution: the only sort is over its distinct values. -#}
-  {{ s }}_table as (
-    select sensitive_value,
-      dense_rank() over (order by sensitive_value nulls last) as value_position,
-      cast(sum(cell_size) as double precision) / (select sum(cell_size) from {{ s }}_cells where is_class = 0) as table_share
-    from {{ s }}_cells
-    where is_class = 0
-    group by sensitive_value
-  ),
   {#- Cells with their value's position and table share (a join on the small value table only). -#}
   {{ s }}_present as (
     select shares.*, whole.value_position, whole.table_share
     from {{ s }}_shares as shares
     left join {{ s }}_table as whole
-      on shares.is_class = 0 and shares.sensitive_value is not distinct from whole.sensitive_value
+      on shares.is_class = whole.cell_is_class and shares.sensitive_value is not distinct from whole.sensitive_value
   ),
-  {% if privacy_guard._t_closeness_distance(target, built, column, distance) == 'ordered' %}
   {#- Every class at every value (p = 0 where it lacks it): the cumulative difference runs over all m values. -#}
   {{ s }}_differences as (
     select {{ qis }}, value_position, max(class_size) as class_size, max(class_rows) as class_rows,
@@ -71,7 +72,7 @@ with
       select {{ qis }}, whole.value_position, class_size, class_rows,
         cast(null as double precision) as class_share, whole.table_share
       from (
-        select {{ qis }}, {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows() }} as class_rows
+        select {{ qis }}, {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows(unit) }} as class_rows
         from {{ s }}_cells
         group by {{ qis }}
       ) as classes
@@ -94,12 +95,39 @@ with
     group by {{ qis }}
   ),
   {%- else %}
-  {#- Values absent from a class add their table share: 1/2 (sum over present |p-q| + 1 - sum present q). -#}
+  {#-
+    distance = 1/2 (sum over the class's values of |p - q| + 1 - sum of their q): values absent from
+    a class add their table share. p = n / N needs the class's total N, so the classes are grouped
+    first (with N, the number of values and the sum of their q). A class of one value has p = n / n:
+    its distance follows from that row alone. Only the cells of classes holding several values are
+    joined back to their class's N: no window, no join on the QIs for the (many) classes of one value.
+  -#}
+  {{ s }}_classes as (
+    select {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }}, {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows(unit) }} as class_rows,
+      sum({{ privacy_guard._cells_counted_size(unit) }}) as total,
+      count(case when is_class = 0 then 1 end) as values_present,
+      sum(whole.table_share) as present_share
+    from {{ s }}_cells as cells
+    left join {{ s }}_table as whole
+      on cells.is_class = whole.cell_is_class and cells.sensitive_value is not distinct from whole.sensitive_value
+    group by {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }}
+  ),
   {{ s }}_distances as (
-    select {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows() }} as class_rows,
-      0.5 * (coalesce(sum(abs(class_share - table_share)), 0) + 1 - coalesce(sum(table_share), 0)) as distance
-    from {{ s }}_present
-    group by {{ qis }}
+    select class_size, class_rows,
+      0.5 * (coalesce(abs(cast(total as double precision) / nullif(total, 0) - present_share), 0) + 1 - present_share) as distance
+    from {{ s }}_classes
+    where values_present = 1
+    union all
+    select max(classes.class_size), max(classes.class_rows),
+      0.5 * (coalesce(sum(abs(cast(cells.cell_size as double precision) / nullif(classes.total, 0) - whole.table_share)), 0)
+        + 1 - max(classes.present_share))
+    from {{ s }}_cells as cells
+    inner join {{ s }}_classes as classes
+      on classes.values_present > 1 and {{ privacy_guard._same_columns_sql('cells', 'classes', privacy_guard._qi_names(quasi_identifiers, as_list=true)) }}
+    left join {{ s }}_table as whole
+      on cells.sensitive_value is not distinct from whole.sensitive_value
+    where cells.is_class = 0
+    group by {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }}
   ),
   {%- endif %}
   {%- endfor %}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from manifest_builder import ManifestBuilder, findings, pairs
 
 QI = {"class": "quasi_identifier"}
@@ -135,6 +137,29 @@ def test_measured_uniqueness_counts_people_with_a_privacy_unit(tmp_path: Path) -
     assert (finding.evidence["k"], finding.evidence["rows_in_small_classes"], finding.evidence["small_classes"]) == (2, 2, 1)
     # People, not rows: person c alone in a class of 2 rows is a sample unique (risk 1); a and b share risk 1/2.
     assert (finding.evidence["max_risk"], finding.evidence["average_risk"], finding.evidence["sample_uniques"], finding.evidence["records_at_risk"]) == (1.0, (0.5 + 0.5 + 1) / 3, 1, 1)
+
+
+def test_measured_uniqueness_counts_a_null_unit_as_nobody(tmp_path: Path) -> None:
+    """The package's rule for a NULL privacy unit: it adds nobody to a class and is a record of its own."""
+    import duckdb
+
+    database = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("create table main.combined (pid varchar, zip varchar, sex varchar, age integer)")
+        # (1,F,30): a, b and a NULL -- 2 people; (2,M,40): c and a NULL -- 1 person (2 if NULL were one);
+        # (3,F,50): two NULLs -- nobody.
+        connection.execute(
+            "insert into main.combined values ('a','1','F',30),('b','1','F',30),(null,'1','F',30),"
+            "('c','2','M',40),(null,'2','M',40),(null,'3','F',50),(null,'3','F',50)"
+        )
+    builder = two_departments(combined={"purpose": "research", "privacy_unit": "pid"})
+    [finding] = findings(builder.check(tmp_path / "people", {"default_k": 2}, database=database), "quasi_identifier_linkage")
+    assert (finding.evidence["k"], finding.evidence["rows_in_small_classes"], finding.evidence["small_classes"]) == (2, 4, 2)
+    # Records: a, b, c and the 4 NULL rows. Risks by hand: 1/2 for a, b and the NULL row with them;
+    # 1 for c and its NULL row (class of 1 person) and for both rows of the class of nobody.
+    assert (finding.evidence["max_risk"], finding.evidence["average_risk"], finding.evidence["sample_uniques"], finding.evidence["records_at_risk"]) == (
+        1.0, pytest.approx((3 * 0.5 + 4 * 1.0) / 7, rel=1e-12), 4, 4,
+    )
 
 
 HR, CLINIC = '"db"."main"."hr"', '"db"."main"."clinic"'
