@@ -8,15 +8,20 @@ process per measurement:
   - `check` with SQL, cold cache (fresh --cache-dir; uncached models go to a process pool);
   - `check` with SQL, warm cache (nothing changed);
   - `check` with SQL, warm cache after one model's compiled SQL changed (one model analysed).
-On the smallest size, the baselines: `dbt-score lint --manifest` (dbt-score DBT_SCORE_VERSION,
-installed into bench/out/venv-dbt-score, never into the project's environment) and `dbt parse`
-of a generated dbt project with the same models, sources and refs. dbt-colibri is not on the
-package index this project installs from, so it is not measured.
+On the smallest size, the baselines: `dbt-score lint --manifest` (dbt-score DBT_SCORE_VERSION),
+`colibri generate` (dbt-colibri COLIBRI_VERSION: column lineage of the same manifest, with a
+catalog.json of its documented columns), each installed into its own venv under bench/out/, never
+into the project's environment, and `dbt parse` of a generated dbt project with the same models,
+sources and refs. A baseline that cannot be installed is reported with pip's error, not dropped.
 
-Peak memory is the child's maximum resident set (wait4 rusage), i.e. the whole process.
+Peak memory is the child's maximum resident set (wait4 rusage): the largest single process of the
+run (the main process or a pool worker, not their sum). Each row records the 1-minute load average
+before it ran: the machine is shared, so compare rows of one run, never across runs.
 
     make bench-scale            # = .venv/bin/python bench/bench_check_scale.py
     .venv/bin/python bench/bench_check_scale.py --sizes 2000 20000
+
+The table is printed and written to bench/results/check_scale.md.
 """
 
 from __future__ import annotations
@@ -35,22 +40,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_check import OUT, generate  # noqa: E402 -- the generator the other check bench uses
 
 DBT_SCORE_VERSION = "0.19.0"
+COLIBRI_VERSION = "0.3.7"
 BIN = Path(sys.executable).parent
-SCORE_VENV = OUT / "venv-dbt-score"
+RESULTS = Path(__file__).resolve().parent / "results" / "check_scale.md"
 
 
-def timed(command: list[str], cwd: Path | None = None) -> dict[str, float]:
-    """Wall seconds and peak RSS (MB) of one whole process; fails loudly if it fails."""
+def timed(command: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> dict[str, float]:
+    """Wall seconds, peak RSS (MB) and the load average before it, of one whole process; fails loudly if it fails."""
     log = OUT / "last_command.log"  # a file, not a pipe: a chatty child must not block on a full pipe
+    load = os.getloadavg()[0]
     with open(log, "wb") as output:
         start = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):  # 1: findings (dbt-score: a low score), not a failure
         raise SystemExit(f"{' '.join(command)}: exit {code}\n{log.read_text()[-3000:]}")
-    return {"seconds": seconds, "peak_mb": usage.ru_maxrss / 1024}
+    return {"seconds": seconds, "peak_mb": usage.ru_maxrss / 1024, "load": load}
 
 
 def check(manifest: Path, *options: str) -> dict[str, float]:
@@ -58,13 +65,32 @@ def check(manifest: Path, *options: str) -> dict[str, float]:
     return timed([str(BIN / "privacy-guard"), "check", "--manifest", str(manifest), "--format", "json", "--output", str(output), "--fail-on", "never", *options])
 
 
-def dbt_score() -> Path:
-    """The dbt-score executable of the bench's own venv (created on first use)."""
-    executable = SCORE_VENV / "bin" / "dbt-score"
-    if not executable.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(SCORE_VENV)], check=True)
-        subprocess.run([str(SCORE_VENV / "bin" / "pip"), "install", "-q", f"dbt-score=={DBT_SCORE_VERSION}"], check=True)
-    return executable
+def installed(package: str, version: str, executable: str) -> Path | str:
+    """The executable of `package==version` in the bench's own venv (created on first use), or pip's error."""
+    venv = OUT / f"venv-{package}"
+    path = venv / "bin" / executable
+    if not path.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        pip = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", f"{package}=={version}"], capture_output=True, text=True)
+        if pip.returncode != 0:
+            return next((line for line in reversed(pip.stderr.splitlines()) if line.startswith("ERROR")), f"pip exit {pip.returncode}")
+    return path
+
+
+def catalog(document: dict[str, Any]) -> dict[str, Any]:
+    """catalog.json (v1) of the generated manifest: each model's and source's documented columns."""
+
+    def entry(unique_id: str, node: dict[str, Any]) -> dict[str, Any]:
+        columns = {name: {"type": "VARCHAR", "index": index, "name": name, "comment": None} for index, name in enumerate(node["columns"], 1)}
+        metadata = {"type": "BASE TABLE", "schema": node["schema"], "name": node["name"], "database": node["database"], "comment": None, "owner": None}
+        return {"metadata": metadata, "columns": columns, "stats": {}, "unique_id": unique_id}
+
+    return {
+        "metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/catalog/v1.json", "dbt_version": "1.11.0"},
+        "nodes": {unique_id: entry(unique_id, node) for unique_id, node in document["nodes"].items() if node["resource_type"] == "model"},
+        "sources": {unique_id: entry(unique_id, node) for unique_id, node in document["sources"].items()},
+        "errors": None,
+    }
 
 
 def dbt_project(document: dict[str, Any], root: Path) -> Path:
@@ -99,16 +125,42 @@ def one_model_changed(manifest: Path) -> Path:
 
 def row(label: str, result: dict[str, float], reference: dict[str, float] | None = None) -> str:
     ratio = f"{result['seconds'] / reference['seconds']:.2f}x" if reference else ""
-    return f"| {label} | {result['seconds']:.2f} | {result['peak_mb']:.0f} | {ratio} |"
+    return f"| {label} | {result['seconds']:.2f} | {result['peak_mb']:.0f} | {ratio} | {result['load']:.1f} |"
+
+
+def baselines(size: int, document: dict[str, Any], manifest: Path, no_sql: dict[str, float], cold: dict[str, float]) -> list[str]:
+    """dbt-score, dbt-colibri and dbt parse on the same models, with the check's ratios to them."""
+    rows = []
+    score = installed("dbt-score", DBT_SCORE_VERSION, "dbt-score")
+    if isinstance(score, str):
+        rows.append(f"| {size:,}: dbt-score {DBT_SCORE_VERSION}: not installed ({score}) | | | | |")
+    else:
+        result = timed([str(score), "lint", "--manifest", str(manifest)])
+        rows += [row(f"{size:,}: dbt-score {DBT_SCORE_VERSION} lint", result, no_sql), f"| {size:,}: check --no-sql / dbt-score | {no_sql['seconds'] / result['seconds']:.2f} | | goal < 1 | |"]
+    colibri = installed("dbt-colibri", COLIBRI_VERSION, "colibri")
+    if isinstance(colibri, str):
+        rows.append(f"| {size:,}: dbt-colibri {COLIBRI_VERSION}: not installed ({colibri}) | | | | |")
+    else:
+        catalog_path = manifest.with_name("catalog.json")
+        catalog_path.write_text(json.dumps(catalog(document)))
+        quiet = {"DO_NOT_TRACK": "1", "DBT_COLIBRI_NO_VERSION_CHECK": "1"}  # no telemetry, no PyPI look-up inside the timing
+        command = [str(colibri), "generate", "--manifest", str(manifest), "--catalog", str(catalog_path), "--output-dir", str(manifest.parent / "colibri"), "--light"]
+        result = timed(command, env=quiet)
+        rows += [row(f"{size:,}: dbt-colibri {COLIBRI_VERSION} generate (column lineage)", result, no_sql), f"| {size:,}: check SQL cold / colibri | {cold['seconds'] / result['seconds']:.2f} | | | |"]
+    project = dbt_project(document, OUT / f"scale_{size}" / "dbt_project")
+    parse = timed([str(BIN / "dbt"), "parse", "--no-partial-parse", "--profiles-dir", str(project)], cwd=project)
+    rows += [row(f"{size:,}: dbt parse", parse, no_sql), f"| {size:,}: check SQL cold / dbt parse | {cold['seconds'] / parse['seconds']:.2f} | | goal ≤ 0.2 | |"]
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 20000, 50000])
-    parser.add_argument("--no-baselines", action="store_true", help="skip dbt-score and dbt parse")
+    parser.add_argument("--no-baselines", action="store_true", help="skip dbt-score, dbt-colibri and dbt parse")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
-    print("| models: run | seconds | peak MB | vs --no-sql |\n|---|---|---|---|")
+    lines = ["| models: run | seconds | peak MB | vs --no-sql | load |", "|---|---|---|---|---|"]
+    print("\n".join(lines))
     for size in args.sizes:
         folder = OUT / f"scale_{size}" / "target"
         folder.mkdir(parents=True, exist_ok=True)
@@ -121,19 +173,22 @@ def main() -> None:
         cold = check(manifest, "--cache-dir", str(cache))
         warm = check(manifest, "--cache-dir", str(cache))
         changed = check(one_model_changed(manifest), "--cache-dir", str(cache))
-        print(row(f"{size:,}: check --no-sql", no_sql))
-        print(row(f"{size:,}: check, SQL, cold cache", cold, no_sql))
-        print(row(f"{size:,}: check, SQL, warm cache", warm, no_sql))
-        print(row(f"{size:,}: check, SQL, warm, one model changed", changed, no_sql))
+        rows = [
+            row(f"{size:,}: check --no-sql", no_sql),
+            row(f"{size:,}: check, SQL, cold cache", cold, no_sql),
+            row(f"{size:,}: check, SQL, warm cache", warm, no_sql),
+            row(f"{size:,}: check, SQL, warm, one model changed", changed, no_sql),
+        ]
         if size == min(args.sizes) and not args.no_baselines:
-            score = timed([str(dbt_score()), "lint", "--manifest", str(manifest)])
-            print(row(f"{size:,}: dbt-score {DBT_SCORE_VERSION} lint", score, no_sql))
-            project = dbt_project(document, OUT / f"scale_{size}" / "dbt_project")
-            parse = timed([str(BIN / "dbt"), "parse", "--no-partial-parse", "--profiles-dir", str(project)], cwd=project)
-            print(row(f"{size:,}: dbt parse", parse, no_sql))
-            print(f"| {size:,}: check SQL cold / dbt parse | {cold['seconds'] / parse['seconds']:.2f} | | |")
+            rows += baselines(size, document, manifest, no_sql, cold)
         del document
-        sys.stdout.flush()
+        print("\n".join(rows), flush=True)
+        lines += rows
+    command = " ".join(["bench/bench_check_scale.py", *sys.argv[1:]])
+    RESULTS.write_text(
+        f"# `privacy-guard check` at scale\n\n`.venv/bin/python {command}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+        f"{os.cpu_count()} cores shared with other work (load: 1-minute load average before each row).\n\n" + "\n".join(lines) + "\n"
+    )
 
 
 if __name__ == "__main__":

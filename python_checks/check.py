@@ -21,7 +21,7 @@ from python_checks.analysis import Analysis
 from python_checks.findings import SEVERITIES, Finding, severity_rank
 from python_checks.graph import Lineage
 from python_checks.loader import EMPTY_RUN, ArtifactError, Manifest, Node, load_catalog, load_manifest, load_run_results
-from python_checks.policy import DIRECT_IDENTIFIER, POLICY_TYPES, QUASI_IDENTIFIER, NodePolicy, Refine, propagate
+from python_checks.policy import DIRECT_IDENTIFIER, POLICY_TYPES, QUASI_IDENTIFIER, ColumnPolicy, NodePolicy, Refine, propagate
 from python_checks.rules import REGISTRY, Context, Note, Rule
 from python_checks.rules.base import MODEL_TYPES, PACKAGE
 from python_checks.rules.waivers import active_waiver
@@ -307,6 +307,10 @@ class CheckReport:
     project_dir: Path | None = None
     state: dict[str, Any] | None = None
     rules: list[Rule] = field(default_factory=rules)
+    #: Node entries' `columns` by the identity of a policy's columns dict: descendants share their
+    #: ancestors' dicts (policy.propagate), so each distinct one is built once (the dict is kept
+    #: alive beside its entry, so that its id stays its own).
+    _columns_entries: dict[int, tuple[dict[str, ColumnPolicy], dict[str, ColumnEntry]]] = field(default_factory=dict, repr=False)
 
     def exit_code(self, fail_on: str) -> int:
         """1 when a finding is at or above `fail_on` ('never' never fails), else 0."""
@@ -353,13 +357,18 @@ class CheckReport:
             agreement=policy.declared.get("agreement"),
             waivers=policy.declared.get("waivers") or [],
             meeting_departments=sorted(self.analysis.meetings.get(unique_id, ())),
-            columns={
-                name: ColumnEntry(column.column_class, column.hierarchy, column.protection) for name, column in sorted(policy.columns.items())
-            },
+            columns=self._columns_entry(policy.columns),
             quasi_identifiers=policy.columns_of(QUASI_IDENTIFIER),
             direct_identifiers=policy.columns_of(DIRECT_IDENTIFIER),
             parents=list(self.analysis.lineage.parents[unique_id]),
         )
+
+    def _columns_entry(self, columns: dict[str, ColumnPolicy]) -> dict[str, ColumnEntry]:
+        found = self._columns_entries.get(id(columns))
+        if found is None:
+            entry = {name: ColumnEntry(column.column_class, column.hierarchy, column.protection) for name, column in sorted(columns.items())}
+            found = self._columns_entries[id(columns)] = (columns, entry)
+        return found[1]
 
     def rule_entries(self) -> list[dict[str, Any]]:
         """Every rule with the severity it reported at and whether it ran (the document's `rules`)."""
@@ -438,7 +447,8 @@ def run_check(
         run_results=_optional_path(run_results),
         database=_optional_path(database),
         sql=sql,
-        sql_cache=SqlCache(Path(cache_dir) / FILE_NAME if cache_dir is not None else None),
+        # Without SQL analysis the cache is neither read (a large file) nor written.
+        sql_cache=SqlCache(Path(cache_dir) / FILE_NAME if cache_dir is not None and sql else None),
         jobs=jobs,
     )
     day = as_of or settings.today or dt.date.today()
