@@ -163,9 +163,12 @@ def _sql_notes(sql: dict[str, ModelSql]) -> list[Note]:
 
 
 @contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    # The check allocates millions of small objects and frees almost none before it ends, so the
-    # cyclic collector's passes find nothing and only cost time (bench/bench_design_choices.py).
+def no_cyclic_gc() -> Iterator[None]:
+    """The cyclic garbage collector off (restored after).
+
+    The check allocates millions of small objects and frees almost none before it ends, so the
+    collector's passes find nothing and only cost time (bench/bench_design_choices.py) -- as much
+    again while the report is rendered, with all of them still alive (the CLI wraps both)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -177,7 +180,7 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 def analyse(manifest_path: Path, options: CheckOptions, settings: Settings, as_of: dt.date) -> Analysis:
     """Run every enabled rule whose inputs are available over one manifest."""
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         return _analyse(manifest_path, options, settings, as_of)
 
 
