@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -97,37 +98,60 @@ def schema_errors(kind: PolicyKind, value: Any) -> list[ContractError]:
     return [_describe(error) for error in errors]
 
 
-#: Keywords that constrain nothing (annotations); any keyword outside these and `_CHECKS` makes
-#: `conforms` defer to jsonschema.
-_ANNOTATIONS = frozenset({"description", "default", "title", "$schema", "$id", "examples"})
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+#: What a value of each JSON type is in Python, strictly: 1.0 as an integer, or a bool where a
+#: number goes, is left to jsonschema.
+_TYPES: dict[str, tuple[type, ...]] = {"object": (dict,), "array": (list,), "string": (str,), "boolean": (bool,), "integer": (int,), "number": (int, float)}
 
 
-def _is_number(value: Any) -> bool:
-    return value.__class__ is int or value.__class__ is float
-
-
-def _type_holds(expected: str, value: Any) -> bool:
-    # Strict on purpose: 1.0 as an integer or a bool where a number goes is jsonschema's call.
-    kind = value.__class__
-    return {
-        "object": kind is dict,
-        "array": kind is list,
-        "string": kind is str,
-        "boolean": kind is bool,
-        "integer": kind is int,
-        "number": kind is int or kind is float,
-    }.get(expected, False)
-
-
-def _format_holds(name: str, value: Any) -> bool:
-    if name != "date" or value.__class__ is not str or not _DATE.fullmatch(value):
+def _date(value: str) -> bool:
+    if not _DATE.fullmatch(value):
         return False
     try:
         dt.date.fromisoformat(value)
     except ValueError:
         return False
     return True
+
+
+def _number_check(holds: Callable[[Any, Any], bool]) -> Callable[[Any, Any, dict[str, Any]], bool]:
+    # A bool is an int to Python, not a number to JSON Schema: jsonschema's call.
+    return lambda expected, value, node: value.__class__ is not bool and (value.__class__ not in (int, float) or holds(value, expected))
+
+
+def _conforms_to_ref(expected: Any, value: Any, node: dict[str, Any]) -> bool:
+    prefix = "#/$defs/"
+    return isinstance(expected, str) and expected.startswith(prefix) and conforms(schema()["$defs"][expected[len(prefix) :]], value)
+
+
+def _extra_properties_conform(expected: Any, value: Any, node: dict[str, Any]) -> bool:
+    named = node.get("properties", {})
+    return value.__class__ is not dict or all(conforms(expected, item) for key, item in value.items() if key not in named)
+
+
+#: keyword -> (its value in the schema, the instance, the whole sub-schema) -> whether it plainly holds.
+#: A keyword missing here (and from _ANNOTATIONS) makes `conforms` defer to jsonschema.
+_KEYWORDS: dict[str, Callable[[Any, Any, dict[str, Any]], bool]] = {
+    "$ref": _conforms_to_ref,
+    "type": lambda expected, value, node: value.__class__ in _TYPES.get(expected, ()),
+    "properties": lambda expected, value, node: value.__class__ is not dict or all(conforms(expected[key], item) for key, item in value.items() if key in expected),
+    "additionalProperties": _extra_properties_conform,
+    "required": lambda expected, value, node: value.__class__ is not dict or all(key in value for key in expected),
+    "items": lambda expected, value, node: value.__class__ is not list or all(conforms(expected, item) for item in value),
+    "enum": lambda expected, value, node: value.__class__ is str and value in expected,
+    "minLength": lambda expected, value, node: value.__class__ is not str or len(value) >= expected,
+    "pattern": lambda expected, value, node: value.__class__ is not str or re.search(expected, value) is not None,
+    "format": lambda expected, value, node: value.__class__ is not str or (expected == "date" and _date(value)),
+    "minimum": _number_check(lambda value, bound: value >= bound),
+    "maximum": _number_check(lambda value, bound: value <= bound),
+    "exclusiveMinimum": _number_check(lambda value, bound: value > bound),
+    "minItems": lambda expected, value, node: value.__class__ is not list or len(value) >= expected,
+    "uniqueItems": lambda expected, value, node: (
+        value.__class__ is not list or not expected or (all(item.__class__ is str for item in value) and len(set(value)) == len(value))
+    ),
+}
+#: Keywords that constrain nothing.
+_ANNOTATIONS = frozenset({"description", "default", "title", "$schema", "$id", "examples"})
 
 
 def conforms(node: dict[str, Any] | bool, value: Any) -> bool:
@@ -144,49 +168,7 @@ def conforms(node: dict[str, Any] | bool, value: Any) -> bool:
     for keyword, expected in node.items():
         if keyword in _ANNOTATIONS:
             continue
-        if keyword == "$ref":
-            if not expected.startswith("#/$defs/") or not conforms(schema()["$defs"][expected[len("#/$defs/") :]], value):
-                return False
-        elif keyword == "type":
-            if not _type_holds(expected, value):
-                return False
-        elif keyword == "properties":
-            if value.__class__ is dict and not all(conforms(expected[key], item) for key, item in value.items() if key in expected):
-                return False
-        elif keyword == "additionalProperties":
-            if value.__class__ is dict:
-                extra = [item for key, item in value.items() if key not in node.get("properties", {})]
-                if not all(conforms(expected, item) for item in extra):
-                    return False
-        elif keyword == "required":
-            if value.__class__ is dict and not all(key in value for key in expected):
-                return False
-        elif keyword == "items":
-            if value.__class__ is list and not all(conforms(expected, item) for item in value):
-                return False
-        elif keyword == "enum":
-            if value.__class__ is not str or value not in expected:
-                return False
-        elif keyword == "minLength":
-            if value.__class__ is str and len(value) < expected:
-                return False
-        elif keyword == "pattern":
-            if value.__class__ is str and re.search(expected, value) is None:
-                return False
-        elif keyword == "format":
-            if value.__class__ is str and not _format_holds(expected, value):
-                return False
-        elif keyword in ("minimum", "maximum", "exclusiveMinimum"):
-            if value.__class__ is bool:
-                return False
-            if _is_number(value) and not {"minimum": value >= expected, "maximum": value <= expected, "exclusiveMinimum": value > expected}[keyword]:
-                return False
-        elif keyword == "minItems":
-            if value.__class__ is list and len(value) < expected:
-                return False
-        elif keyword == "uniqueItems":
-            if value.__class__ is list and expected and (not all(item.__class__ is str for item in value) or len(set(value)) != len(value)):
-                return False
-        else:
+        check = _KEYWORDS.get(keyword)
+        if check is None or not check(expected, value, node):
             return False
     return True
