@@ -15,7 +15,8 @@ into the project's environment, and `dbt parse` of a generated dbt project with 
 sources and refs. A baseline that cannot be installed is reported with pip's error, not dropped.
 
 Peak memory is the child's maximum resident set (wait4 rusage): the largest single process of the
-run (the main process or a pool worker, not their sum); CPU is user + system time of the process
+run (the main process or a pool worker, not their sum; the inputs are generated in a separate
+process so that the bench's own memory cannot count, see prepare()); CPU is user + system time of the process
 and the pool workers it waited for. Each row records the 1-minute load average before it ran: the
 machine is shared, so compare rows of one run, never across runs (CPU seconds suffer least from load).
 
@@ -117,13 +118,19 @@ def dbt_project(document: dict[str, Any], root: Path) -> Path:
     return root
 
 
-def one_model_changed(manifest: Path) -> Path:
-    document = json.loads(manifest.read_text())
+def prepare(size: int, folder: Path, with_baselines: bool) -> None:
+    """Write the inputs of one size: manifest.json, manifest_changed.json (one model's compiled SQL
+    edited) and, for the baselines, catalog.json and a dbt project. Runs in a child process of its
+    own: a process forked from one holding the generated document would report the document's
+    memory as its peak (Linux keeps the pre-exec high-water mark in ru_maxrss)."""
+    document = generate(size)
+    (folder / "manifest.json").write_text(json.dumps(document))
+    if with_baselines:
+        (folder / "catalog.json").write_text(json.dumps(catalog(document)))
+        dbt_project(document, folder.parent / "dbt_project")
     first = next(unique_id for unique_id, node in document["nodes"].items() if node["resource_type"] == "model")
     document["nodes"][first]["compiled_code"] += "\n-- changed in this pull request\n"
-    changed = manifest.with_name("manifest_changed.json")
-    changed.write_text(json.dumps(document))
-    return changed
+    (folder / "manifest_changed.json").write_text(json.dumps(document))
 
 
 def row(label: str, result: dict[str, float], reference: dict[str, float] | None = None) -> str:
@@ -131,7 +138,7 @@ def row(label: str, result: dict[str, float], reference: dict[str, float] | None
     return f"| {label} | {result['seconds']:.2f} | {result['cpu']:.2f} | {result['peak_mb']:.0f} | {ratio} | {result['load']:.1f} |"
 
 
-def baselines(size: int, document: dict[str, Any], manifest: Path, no_sql: dict[str, float], cold: dict[str, float]) -> list[str]:
+def baselines(size: int, manifest: Path, no_sql: dict[str, float], cold: dict[str, float]) -> list[str]:
     """dbt-score, dbt-colibri and dbt parse on the same models, with the check's ratios to them."""
     rows = []
     score = installed("dbt-score", DBT_SCORE_VERSION, "dbt-score")
@@ -145,12 +152,11 @@ def baselines(size: int, document: dict[str, Any], manifest: Path, no_sql: dict[
         rows.append(f"| {size:,}: dbt-colibri {COLIBRI_VERSION}: not installed ({colibri}) | | | | | |")
     else:
         catalog_path = manifest.with_name("catalog.json")
-        catalog_path.write_text(json.dumps(catalog(document)))
         quiet = {"DO_NOT_TRACK": "1", "DBT_COLIBRI_NO_VERSION_CHECK": "1"}  # no telemetry, no PyPI look-up inside the timing
         command = [str(colibri), "generate", "--manifest", str(manifest), "--catalog", str(catalog_path), "--output-dir", str(manifest.parent / "colibri"), "--light"]
         result = timed(command, env=quiet)
         rows += [row(f"{size:,}: dbt-colibri {COLIBRI_VERSION} generate (column lineage)", result, no_sql), f"| {size:,}: check SQL cold / colibri | {cold['seconds'] / result['seconds']:.2f} | {cold['cpu'] / result['cpu']:.2f} | | | |"]
-    project = dbt_project(document, OUT / f"scale_{size}" / "dbt_project")
+    project = manifest.parent.parent / "dbt_project"
     parse = timed([str(BIN / "dbt"), "parse", "--no-partial-parse", "--profiles-dir", str(project)], cwd=project)
     rows += [row(f"{size:,}: dbt parse", parse, no_sql), f"| {size:,}: check SQL cold / dbt parse | {cold['seconds'] / parse['seconds']:.2f} | {cold['cpu'] / parse['cpu']:.2f} | | goal ≤ 0.2 | |"]
     return rows
@@ -160,7 +166,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 20000, 50000])
     parser.add_argument("--no-baselines", action="store_true", help="skip dbt-score, dbt-colibri and dbt parse")
+    parser.add_argument("--prepare", nargs=3, metavar=("SIZE", "FOLDER", "BASELINES"), help=argparse.SUPPRESS)  # the child process of prepare()
     args = parser.parse_args()
+    if args.prepare:
+        size, folder, with_baselines = args.prepare
+        prepare(int(size), Path(folder), with_baselines == "1")
+        return
     OUT.mkdir(exist_ok=True)
     # As pip installs it: with bytecode. An editable install run under PYTHONDONTWRITEBYTECODE (set
     # on this machine) would compile every module from source in every process (~0.1 s of start-up);
@@ -171,24 +182,23 @@ def main() -> None:
     for size in args.sizes:
         folder = OUT / f"scale_{size}" / "target"
         folder.mkdir(parents=True, exist_ok=True)
-        document = generate(size)
+        with_baselines = size == min(args.sizes) and not args.no_baselines
+        subprocess.run([sys.executable, __file__, "--prepare", str(size), str(folder), "1" if with_baselines else "0"], check=True)
         manifest = folder / "manifest.json"
-        manifest.write_text(json.dumps(document))
         cache = folder / "privacy_guard_cache"
         shutil.rmtree(cache, ignore_errors=True)
         no_sql = check(manifest, "--no-sql")
         cold = check(manifest, "--cache-dir", str(cache))
         warm = check(manifest, "--cache-dir", str(cache))
-        changed = check(one_model_changed(manifest), "--cache-dir", str(cache))
+        changed = check(folder / "manifest_changed.json", "--cache-dir", str(cache))
         rows = [
             row(f"{size:,}: check --no-sql", no_sql),
             row(f"{size:,}: check, SQL, cold cache", cold, no_sql),
             row(f"{size:,}: check, SQL, warm cache", warm, no_sql),
             row(f"{size:,}: check, SQL, warm, one model changed", changed, no_sql),
         ]
-        if size == min(args.sizes) and not args.no_baselines:
-            rows += baselines(size, document, manifest, no_sql, cold)
-        del document
+        if with_baselines:
+            rows += baselines(size, manifest, no_sql, cold)
         print("\n".join(rows), flush=True)
         lines += rows
     command = " ".join(["bench/bench_check_scale.py", *sys.argv[1:]])
