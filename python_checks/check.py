@@ -293,11 +293,24 @@ class NodeEntry:
     direct_identifiers: list[str]
     parents: list[str]
 
-    def to_dict(self) -> dict[str, Any]:
-        """The entry in the JSON document (keys in this order; schema: schema/check_report.schema.json)."""
-        entry = {item.name: getattr(self, item.name) for item in fields(self)}
-        entry["columns"] = {name: column.to_dict() for name, column in self.columns.items()}
+    def to_dict(self, columns_memo: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The entry in the JSON document (keys in this order; schema: schema/check_report.schema.json).
+
+        `columns_memo`: `columns` already converted, by the identity of the entry's columns dict
+        (nodes share one when their columns are the same; CheckReport.node_entry), for a caller
+        that converts every entry while all of them are alive."""
+        entry = {name: getattr(self, name) for name in _NODE_ENTRY_KEYS}
+        columns = columns_memo.get(id(self.columns)) if columns_memo is not None else None
+        if columns is None:
+            columns = {name: column.to_dict() for name, column in self.columns.items()}
+            if columns_memo is not None:
+                columns_memo[id(self.columns)] = columns
+        entry["columns"] = columns
         return entry
+
+
+#: NodeEntry's fields in order (dataclasses.fields() per entry costs as much as the rest of to_dict).
+_NODE_ENTRY_KEYS = tuple(item.name for item in fields(NodeEntry))
 
 
 @dataclass(slots=True)
@@ -394,6 +407,7 @@ class CheckReport:
     def to_document(self, entries: dict[str, NodeEntry] | None = None) -> dict[str, Any]:
         """The JSON document of `privacy-guard check --format json` (schema: schema/check_report.schema.json); `entries`: node_entries() when already built."""
         manifest = self.analysis.manifest
+        columns_memo: dict[int, dict[str, Any]] = {}  # every entry stays alive while the memo is used
         document: dict[str, Any] = {
             "version": DOCUMENT_VERSION,
             "tool": {"name": "privacy-guard", "version": __version__},
@@ -409,7 +423,7 @@ class CheckReport:
             "waived_findings": [finding.to_dict() for finding in self.analysis.waived],
             "rules": self.rule_entries(),
             "notes": [{"node": note.node, "message": note.message} for note in self.analysis.notes],
-            "nodes": {unique_id: entry.to_dict() for unique_id, entry in (entries if entries is not None else self.node_entries()).items()},
+            "nodes": {unique_id: entry.to_dict(columns_memo) for unique_id, entry in (entries if entries is not None else self.node_entries()).items()},
             "edges": self.analysis.edges(),
         }
         if self.state is not None:
