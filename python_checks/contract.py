@@ -146,6 +146,7 @@ _KEYWORDS: dict[str, Callable[[Any, Any, dict[str, Any]], bool]] = {
     "maximum": _number_check(lambda value, bound: value <= bound),
     "exclusiveMinimum": _number_check(lambda value, bound: value > bound),
     "minItems": lambda expected, value, node: value.__class__ is not list or len(value) >= expected,
+    "maxItems": lambda expected, value, node: value.__class__ is not list or len(value) <= expected,
     "uniqueItems": lambda expected, value, node: (
         value.__class__ is not list or not expected or (all(item.__class__ is str for item in value) and len(set(value)) == len(value))
     ),

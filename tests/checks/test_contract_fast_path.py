@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CANDIDATES: list[Any] = [
     None, True, False, 0, 1, -1, 7, 1.0, 0.5, 1.5, 2, "", "x", "Research", "research", "quasi_identifier",
     "pseudonymized", "restricted", "2025-01-31", "2025-02-30", "2025-1-31", "2025-01-31\n", "٢٠٢٥-٠١-٣١", [], ["research"],
-    ["research", "research"], ["research", 1], [1, True], [{"rule": "x"}], {}, {"days": 30}, {"days": 30, "date_column": ""}, {"unknown": 1},
+    ["research", "research"], ["hr", "clinic", "sales"], ["research", 1], [1, True], [{"rule": "x"}], {}, {"days": 30}, {"days": 30, "date_column": ""}, {"unknown": 1},
 ]  # fmt: skip
 #: Values JSON Schema accepts where `conforms` defers (numbers written as floats, ...): `validate`
 #: still answers them, through jsonschema; they are the only valid blocks allowed to take that path.
