@@ -53,7 +53,8 @@ lint: lint-code
 	$(BIN)/python -m pytest tests/test_sqlfluff.py
 
 # Issue 14: whole-process check at 2,000/20,000/50,000 models, cold/warm SQL cache, against
-# dbt-score (in its own venv under bench/out/) and dbt parse. Minutes, not part of `make test`.
+# dbt-score and dbt-colibri (each in its own venv under bench/out/) and dbt parse; appends its
+# table to bench/results/check_scale.md. Minutes, not part of `make test`.
 bench-scale: setup
 	$(BIN)/python bench/bench_check_scale.py
 

@@ -173,7 +173,13 @@ def generate(models: int, seed: int = 7) -> dict[str, Any]:
                 "depends_on": {"nodes": [unique_id], "macros": []}, **_bulk(f"k_{index}"),
             }
     metadata = {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json", "dbt_version": "1.11.0", "adapter_type": "duckdb", "project_name": "bench"}
-    return {"metadata": metadata, "nodes": nodes, "sources": sources, "exposures": {}, "macros": {}, "docs": {}, "parent_map": {}, "child_map": {}}
+    # dbt's maps: each node's parents and children (tools like dbt-colibri read them instead of depends_on).
+    parent_map = {unique_id: list(node["depends_on"]["nodes"]) for unique_id, node in nodes.items()} | {unique_id: [] for unique_id in sources}
+    child_map: dict[str, list[str]] = {unique_id: [] for unique_id in parent_map}
+    for unique_id, parents in parent_map.items():
+        for parent in parents:
+            child_map[parent].append(unique_id)
+    return {"metadata": metadata, "nodes": nodes, "sources": sources, "exposures": {}, "macros": {}, "docs": {}, "parent_map": parent_map, "child_map": child_map}
 
 
 def _probe(mode: str, manifest: Path) -> dict[str, float]:

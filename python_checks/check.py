@@ -21,7 +21,7 @@ from python_checks.analysis import Analysis
 from python_checks.findings import SEVERITIES, Finding, severity_rank
 from python_checks.graph import Lineage
 from python_checks.loader import EMPTY_RUN, ArtifactError, Manifest, Node, load_catalog, load_manifest, load_run_results
-from python_checks.policy import DIRECT_IDENTIFIER, POLICY_TYPES, QUASI_IDENTIFIER, NodePolicy, Refine, propagate
+from python_checks.policy import DIRECT_IDENTIFIER, POLICY_TYPES, QUASI_IDENTIFIER, ColumnPolicy, NodePolicy, Refine, propagate
 from python_checks.rules import REGISTRY, Context, Note, Rule
 from python_checks.rules.base import MODEL_TYPES, PACKAGE
 from python_checks.rules.waivers import active_waiver
@@ -163,9 +163,12 @@ def _sql_notes(sql: dict[str, ModelSql]) -> list[Note]:
 
 
 @contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    # The check allocates millions of small objects and frees almost none before it ends, so the
-    # cyclic collector's passes find nothing and only cost time (bench/bench_design_choices.py).
+def no_cyclic_gc() -> Iterator[None]:
+    """The cyclic garbage collector off (restored after).
+
+    The check allocates millions of small objects and frees almost none before it ends, so the
+    collector's passes find nothing and only cost time (bench/bench_design_choices.py) -- as much
+    again while the report is rendered, with all of them still alive (the CLI wraps both)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -177,7 +180,7 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 def analyse(manifest_path: Path, options: CheckOptions, settings: Settings, as_of: dt.date) -> Analysis:
     """Run every enabled rule whose inputs are available over one manifest."""
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         return _analyse(manifest_path, options, settings, as_of)
 
 
@@ -290,11 +293,24 @@ class NodeEntry:
     direct_identifiers: list[str]
     parents: list[str]
 
-    def to_dict(self) -> dict[str, Any]:
-        """The entry in the JSON document (keys in this order; schema: schema/check_report.schema.json)."""
-        entry = {item.name: getattr(self, item.name) for item in fields(self)}
-        entry["columns"] = {name: column.to_dict() for name, column in self.columns.items()}
+    def to_dict(self, columns_memo: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The entry in the JSON document (keys in this order; schema: schema/check_report.schema.json).
+
+        `columns_memo`: `columns` already converted, by the identity of the entry's columns dict
+        (nodes share one when their columns are the same; CheckReport.node_entry), for a caller
+        that converts every entry while all of them are alive."""
+        entry = {name: getattr(self, name) for name in _NODE_ENTRY_KEYS}
+        columns = columns_memo.get(id(self.columns)) if columns_memo is not None else None
+        if columns is None:
+            columns = {name: column.to_dict() for name, column in self.columns.items()}
+            if columns_memo is not None:
+                columns_memo[id(self.columns)] = columns
+        entry["columns"] = columns
         return entry
+
+
+#: NodeEntry's fields in order (dataclasses.fields() per entry costs as much as the rest of to_dict).
+_NODE_ENTRY_KEYS = tuple(item.name for item in fields(NodeEntry))
 
 
 @dataclass(slots=True)
@@ -307,6 +323,10 @@ class CheckReport:
     project_dir: Path | None = None
     state: dict[str, Any] | None = None
     rules: list[Rule] = field(default_factory=rules)
+    #: Node entries' `columns` by the identity of a policy's columns dict: descendants share their
+    #: ancestors' dicts (policy.propagate), so each distinct one is built once (the dict is kept
+    #: alive beside its entry, so that its id stays its own).
+    _columns_entries: dict[int, tuple[dict[str, ColumnPolicy], dict[str, ColumnEntry]]] = field(default_factory=dict, repr=False)
 
     def exit_code(self, fail_on: str) -> int:
         """1 when a finding is at or above `fail_on` ('never' never fails), else 0."""
@@ -353,13 +373,18 @@ class CheckReport:
             agreement=policy.declared.get("agreement"),
             waivers=policy.declared.get("waivers") or [],
             meeting_departments=sorted(self.analysis.meetings.get(unique_id, ())),
-            columns={
-                name: ColumnEntry(column.column_class, column.hierarchy, column.protection) for name, column in sorted(policy.columns.items())
-            },
+            columns=self._columns_entry(policy.columns),
             quasi_identifiers=policy.columns_of(QUASI_IDENTIFIER),
             direct_identifiers=policy.columns_of(DIRECT_IDENTIFIER),
             parents=list(self.analysis.lineage.parents[unique_id]),
         )
+
+    def _columns_entry(self, columns: dict[str, ColumnPolicy]) -> dict[str, ColumnEntry]:
+        found = self._columns_entries.get(id(columns))
+        if found is None:
+            entry = {name: ColumnEntry(column.column_class, column.hierarchy, column.protection) for name, column in sorted(columns.items())}
+            found = self._columns_entries[id(columns)] = (columns, entry)
+        return found[1]
 
     def rule_entries(self) -> list[dict[str, Any]]:
         """Every rule with the severity it reported at and whether it ran (the document's `rules`)."""
@@ -382,6 +407,7 @@ class CheckReport:
     def to_document(self, entries: dict[str, NodeEntry] | None = None) -> dict[str, Any]:
         """The JSON document of `privacy-guard check --format json` (schema: schema/check_report.schema.json); `entries`: node_entries() when already built."""
         manifest = self.analysis.manifest
+        columns_memo: dict[int, dict[str, Any]] = {}  # every entry stays alive while the memo is used
         document: dict[str, Any] = {
             "version": DOCUMENT_VERSION,
             "tool": {"name": "privacy-guard", "version": __version__},
@@ -397,7 +423,7 @@ class CheckReport:
             "waived_findings": [finding.to_dict() for finding in self.analysis.waived],
             "rules": self.rule_entries(),
             "notes": [{"node": note.node, "message": note.message} for note in self.analysis.notes],
-            "nodes": {unique_id: entry.to_dict() for unique_id, entry in (entries if entries is not None else self.node_entries()).items()},
+            "nodes": {unique_id: entry.to_dict(columns_memo) for unique_id, entry in (entries if entries is not None else self.node_entries()).items()},
             "edges": self.analysis.edges(),
         }
         if self.state is not None:
@@ -438,7 +464,8 @@ def run_check(
         run_results=_optional_path(run_results),
         database=_optional_path(database),
         sql=sql,
-        sql_cache=SqlCache(Path(cache_dir) / FILE_NAME if cache_dir is not None else None),
+        # Without SQL analysis the cache is neither read (a large file) nor written.
+        sql_cache=SqlCache(Path(cache_dir) / FILE_NAME if cache_dir is not None and sql else None),
         jobs=jobs,
     )
     day = as_of or settings.today or dt.date.today()

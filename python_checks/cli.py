@@ -130,23 +130,24 @@ def check(
     jobs: int | None,
 ) -> int:
     """Flag risky cross-department joins, consent and retention conflicts."""
-    from python_checks.check import run_check
+    from python_checks.check import no_cyclic_gc, run_check
     from python_checks.sql_cache import DEFAULT_DIR_NAME
 
-    report = run_check(
-        manifest,
-        project_dir=project_dir,
-        catalog=catalog,
-        run_results=run_results,
-        database=database,
-        state=state,
-        sql=not no_sql,
-        as_of=as_of.date() if as_of else None,
-        cache_dir=None if no_cache else cache_dir or manifest.parent / DEFAULT_DIR_NAME,
-        jobs=jobs,
-    )
-    color = output is None and output_format == "text" and sys.stdout.isatty()
-    write_output(renderer(output_format)(report, color), output)
+    with no_cyclic_gc():
+        report = run_check(
+            manifest,
+            project_dir=project_dir,
+            catalog=catalog,
+            run_results=run_results,
+            database=database,
+            state=state,
+            sql=not no_sql,
+            as_of=as_of.date() if as_of else None,
+            cache_dir=None if no_cache else cache_dir or manifest.parent / DEFAULT_DIR_NAME,
+            jobs=jobs,
+        )
+        color = output is None and output_format == "text" and sys.stdout.isatty()
+        write_output(renderer(output_format)(report, color), output)
     if output is not None or output_format != "text":
         click.echo(f"privacy-guard: {len(report.findings)} findings", err=True)
     return report.exit_code(fail_on)

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
 from python_checks import contract
 from python_checks.loader import ArtifactError, read_bounded
 
@@ -210,6 +208,8 @@ def load_settings(project_dir: Path, rules: Mapping[str, Configurable]) -> Setti
     if not path.exists():
         return Settings(default_k=_default("default_k"))
     text = read_bounded(path, "settings", MAX_PROJECT_FILE_BYTES)
+    import yaml  # here, not at the top: without a dbt_project.yml the check never pays for importing it
+
     try:
         project = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:

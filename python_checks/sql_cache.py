@@ -16,6 +16,7 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from functools import cache, partial
+from itertools import repeat
 from pathlib import Path
 from typing import Any, cast
 
@@ -71,15 +72,17 @@ def decode(encoded: Encoded) -> SqlAnalysis:
     joins, outputs, passthrough, excluded, note, relations, blind_spots, needs_schema = encoded
 
     def origins(items: list[list[str]]) -> frozenset[Origin]:
-        found = frozenset((relation, column, via) for relation, column, via in items)
-        if not all(isinstance(part, str) for origin in found for part in origin):
-            raise TypeError("origin is not three strings")
+        found: frozenset[Origin] = frozenset(map(tuple, items))  # type: ignore[arg-type]  # checked below
+        for relation, column, via in found:  # not three parts: ValueError
+            if relation.__class__ is not str or column.__class__ is not str or via.__class__ is not str:
+                raise TypeError("origin is not three strings")
         return found
 
     def strings(items: list[str]) -> frozenset[str]:
-        if not all(isinstance(item, str) for item in items):
+        found = frozenset(items)
+        if not all(map(isinstance, found, repeat(str))):  # C-level loop: every model is decoded on a warm run
             raise TypeError("not a list of strings")
-        return frozenset(items)
+        return found
 
     if not (note is None or isinstance(note, str)) or not isinstance(needs_schema, bool):
         raise TypeError("note/needs_schema")

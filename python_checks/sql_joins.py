@@ -167,9 +167,11 @@ class _Walker:
         if not isinstance(scope.expression, exp.Select):
             return explicit, passthrough, positional
         for projection in scope.expression.expressions:
-            star = projection if isinstance(projection, exp.Star) else projection.find(exp.Star)
-            if isinstance(projection, exp.Star) or (isinstance(projection, exp.Column) and star is not None):
-                table = projection.table if isinstance(projection, exp.Column) else ""
+            # A column's only children are its name parts or a star (`t.*`): no subtree search for it.
+            is_column = isinstance(projection, exp.Column)
+            star = projection if isinstance(projection, exp.Star) else projection.this if is_column and isinstance(projection.this, exp.Star) else None
+            if star is not None:
+                table = projection.table if is_column else ""
                 # DuckDB's `* exclude (...)` (the suppression macros' helper columns) drops names;
                 # `* replace (expr as name)` recomputes them.
                 excluded = {column.name.lower() for column in (star.args.get("except_") or [])}
@@ -201,7 +203,7 @@ class _Walker:
                     _add_passthrough(passthrough, source_passthrough)
                     positional = positional and not source_passthrough
                 continue
-            if isinstance(projection, exp.Columns) or projection.find(exp.Columns) is not None:
+            if not is_column and (isinstance(projection, exp.Columns) or projection.find(exp.Columns) is not None):
                 self.blind_spots.append(f"COLUMNS(...) in {projection.sql()[:80]}: the columns it selects are not resolved, every selected column is assumed to pass")
                 for source in self.selected(scope, ""):
                     source_explicit, source_passthrough, _ = self.source_outputs(source)

@@ -3,7 +3,7 @@
 Each command runs in a fresh interpreter, which then prints the heavy modules it loaded. sqlglot
 is loaded only when SQL is analysed and not found in the cache, duckdb only with --database,
 rich only for text output, numpy and the measuring commands only when they run; jsonschema
-only when a privacy block must be validated.
+only when a privacy block is not plainly valid (contract.conforms answers the others).
 """
 
 from __future__ import annotations
@@ -62,23 +62,32 @@ def test_help_imports_nothing_heavy() -> None:
     assert heavy_imports("--help") == (0, set())
 
 
-def test_check_without_sql_imports_only_the_contract_validator(manifest: Path) -> None:
+def test_check_without_sql_imports_nothing_heavy(manifest: Path) -> None:
+    code, modules = heavy_imports(*check_args(manifest, "--no-sql"))
+    assert (code, modules) == (0, set())
+    assert ("cross_department_join", "model.demo.combined") in findings(manifest)
+
+
+def test_invalid_meta_is_judged_by_jsonschema(tmp_path: Path) -> None:
+    builder = ManifestBuilder()
+    builder.node("hr", "seed", {"department": "hr", "retention": {"days": -1}}, {"email": EMAIL})
+    manifest = builder.write(tmp_path)
     code, modules = heavy_imports(*check_args(manifest, "--no-sql"))
     assert (code, modules) == (0, {"jsonschema"})
-    assert ("cross_department_join", "model.demo.combined") in findings(manifest)
+    assert ("invalid_policy", "seed.demo.hr") in findings(manifest)
 
 
 def test_sql_is_parsed_only_on_a_cache_miss(manifest: Path) -> None:
     cold = heavy_imports(*check_args(manifest))
     cold_findings = findings(manifest)
     warm = heavy_imports(*check_args(manifest))
-    assert (cold, warm) == ((0, {"jsonschema", "sqlglot"}), (0, {"jsonschema"}))
+    assert (cold, warm) == ((0, {"sqlglot"}), (0, set()))
     assert findings(manifest) == cold_findings
     assert ("direct_identifier_join", "model.demo.combined") in cold_findings
 
 
 def test_text_output_loads_rich(manifest: Path) -> None:
-    assert heavy_imports("check", "--manifest", str(manifest), "--no-sql", "--fail-on", "never") == (0, {"jsonschema", "rich"})
+    assert heavy_imports("check", "--manifest", str(manifest), "--no-sql", "--fail-on", "never") == (0, {"rich"})
 
 
 @pytest.mark.parametrize("name", sorted(LazyGroup.LAZY))

@@ -12,7 +12,9 @@ import datetime as dt
 import hashlib
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dbt_harness import DbtResult, dbt, shared_build
@@ -103,10 +105,10 @@ def _flip_last_byte(data: bytes) -> bytes:
     return data[:-1] + bytes([data[-1] ^ 0x01])
 
 
-def _forged(data: bytes) -> bytes:
+def _forged(data: bytes, entry: Callable[[list[Any]], list[Any]] = lambda _: ["not", "an", "analysis"]) -> bytes:
     """A well-formed file with a valid checksum whose entries are not analyses."""
     header, _, payload = data.partition(b"\n")
-    entries = {key: ["not", "an", "analysis"] for key in json.loads(payload)}
+    entries = {key: entry(value) for key, value in json.loads(payload).items()}
     body = json.dumps(entries).encode()
     fields = json.loads(header) | {"bytes": len(body), "sha256": hashlib.sha256(body).hexdigest()}
     return json.dumps(fields).encode() + b"\n" + body
@@ -119,6 +121,10 @@ DAMAGE = {
     "foreign_json": lambda data: b'{"format": "something_else"}\n{}',
     "binary_garbage": lambda data: bytes(range(256)) * 4,
     "forged_entries": _forged,
+    # The right shape, wrong types: an origin of numbers, an origin of two parts, a relation that is a number.
+    "forged_origin_types": lambda data: _forged(data, lambda entry: [entry[0], [["x", [[1, 2, 3]]]], *entry[2:]]),
+    "forged_origin_length": lambda data: _forged(data, lambda entry: [entry[0], [["x", [["a", "b"]]]], *entry[2:]]),
+    "forged_relation_types": lambda data: _forged(data, lambda entry: [*entry[:5], [7], *entry[6:]]),
 }
 
 

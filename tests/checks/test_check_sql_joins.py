@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from importlib.machinery import EXTENSION_SUFFIXES
+
+import sqlglot.parser
+import sqlglot.tokenizer_core
+
 from python_checks.sql_joins import analyze
 from python_checks.sql_model import COUNTED, PSEUDONYM, RAW, TESTED, UNKEYED_HASH, RelationIndex
 
@@ -10,6 +15,11 @@ def index(*names: str, ephemeral: tuple[str, ...] = ()) -> RelationIndex:
     parents = [(f"model.p.{name}", f'"db"."main"."{name}"', ("db", "main", name), False, name) for name in names]
     parents += [(f"model.p.{name}", None, ("db", "main", name), True, name) for name in ephemeral]
     return RelationIndex(parents)
+
+
+def test_sql_is_parsed_by_the_compiled_sqlglot() -> None:
+    # pyproject declares sqlglot[c]: without sqlglotc the analysis is ~4x slower (docs/benchmarks.md).
+    assert [str(module.__file__).endswith(tuple(EXTENSION_SUFFIXES)) for module in (sqlglot.parser, sqlglot.tokenizer_core)] == [True, True]
 
 
 def test_join_columns_through_a_cte_with_renames() -> None:
