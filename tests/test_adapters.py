@@ -1,12 +1,15 @@
 """The same fixture projects on every adapter: same outcomes, same numbers.
 
-Each fixture is built on DuckDB and on a throwaway PostgreSQL server (tests/postgres_server.py)
-and the run results (status and failure count per node) and every stored failure row (the class
-sizes, l, t and risk measures the privacy tests store) must be equal across adapters.
+Each fixture is built on DuckDB and on each other adapter (a throwaway PostgreSQL server,
+tests/postgres_server.py, marker `postgres`; a local Spark Connect server, tests/spark_server.py,
+marker `spark`), and the run results (status and failure count per node) and every stored failure
+row (the class sizes, l, t and risk measures the privacy tests store) must be equal to DuckDB's.
+`make test-postgres` and `make test-spark` each run their half; the DuckDB side is built once per run.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -16,112 +19,197 @@ import duckdb
 import pytest
 
 import postgres_server
+import spark_server
 from dbt_harness import DbtResult, dbt, dbt_project
 from test_pseudonymization import KEY, assert_no_key, expected, written_files
 
-pytestmark = [pytest.mark.dbt, pytest.mark.postgres]
+pytestmark = pytest.mark.dbt
 
-ADAPTERS = ["duckdb", "postgres"]
+OTHER_ADAPTERS = [pytest.param("postgres", marks=pytest.mark.postgres), pytest.param("spark", marks=pytest.mark.spark)]
 FIXTURES = ["privacy_tests_failing"]
 
 
 def _normal(value: Any) -> Any:
-    """Compare numbers as numbers: PostgreSQL returns numeric as Decimal, DuckDB as float."""
+    """Compare numbers as numbers: PostgreSQL returns numeric as Decimal, DuckDB and Spark doubles as float."""
     if isinstance(value, (Decimal, float)):
         return round(float(value), 9)
     return value
 
 
-def _stored_failures(adapter: str, location: Any, schema: str) -> dict[str, list[tuple[Any, ...]]]:
-    """table name -> sorted rows, for every table in the schema dbt stores test failures in.
+def _sorted_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    return sorted((tuple(_normal(v) for v in row) for row in rows), key=repr)
 
-    location: the DuckDB file, or (server, database name) on PostgreSQL."""
+
+def _project(adapter: str, fixture: str, tmp: Path, server: Any, with_key: bool = False) -> Path:
+    """A copy of the fixture with its profile on `adapter` (a database or schema named after the fixture)."""
+    if adapter == "duckdb":
+        return dbt_project(fixture, tmp)
+    if adapter == "postgres":
+        server.create_database(fixture)
+        return dbt_project(fixture, tmp, output=postgres_server.dbt_output(server, fixture))
+    return dbt_project(fixture, tmp, output=spark_server.dbt_output(server, fixture, with_key=with_key))
+
+
+def _stored_failures(adapter: str, project: Path, server: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """table name -> sorted rows, for every table of the schema dbt stores test failures in."""
+    fixture = project.name
+    if adapter == "spark":
+        schema = f"{fixture}_dbt_test__audit"
+        tables = [row[1] for row in server.query(f"show tables in {schema}")]
+        return {table: _sorted_rows(server.query(f"select * from {schema}.{table}")) for table in tables}
     tables_sql = "select table_name from information_schema.tables where table_schema = {}"
     if adapter == "duckdb":
-        with duckdb.connect(str(location), read_only=True) as connection:
-            return _sorted_tables(lambda sql, parameters=None: connection.execute(sql, parameters).fetchall(), tables_sql.format("?"), schema)
-    server, database = location
-    return _sorted_tables(lambda sql, parameters=None: server.query(sql, database, parameters), tables_sql.format("%s"), schema)
+        with duckdb.connect(str(project.parent / f"{fixture}.duckdb"), read_only=True) as connection:
+            return _tables(lambda sql, parameters=None: connection.execute(sql, parameters).fetchall(), tables_sql.format("?"))
+    return _tables(lambda sql, parameters=None: server.query(sql, fixture, parameters), tables_sql.format("%s"))
 
 
-def _sorted_tables(query: Callable[..., list[tuple[Any, ...]]], tables_sql: str, schema: str) -> dict[str, list[tuple[Any, ...]]]:
+def _tables(query: Callable[..., list[tuple[Any, ...]]], tables_sql: str) -> dict[str, list[tuple[Any, ...]]]:
+    schema = "main_dbt_test__audit"
     tables = [row[0] for row in query(tables_sql, [schema])]
-    return {table: sorted((tuple(_normal(v) for v in row) for row in query(f'select * from "{schema}"."{table}"')), key=repr) for table in tables}
+    return {table: _sorted_rows(query(f'select * from "{schema}"."{table}"')) for table in tables}
 
 
-def _build(adapter: str, fixture: str, tmp: Path, postgres: postgres_server.PostgresServer) -> tuple[DbtResult, Any]:
-    if adapter == "duckdb":
-        project = dbt_project(fixture, tmp)
-        return dbt(project, "build"), tmp / f"{fixture}.duckdb"
-    postgres.create_database(fixture)
-    project = dbt_project(fixture, tmp, output=postgres_server.dbt_output(postgres, fixture))
-    return dbt(project, "build"), (postgres, fixture)
+#: What each purge_expired line says, without the relation's adapter-specific name.
+PURGE_LINE = re.compile(r"purge_expired: (\S+) \(.*?\): (\d+ rows past \d+ days \(cutoff [0-9-]+(?:, oldest [0-9-]+)?\))")
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory: pytest.TempPathFactory, postgres: postgres_server.PostgresServer) -> dict[tuple[str, str], dict[str, Any]]:
-    out = {}
-    for fixture in FIXTURES:
-        for adapter in ADAPTERS:
-            result, location = _build(adapter, fixture, tmp_path_factory.mktemp(f"{adapter}_{fixture}"), postgres)
+def builds(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], dict[str, Any]]:
+    """(adapter, fixture) -> its build, built on first use: a `-m spark` run never starts PostgreSQL."""
+    cache: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def build(adapter: str, fixture: str) -> dict[str, Any]:
+        if (adapter, fixture) not in cache:
+            server = None if adapter == "duckdb" else request.getfixturevalue(adapter)
+            project = _project(adapter, fixture, tmp_path_factory.mktemp(f"{adapter}_{fixture}"), server)
+            result = dbt(project, "build")
             failures = result.failures()
-            out[(adapter, fixture)] = {
-                "outcomes": {uid: (status, failures[uid]) for uid, status in result.statuses().items()},
-                "stored": _stored_failures(adapter, location, "main_dbt_test__audit"),
+            outcomes = {uid: (status, failures[uid]) for uid, status in result.statuses().items()}
+            purge = dbt(project, "run-operation", "privacy_guard.purge_expired", check=True)
+            cache[(adapter, fixture)] = {
+                "project": project,
+                "outcomes": outcomes,
+                "stored": _stored_failures(adapter, project, server),
                 "stdout": result.stdout,
+                "purge_plan": sorted(PURGE_LINE.findall(purge.stdout)),
             }
-    return out
+        return cache[(adapter, fixture)]
+
+    return build
 
 
+@pytest.mark.parametrize("adapter", OTHER_ADAPTERS)
 @pytest.mark.parametrize("fixture", FIXTURES)
-def test_postgres_outcomes_equal_duckdb(builds: dict[tuple[str, str], dict[str, Any]], fixture: str) -> None:
-    duck, pg = builds[("duckdb", fixture)], builds[("postgres", fixture)]
-    assert pg["outcomes"] == duck["outcomes"], pg["stdout"][-4000:]
+def test_outcomes_equal_duckdb(builds: Callable[[str, str], dict[str, Any]], adapter: str, fixture: str) -> None:
+    duck, other = builds("duckdb", fixture), builds(adapter, fixture)
+    assert other["outcomes"] == duck["outcomes"], other["stdout"][-4000:]
 
 
-def test_planted_failures_really_fail_on_postgres(builds: dict[tuple[str, str], dict[str, Any]]) -> None:
+@pytest.mark.parametrize("adapter", OTHER_ADAPTERS)
+def test_planted_failures_really_fail(builds: Callable[[str, str], dict[str, Any]], adapter: str) -> None:
     # Guards the equality above against "both adapters error everywhere": the planted k violation
-    # (one class of size 5 below k) and the planted t violation fail with their planted counts.
-    outcomes = {uid.split(".")[2]: outcome for uid, outcome in builds[("postgres", "privacy_tests_failing")]["outcomes"].items()}
+    # (one class of size 5 below k), the planted t violation and the hostile column names fail
+    # with their planted counts; the people-based k test counts people, not rows.
+    outcomes = {uid.split(".")[2]: outcome for uid, outcome in builds(adapter, "privacy_tests_failing")["outcomes"].items()}
     assert outcomes["privacy_guard_k_anonymity_k_violation_"] == ("fail", 1)
     assert outcomes["privacy_guard_t_closeness_t_violation_"] == ("fail", 2)
+    assert outcomes["people_k_anonymity"] == ("warn", 2)
+    assert outcomes["hostile_min_cell_size"] == ("warn", 2)
+    assert outcomes["canary"] == ("success", None)
     assert outcomes["leaky_identifiers"] == ("success", None)
 
 
+@pytest.mark.parametrize("adapter", OTHER_ADAPTERS)
 @pytest.mark.parametrize("fixture", FIXTURES)
-def test_stored_measures_equal_duckdb(builds: dict[tuple[str, str], dict[str, Any]], fixture: str) -> None:
-    duck, pg = builds[("duckdb", fixture)]["stored"], builds[("postgres", fixture)]["stored"]
+def test_stored_measures_equal_duckdb(builds: Callable[[str, str], dict[str, Any]], adapter: str, fixture: str) -> None:
+    duck, other = builds("duckdb", fixture)["stored"], builds(adapter, fixture)["stored"]
     assert duck, "the fixture stores failures: no table means the comparison proves nothing"
-    assert pg == duck
+    assert other == duck
 
 
-KEY_OPTIONS = {"PGOPTIONS": f"-c privacy_guard.key={KEY}"}
-READS_SETTING = "select current_setting('privacy_guard.key') as leaked from {{ ref('people') }}\n"
+@pytest.mark.parametrize("adapter", OTHER_ADAPTERS)
+def test_purge_dry_run_counts_equal_duckdb(builds: Callable[[str, str], dict[str, Any]], adapter: str) -> None:
+    duck, other = builds("duckdb", "privacy_tests_failing")["purge_plan"], builds(adapter, "privacy_tests_failing")["purge_plan"]
+    assert dict(duck)["model.privacy_tests_failing.expired_visits"].startswith("2 rows past 30 days")
+    assert other == duck
+
+
+@pytest.mark.spark
+def test_purge_delete_refused_on_spark_before_anything_runs(builds: Callable[[str, str], dict[str, Any]], spark: spark_server.SparkServer) -> None:
+    project = builds("spark", "privacy_tests_failing")["project"]
+    result = dbt(project, "run-operation", "privacy_guard.purge_expired", "--args", "{dry_run: false}", check=False)
+    assert "privacy_guard.purge_expired: deleting is not supported on Spark" in result.stdout, result.stdout[-3000:]
+    assert "Traceback" not in result.stdout + result.stderr
+    assert spark.query("select count(*) from privacy_tests_failing.expired_visits") == [(6,)], "nothing deleted"
+
+
+# --- pseudonymize: the key from the environment, never in anything written ---------------------
+
+#: Per adapter: how the key reaches the session (environment of dbt), an unset and a short key,
+#: SQL of a model that reads the key's setting itself, and the messages of the refused set-ups.
+KEY_SETUPS: dict[str, dict[str, Any]] = {
+    "postgres": {
+        "ok": {"PGOPTIONS": f"-c privacy_guard.key={KEY}"},
+        "missing": {"PGOPTIONS": ""},
+        "short": {"PGOPTIONS": "-c privacy_guard.key=too-short"},
+        "reads_setting": "select current_setting('privacy_guard.key') as leaked from {{ ref('people') }}\n",
+        "messages": {
+            "missing": "privacy_guard.pseudonymize: session setting privacy_guard.key is not set; pass it through libpq: PGOPTIONS=",
+            "short": "privacy_guard.pseudonymize: the key in session setting privacy_guard.key is shorter than 16 characters",
+            "reads_setting": "privacy_guard.pseudonymize: refusing to run: model.macros_project.reads_setting (models/reads_setting.sql) reads the setting privacy_guard.key",
+        },
+    },
+    "spark": {
+        "ok": {"PRIVACY_GUARD_KEY": KEY},
+        "missing": {"PRIVACY_GUARD_KEY": ""},
+        "short": {"PRIVACY_GUARD_KEY": "too-short"},
+        "reads_setting": "select '${spark.privacy_guard.key}' as leaked from {{ ref('people') }}\n",
+        "messages": {
+            "missing": "privacy_guard.pseudonymize: session setting spark.privacy_guard.key is not set; pass it from the environment in the profile: server_side_parameters: {spark.privacy_guard.key: \"{{ env_var('PRIVACY_GUARD_KEY') }}\"}",
+            "short": "privacy_guard.pseudonymize: the key in session setting spark.privacy_guard.key is shorter than 16 characters",
+            "reads_setting": "privacy_guard.pseudonymize: refusing to run: model.macros_project.reads_setting (models/reads_setting.sql) reads the setting spark.privacy_guard.key",
+        },
+    },
+}
+SELECT_ROWS = {
+    "postgres": "select p.id, p.email, p.full_name, q.email_pseudonym, q.id_pseudonym, q.name_pseudonym from main.people p join main.pseudonymized_people q using (id)",
+    "spark": "select p.id, p.email, p.full_name, q.email_pseudonym, q.id_pseudonym, q.name_pseudonym from macros_project.people p join macros_project.pseudonymized_people q using (id)",
+}
 
 
 @pytest.fixture(scope="module")
-def pseudonymized(tmp_path_factory: pytest.TempPathFactory, postgres: postgres_server.PostgresServer) -> dict[str, Any]:
-    tmp = tmp_path_factory.mktemp("pg_pseudonymization")
-    postgres.create_database("pseudonyms")
-    project = dbt_project("macros_project", tmp, output=postgres_server.dbt_output(postgres, "pseudonyms"))
-    runs = {
-        "ok": dbt(project, "build", "--select", "+pseudonymized_people", env=KEY_OPTIONS, check=True),
-        "debug": dbt(project, "--debug", "run", "--select", "pseudonymized_people", env=KEY_OPTIONS, check=True),
-        "docs": dbt(project, "docs", "generate", "--select", "+pseudonymized_people", env=KEY_OPTIONS, check=True),
-        "missing": dbt(project, "run", "--select", "pseudonymized_people", env={"PGOPTIONS": ""}, check=False),
-        "short": dbt(project, "run", "--select", "pseudonymized_people", env={"PGOPTIONS": "-c privacy_guard.key=too-short"}, check=False),
-        "view": dbt(project, "run", "--select", "pseudonymized_view", env=KEY_OPTIONS, check=False),
-    }
-    rows = postgres.query(
-        "select p.id, p.email, p.full_name, q.email_pseudonym, q.id_pseudonym, q.name_pseudonym"
-        " from main.people p join main.pseudonymized_people q using (id)", "pseudonyms")
-    (project / "models" / "reads_setting.sql").write_text(READS_SETTING)
-    runs["reads_setting"] = dbt(project, "run", "--select", "pseudonymized_people", env=KEY_OPTIONS, check=False)
-    return {"project": project, "tmp": tmp, "runs": runs, "rows": rows}
+def pseudonymized(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], dict[str, Any]]:
+    """adapter -> the macros_project's pseudonymization runs on it (ok, debug, docs and the refused set-ups)."""
+    cache: dict[str, dict[str, Any]] = {}
+
+    def runs_on(adapter: str) -> dict[str, Any]:
+        if adapter in cache:
+            return cache[adapter]
+        server = request.getfixturevalue(adapter)
+        setup = KEY_SETUPS[adapter]
+        tmp = tmp_path_factory.mktemp(f"{adapter}_pseudonymization")
+        project = _project(adapter, "macros_project", tmp, server, with_key=True)
+        runs = {
+            "ok": dbt(project, "build", "--select", "+pseudonymized_people", env=setup["ok"], check=True),
+            "debug": dbt(project, "--debug", "run", "--select", "pseudonymized_people", env=setup["ok"], check=True),
+            "docs": dbt(project, "docs", "generate", "--select", "+pseudonymized_people", env=setup["ok"], check=True),
+            "missing": dbt(project, "run", "--select", "pseudonymized_people", env=setup["missing"], check=False),
+            "short": dbt(project, "run", "--select", "pseudonymized_people", env=setup["short"], check=False),
+            "view": dbt(project, "run", "--select", "pseudonymized_view", env=setup["ok"], check=False),
+        }
+        rows = server.query(SELECT_ROWS[adapter], *(["macros_project"] if adapter == "postgres" else []))
+        (project / "models" / "reads_setting.sql").write_text(setup["reads_setting"])
+        runs["reads_setting"] = dbt(project, "run", "--select", "pseudonymized_people", env=setup["ok"], check=False)
+        cache[adapter] = {"project": project, "tmp": tmp, "runs": runs, "rows": rows, "server": server}
+        return cache[adapter]
+
+    return runs_on
 
 
-def test_postgres_pseudonyms_equal_python_hmac(pseudonymized: dict[str, Any]) -> None:
-    rows = pseudonymized["rows"]
+@pytest.mark.parametrize("adapter", OTHER_ADAPTERS)
+def test_pseudonyms_equal_python_hmac(pseudonymized: Callable[[str], dict[str, Any]], adapter: str) -> None:
+    rows = pseudonymized(adapter)["rows"]
     assert len(rows) == 11
     for person_id, email, name, email_pseudonym, id_pseudonym, name_pseudonym in rows:
         assert email_pseudonym == expected(KEY, email)
@@ -131,23 +219,31 @@ def test_postgres_pseudonyms_equal_python_hmac(pseudonymized: dict[str, Any]) ->
     assert any(name and not name.isascii() for _, _, name, *_ in rows), "UTF-8 text"
 
 
-def test_postgres_key_is_in_no_file_dbt_or_the_server_wrote(pseudonymized: dict[str, Any], postgres: postgres_server.PostgresServer) -> None:
-    files = written_files(pseudonymized["project"], pseudonymized["tmp"])
-    files += [p for p in postgres.data_dir.rglob("*.log") if p.is_file()] + [postgres.data_dir / "server.log"]
-    assert {"manifest.json", "catalog.json", "partial_parse.msgpack", "dbt.log", "server.log"} <= {p.name for p in files}
+def _server_files(adapter: str, server: Any) -> list[Path]:
+    """What the server wrote: PostgreSQL's logs; Spark's log, console, Derby metastore and warehouse."""
+    if adapter == "postgres":
+        return [p for p in server.data_dir.rglob("*.log") if p.is_file()] + [server.data_dir / "server.log"]
+    return [p for p in server.root.rglob("*") if p.is_file()]
+
+
+@pytest.mark.parametrize("adapter", OTHER_ADAPTERS)
+def test_key_is_in_no_file_dbt_or_the_server_wrote(pseudonymized: Callable[[str], dict[str, Any]], adapter: str) -> None:
+    built = pseudonymized(adapter)
+    files = written_files(built["project"], built["tmp"]) + _server_files(adapter, built["server"])
+    server_log = "server.log" if adapter == "postgres" else "spark.log"
+    assert {"manifest.json", "catalog.json", "partial_parse.msgpack", "dbt.log", server_log} <= {p.name for p in files}
     compiled = [p for p in files if p.name == "pseudonymized_people.sql" and "run" in p.parts]
-    assert compiled and "current_setting('privacy_guard.key')" in compiled[0].read_text()
-    runs = pseudonymized["runs"].values()
+    placeholder = "current_setting('privacy_guard.key')" if adapter == "postgres" else "r'${spark.privacy_guard.key}'"
+    assert compiled and placeholder in compiled[0].read_text()
+    runs = built["runs"].values()
     assert_no_key(files, [r.stdout + r.stderr for r in runs], (KEY,))
 
 
-@pytest.mark.parametrize(("run", "message"), [
-    ("missing", "privacy_guard.pseudonymize: session setting privacy_guard.key is not set; pass it through libpq: PGOPTIONS="),
-    ("short", "privacy_guard.pseudonymize: the key in session setting privacy_guard.key is shorter than 16 characters"),
-    ("view", "privacy_guard.pseudonymize: materialize this model as a table"),
-    ("reads_setting", "privacy_guard.pseudonymize: refusing to run: model.macros_project.reads_setting (models/reads_setting.sql) reads the setting privacy_guard.key"),
-])
-def test_postgres_unusable_set_up_fails_with_one_clear_line(pseudonymized: dict[str, Any], run: str, message: str) -> None:
-    result = pseudonymized["runs"][run]
+@pytest.mark.parametrize("adapter", OTHER_ADAPTERS)
+@pytest.mark.parametrize("run", ["missing", "short", "view", "reads_setting"])
+def test_unusable_key_set_up_fails_with_one_clear_line(pseudonymized: Callable[[str], dict[str, Any]], adapter: str, run: str) -> None:
+    message = KEY_SETUPS[adapter]["messages"].get(run, "privacy_guard.pseudonymize: materialize this model as a table")
+    result = pseudonymized(adapter)["runs"][run]
     assert result.returncode == 1
     assert message in result.stdout, result.stdout[-3000:]
+    assert "Traceback" not in result.stdout + result.stderr

@@ -22,8 +22,18 @@
     {{ return(distance) }}
   {%- endif -%}
   {%- set column = built.get(column | lower) -%}
-  {%- set numeric = column is not none and (column.is_numeric() or column.is_integer() or column.is_float()) -%}
+  {%- set numeric = column is not none and adapter.dispatch('_is_numeric_column', 'privacy_guard')(column) -%}
   {{ return('ordered' if numeric else 'equal') }}
+{% endmacro %}
+
+{#- Whether a built column (dbt Column) holds numbers. -#}
+{% macro default___is_numeric_column(column) %}
+  {{ return(column.is_numeric() or column.is_integer() or column.is_float()) }}
+{% endmacro %}
+
+{#- dbt's Column knows `integer`, not Spark's `int`/`tinyint`, nor `decimal(p,s)`. -#}
+{% macro spark___is_numeric_column(column) %}
+  {{ return(privacy_guard.default___is_numeric_column(column) or modules.re.match('^(tinyint|smallint|int|bigint|float|double|decimal|numeric)\\b', column.dtype | lower) is not none) }}
 {% endmacro %}
 
 {% macro default__test_t_closeness(model, t, distance, quasi_identifiers, sensitive_column, privacy_unit) %}
