@@ -20,7 +20,7 @@ import pytest
 
 import postgres_server
 import spark_server
-from dbt_harness import DbtResult, dbt, dbt_project
+from dbt_harness import dbt, dbt_project
 from test_pseudonymization import KEY, assert_no_key, expected, written_files
 
 pytestmark = pytest.mark.dbt
