@@ -38,6 +38,7 @@ class SparkServer:
     root: Path
     port: int
     process: subprocess.Popen[bytes]
+    client: Any = None
 
     @property
     def url(self) -> str:
@@ -48,6 +49,9 @@ class SparkServer:
         return self.root / "spark.log"
 
     def stop(self) -> None:
+        # The client's gRPC threads would keep pytest from exiting.
+        if self.client is not None:
+            self.client.stop()
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
@@ -59,10 +63,11 @@ class SparkServer:
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         """Rows of one statement through a Spark Connect client of this server."""
-        from pyspark.sql import SparkSession
+        if self.client is None:
+            from pyspark.sql import SparkSession
 
-        session = SparkSession.builder.remote(self.url).getOrCreate()
-        return [tuple(row) for row in session.sql(sql).collect()]
+            self.client = SparkSession.builder.remote(self.url).getOrCreate()
+        return [tuple(row) for row in self.client.sql(sql).collect()]
 
 
 def _spark_home() -> Path:
