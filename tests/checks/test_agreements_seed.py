@@ -1,0 +1,106 @@
+"""Agreements kept in a seed (`vars.privacy_guard.agreements_seed`): the same records as in vars, and bad rows named by file, row and column."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from test_agreements_cli import AGREEMENTS, AS_OF, privacy_guard, project
+
+# AGREEMENTS of test_agreements_cli as a governance spreadsheet, written by hand (not by the code under test).
+HEADER = "id,departments,purposes,expires,owner,roles,review_id,review_date,reviewers\n"
+ROWS = [
+    "hr_clinic,hr;clinic,research,2026-12-18,dpo@example.org,analyst,ERB-7,2026-01-10,ana\n",
+    "hr_sales, hr ; sales ,research,2026-07-01,,,,,\n",
+    "old_deal,hr;clinic,,2026-05-31,,,,,\n",
+]
+
+
+def seed_project(directory: Path, rows: list[str], header: str = HEADER, vars_agreements: list[dict] | None = None, **settings: object) -> Path:
+    """The project of test_agreements_cli whose agreements come from seeds/governance/data_use_agreements.csv (plus any in vars)."""
+    manifest = project(directory, vars_agreements or [], agreements_seed="data_use_agreements", **settings)
+    (directory / "seeds" / "governance").mkdir(parents=True)
+    (directory / "seeds" / "governance" / "data_use_agreements.csv").write_text(header + "".join(rows))
+    return manifest
+
+
+def outputs(manifest: Path, cwd: Path) -> tuple[dict, list[tuple[str, str, str, str]]]:
+    """`agreements --format json` and the findings of `check --format json` (rule, node, severity, message)."""
+    listed = privacy_guard("agreements", "--manifest", str(manifest), "--as-of", AS_OF, "--format", "json", cwd=cwd)
+    assert listed.returncode == 0, listed.stderr
+    checked = privacy_guard("check", "--manifest", str(manifest), "--as-of", AS_OF, "--format", "json", cwd=cwd)
+    assert checked.returncode == 1, checked.stderr  # the expired old_deal is cited: an error finding
+    findings = [(f["rule"], f["node"], f["severity"], f["message"]) for f in json.loads(checked.stdout)["findings"]]
+    return json.loads(listed.stdout), sorted(findings)
+
+
+def test_agreements_in_a_seed_give_the_same_list_and_findings_as_in_vars(tmp_path: Path) -> None:
+    from_vars = outputs(project(tmp_path / "vars", AGREEMENTS), tmp_path / "vars")
+    from_seed = outputs(seed_project(tmp_path / "seed", ROWS), tmp_path / "seed")
+    # Split between both sources, merged.
+    both = outputs(seed_project(tmp_path / "both", ROWS[1:], vars_agreements=AGREEMENTS[:1]), tmp_path / "both")
+    assert from_seed == from_vars and both == from_vars
+    listed, findings = from_vars
+    rows = {row["id"]: row for row in listed["agreements"]}
+    assert {i: r["status"] for i, r in rows.items()} == {"hr_clinic": "active", "hr_sales": "expiring", "old_deal": "expired"}
+    assert (rows["hr_clinic"]["roles"], rows["hr_clinic"]["review"], rows["hr_sales"]["departments"]) == (
+        ["analyst"], {"id": "ERB-7", "date": "2026-01-10", "reviewers": ["ana"]}, ["hr", "sales"],
+    )
+    assert ("expired_agreement", "model.demo.old_join") in {(rule, node) for rule, node, _, _ in findings}
+
+
+def test_bad_rows_are_one_line_naming_file_row_and_column(tmp_path: Path) -> None:
+    seed = "seeds/governance/data_use_agreements.csv"
+    cases: dict[str, tuple[list[str], dict, str]] = {
+        "missing_expires": ([ROWS[0], "hr_sales,hr;sales,research,,,,,,\n"], {}, f"{seed}: row 3, column expires: empty, but required"),
+        "bad_date": ([ROWS[0], "hr_sales,hr;sales,research,2026-02-30,,,,,\n"], {}, f"{seed}: row 3, column expires: '2026-02-30' is not a 'date'"),
+        "bad_review_date": (["hr_sales,hr;sales,research,2026-07-01,,,ERB-1,01/02/2026,\n"], {}, f"{seed}: row 2, column review_date: '01/02/2026' is not a 'date'"),
+        "review_without_date": (["hr_sales,hr;sales,research,2026-07-01,,,ERB-1,,ana\n"], {}, f"{seed}: row 2, column review_date: empty, but required"),
+        "unlisted_department": (
+            ROWS,
+            {"departments": ["hr", "clinic"]},
+            f"{seed}: row 3, column departments: 'sales' (agreement hr_sales) is not in vars.privacy_guard.departments (clinic, hr)",
+        ),
+        "department_no_node_declares": (
+            [ROWS[0], "hr_legal,hr;legal,research,2026-07-01,,,,,\n"],
+            {},
+            f"{seed}: row 3, column departments: agreement hr_legal names department 'legal', which no node declares "
+            "(declared: clinic, hr, sales); when it is right, list it in vars.privacy_guard.departments",
+        ),
+        "duplicate_in_seed": ([ROWS[0], ROWS[0]], {}, f"{seed}: row 3, column id: agreement 'hr_clinic' is defined twice (also at seed "),
+        "too_many_cells": (["hr_sales,hr;sales,research,2026-07-01,,,,,,extra\n"], {}, f"{seed}: row 2: more cells than the 9 columns of the header"),
+    }
+    for name, (rows, settings, expected) in cases.items():
+        directory = tmp_path / name
+        manifest = seed_project(directory, rows, **settings)
+        result = privacy_guard("check", "--manifest", str(manifest), "--as-of", AS_OF, cwd=directory)
+        assert result.returncode == 2 and result.stdout == "", (name, result)
+        [line] = result.stderr.splitlines()
+        assert line.startswith(f"privacy-guard: error: seed {directory / expected}"), (name, line)
+        assert "Traceback" not in result.stderr
+
+
+def test_an_id_in_both_vars_and_the_seed_is_refused(tmp_path: Path) -> None:
+    manifest = seed_project(tmp_path, ROWS, vars_agreements=AGREEMENTS[:1])
+    result = privacy_guard("agreements", "--manifest", str(manifest), "--as-of", AS_OF, cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"privacy-guard: error: seed {tmp_path / 'seeds/governance/data_use_agreements.csv'}: row 2, column id: agreement 'hr_clinic' is defined "
+        f"twice (also at settings {tmp_path / 'dbt_project.yml'}: vars.privacy_guard.agreements.0)\n"
+    )
+
+
+def test_a_missing_seed_or_an_unknown_column_is_named(tmp_path: Path) -> None:
+    manifest = project(tmp_path / "missing", [], agreements_seed="nowhere")
+    result = privacy_guard("agreements", "--manifest", str(manifest), cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"privacy-guard: error: settings {tmp_path / 'missing' / 'dbt_project.yml'}: vars.privacy_guard.agreements_seed: 'nowhere': "
+        f"no nowhere.csv under the seed paths (seeds) of {tmp_path / 'missing'}\n"
+    )
+    manifest = seed_project(tmp_path / "column", ROWS[:1], header=HEADER.replace("roles", "groups"))
+    result = privacy_guard("agreements", "--manifest", str(manifest), cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(
+        f"privacy-guard: error: seed {tmp_path / 'column' / 'seeds/governance/data_use_agreements.csv'}: unknown column 'groups' (columns: id,"
+    )
