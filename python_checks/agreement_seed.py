@@ -51,27 +51,32 @@ def read_rows(path: Path) -> list[SeedRow]:
     text = read_bounded(path, "seed", MAX_SEED_BYTES)
     reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     header = reader.fieldnames or []
-    unknown = [column for column in header if column.strip() not in COLUMNS]
-    if unknown or not header:
-        problem = f"unknown column {unknown[0]!r}" if unknown else "no header row"
+    names = [column.strip() for column in header]
+    unknown = [column for column in names if column not in COLUMNS]
+    twice = sorted({column for column in names if names.count(column) > 1})
+    if unknown or twice or not header:
+        problem = f"unknown column {unknown[0]!r}" if unknown else f"column {twice[0]!r} twice" if twice else "no header row"
         raise ArtifactError(f"seed {path}: {problem} (columns: {', '.join(COLUMNS)}; lists separated by {LIST_DELIMITER!r})")
-    rows = []
-    for record in reader:
-        row = reader.line_num  # as a spreadsheet numbers it: the header is row 1
+    try:
+        return [_agreement(path, record, reader.line_num, len(header)) for record in reader]
+    except csv.Error as error:  # a NUL byte, a cell past csv's field size limit, an unclosed quote
+        raise ArtifactError(f"seed {path}: row {reader.line_num}: not readable as CSV ({error})") from None
 
-        def where(key: str, row: int = row) -> str:
-            return f"seed {path}: row {row}" + (f", column {column_of(key)}" if key else "")
 
-        if None in record:
-            raise ArtifactError(f"{where('')}: more cells than the {len(header)} columns of the header")
-        cells = {column.strip(): (value or "").strip() for column, value in record.items()}
-        item: dict[str, Any] = {}
-        for column, value in cells.items():
-            if value:
-                item[column] = [part.strip() for part in value.split(LIST_DELIMITER) if part.strip()] if column in LIST_COLUMNS else value
-        for column in REQUIRED_COLUMNS + (("review_id", "review_date") if any(c in item for c in REVIEW_COLUMNS) else ()):
-            if column not in item:
-                raise ArtifactError(f"{where(column if column in REQUIRED_COLUMNS else 'review.' + REVIEW_COLUMNS[column])}: empty, but required")
-        review = {field: item.pop(column) for column, field in REVIEW_COLUMNS.items() if column in item}
-        rows.append(({**item, "review": review} if review else item, where))
-    return rows
+def _agreement(path: Path, record: dict[Any, Any], row: int, columns: int) -> SeedRow:
+    """One row (`row` as a spreadsheet numbers it: the header is row 1) as an agreement dict, and its where()."""
+
+    def where(key: str) -> str:
+        return f"seed {path}: row {row}" + (f", column {column_of(key)}" if key else "")
+
+    if None in record:
+        raise ArtifactError(f"{where('')}: more cells than the {columns} columns of the header")
+    item: dict[str, Any] = {}
+    for column, value in record.items():
+        if value := (value or "").strip():
+            item[column.strip()] = [part.strip() for part in value.split(LIST_DELIMITER) if part.strip()] if column.strip() in LIST_COLUMNS else value
+    for column in REQUIRED_COLUMNS + (("review_id", "review_date") if any(c in item for c in REVIEW_COLUMNS) else ()):
+        if column not in item:
+            raise ArtifactError(f"{where(column if column in REQUIRED_COLUMNS else 'review.' + REVIEW_COLUMNS[column])}: empty, but required")
+    review = {field: item.pop(column) for column, field in REVIEW_COLUMNS.items() if column in item}
+    return ({**item, "review": review} if review else item), where

@@ -218,6 +218,8 @@ def _agreements(
         from python_checks import agreement_seed
 
         seed_paths = project.get("seed-paths", ["seeds"])
+        if not isinstance(seed_paths, list) or not all(isinstance(folder, str) for folder in seed_paths):
+            raise ArtifactError(f"settings {path}: seed-paths: expected a list of folders, got {seed_paths!r}")
         seed = agreement_seed.seed_file(project_dir, seed_paths, block["agreements_seed"], f"settings {path}: {prefix}.agreements_seed")
         for item, where in agreement_seed.read_rows(seed):
             # The contract validates an agreement as the item of a one-agreement `agreements` list.

@@ -104,3 +104,27 @@ def test_a_missing_seed_or_an_unknown_column_is_named(tmp_path: Path) -> None:
     assert result.stderr.startswith(
         f"privacy-guard: error: seed {tmp_path / 'column' / 'seeds/governance/data_use_agreements.csv'}: unknown column 'groups' (columns: id,"
     )
+
+
+def test_the_seed_is_found_under_the_projects_own_seed_paths(tmp_path: Path) -> None:
+    manifest = seed_project(tmp_path, ROWS)
+    (tmp_path / "seeds").rename(tmp_path / "governance_data")
+    project_file = tmp_path / "dbt_project.yml"
+    project_file.write_text(project_file.read_text() + "seed-paths: [governance_data]\n")
+    listed = privacy_guard("agreements", "--manifest", str(manifest), "--as-of", AS_OF, "--format", "json", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert [row["id"] for row in json.loads(listed.stdout)["agreements"]] == ["hr_clinic", "hr_sales", "old_deal"]
+
+
+def test_unreadable_csv_is_one_line(tmp_path: Path) -> None:
+    # A cell past the csv module's field size limit (131,072 characters) and a header naming a column twice.
+    cases = {
+        "huge_cell": (HEADER, ["hr_sales,hr;sales,research,2026-07-01," + "x" * 200_000 + ",,,,\n"], "row 2: not readable as CSV (field larger than field limit"),
+        "column_twice": (HEADER.replace("owner", "roles"), ROWS[:1], "column 'roles' twice"),
+    }
+    for name, (header, rows, expected) in cases.items():
+        manifest = seed_project(tmp_path / name, rows, header=header)
+        result = privacy_guard("agreements", "--manifest", str(manifest), cwd=tmp_path)
+        assert result.returncode == 2 and result.stdout == "", (name, result)
+        [line] = result.stderr.splitlines()
+        assert line.startswith(f"privacy-guard: error: seed {tmp_path / name / 'seeds/governance/data_use_agreements.csv'}: {expected}"), (name, line)
