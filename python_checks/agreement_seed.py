@@ -48,8 +48,11 @@ def column_of(key: str) -> str:
 
 def read_rows(path: Path) -> list[SeedRow]:
     """The seed's rows as agreement dicts; ArtifactError naming the file, row and column of a malformed row."""
-    text = read_bounded(path, "seed", MAX_SEED_BYTES)
-    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    try:
+        text = read_bounded(path, "seed", MAX_SEED_BYTES).decode("utf-8-sig")  # a spreadsheet may write a BOM
+    except UnicodeDecodeError as error:
+        raise ArtifactError(f"seed {path}: not UTF-8 (byte {error.start}); save the spreadsheet as CSV UTF-8") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = reader.fieldnames or []
     names = [column.strip() for column in header]
     unknown = [column for column in names if column not in COLUMNS]
@@ -60,7 +63,7 @@ def read_rows(path: Path) -> list[SeedRow]:
     try:
         return [_agreement(path, record, reader.line_num, len(header)) for record in reader]
     except csv.Error as error:  # a NUL byte, a cell past csv's field size limit, an unclosed quote
-        raise ArtifactError(f"seed {path}: row {reader.line_num}: not readable as CSV ({error})") from None
+        raise ArtifactError(f"seed {path}: after row {reader.line_num}: not readable as CSV ({error})") from None
 
 
 def _agreement(path: Path, record: dict[Any, Any], row: int, columns: int) -> SeedRow:

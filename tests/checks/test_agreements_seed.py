@@ -46,7 +46,11 @@ def test_agreements_in_a_seed_give_the_same_list_and_findings_as_in_vars(tmp_pat
     assert (rows["hr_clinic"]["roles"], rows["hr_clinic"]["review"], rows["hr_sales"]["departments"]) == (
         ["analyst"], {"id": "ERB-7", "date": "2026-01-10", "reviewers": ["ana"]}, ["hr", "sales"],
     )
-    assert ("expired_agreement", "model.demo.old_join") in {(rule, node) for rule, node, _, _ in findings}
+    # hr_clinic covers `combined`; old_deal has expired, so `old_join` combines without a valid agreement.
+    assert {(rule, node) for rule, node, _, _ in findings} == {
+        ("cross_department_join", "model.demo.old_join"), ("missing_privacy_test", "model.demo.combined"), ("missing_privacy_test", "model.demo.old_join"),
+    }
+    assert [message for rule, _, _, message in findings if rule == "cross_department_join"] == ["model old_join combines clinic, hr but cites agreement 'old_deal', which expired on 2026-05-31"]
 
 
 def test_bad_rows_are_one_line_naming_file_row_and_column(tmp_path: Path) -> None:
@@ -54,7 +58,7 @@ def test_bad_rows_are_one_line_naming_file_row_and_column(tmp_path: Path) -> Non
     cases: dict[str, tuple[list[str], dict, str]] = {
         "missing_expires": ([ROWS[0], "hr_sales,hr;sales,research,,,,,,\n"], {}, f"{seed}: row 3, column expires: empty, but required"),
         "bad_date": ([ROWS[0], "hr_sales,hr;sales,research,2026-02-30,,,,,\n"], {}, f"{seed}: row 3, column expires: '2026-02-30' is not a 'date'"),
-        "bad_review_date": (["hr_sales,hr;sales,research,2026-07-01,,,ERB-1,01/02/2026,\n"], {}, f"{seed}: row 2, column review_date: '01/02/2026' is not a 'date'"),
+        "bad_review_date": (["hr_sales,hr;sales,research,2026-07-01,,,ERB-1,01/02/2026,\n"], {}, f"{seed}: row 2, column review_date: '01/02/2026' does not match"),
         "review_without_date": (["hr_sales,hr;sales,research,2026-07-01,,,ERB-1,,ana\n"], {}, f"{seed}: row 2, column review_date: empty, but required"),
         "unlisted_department": (
             ROWS,
@@ -119,7 +123,7 @@ def test_the_seed_is_found_under_the_projects_own_seed_paths(tmp_path: Path) -> 
 def test_unreadable_csv_is_one_line(tmp_path: Path) -> None:
     # A cell past the csv module's field size limit (131,072 characters) and a header naming a column twice.
     cases = {
-        "huge_cell": (HEADER, ["hr_sales,hr;sales,research,2026-07-01," + "x" * 200_000 + ",,,,\n"], "row 2: not readable as CSV (field larger than field limit"),
+        "huge_cell": (HEADER, ["hr_sales,hr;sales,research,2026-07-01," + "x" * 200_000 + ",,,,\n"], "after row 1: not readable as CSV (field larger than field limit"),
         "column_twice": (HEADER.replace("owner", "roles"), ROWS[:1], "column 'roles' twice"),
     }
     for name, (header, rows, expected) in cases.items():
