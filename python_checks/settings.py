@@ -210,10 +210,11 @@ def _agreements(
     """The agreements of vars and of the seed `agreements_seed` names, one set: ArtifactError naming the key or the
     seed's row and column of an invalid agreement, a department outside a listed `departments`, or an id defined twice."""
     prefix = f"vars.{contract.VARS_NAMESPACE}"
-    items: list[tuple[dict[str, Any], Callable[[str], str]]] = [
-        (item, lambda key, index=index: f"settings {path}: {prefix}.agreements.{index}" + (f".{key}" if key else ""))
-        for index, item in enumerate(block.get("agreements") or [])
-    ]
+
+    def in_vars(index: int) -> Callable[[str], str]:
+        return lambda key: f"settings {path}: {prefix}.agreements.{index}" + (f".{key}" if key else "")
+
+    items = [(item, in_vars(index)) for index, item in enumerate(block.get("agreements") or [])]
     if "agreements_seed" in block:
         from python_checks import agreement_seed
 
