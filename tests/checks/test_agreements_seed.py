@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from test_agreements_cli import AGREEMENTS, AS_OF, privacy_guard, project
@@ -132,3 +133,14 @@ def test_unreadable_csv_is_one_line(tmp_path: Path) -> None:
         assert result.returncode == 2 and result.stdout == "", (name, result)
         [line] = result.stderr.splitlines()
         assert line.startswith(f"privacy-guard: error: seed {tmp_path / name / 'seeds/governance/data_use_agreements.csv'}: {expected}"), (name, line)
+
+
+def test_the_docs_site_shows_the_seeds_agreements_as_it_shows_those_in_vars(tmp_path: Path) -> None:
+    pages = []
+    for name, manifest in (("vars", project(tmp_path / "vars", AGREEMENTS)), ("seed", seed_project(tmp_path / "seed", ROWS))):
+        result = privacy_guard("docs", "--manifest", str(manifest), "--out", str(tmp_path / name / "site"), cwd=tmp_path / name)
+        assert result.returncode == 0, result.stderr
+        page = (tmp_path / name / "site" / "index.html").read_text().replace(str(tmp_path / name), "PROJECT")
+        pages.append(re.sub(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC", "BUILT", page))  # the history row's build time
+    assert pages[0] == pages[1]
+    assert all(f'data-agreement="{agreement["id"]}"' in pages[1] for agreement in AGREEMENTS)
