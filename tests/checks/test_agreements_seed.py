@@ -144,3 +144,14 @@ def test_the_docs_site_shows_the_seeds_agreements_as_it_shows_those_in_vars(tmp_
         pages.append(re.sub(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC", "BUILT", page))  # the history row's build time
     assert pages[0] == pages[1]
     assert all(f'data-agreement="{agreement["id"]}"' in pages[1] for agreement in AGREEMENTS)
+
+
+def test_two_seeds_of_that_name_are_refused_not_picked(tmp_path: Path) -> None:
+    manifest = seed_project(tmp_path, ROWS)
+    (tmp_path / "seeds" / "data_use_agreements.csv").write_text(HEADER + ROWS[0])
+    result = privacy_guard("agreements", "--manifest", str(manifest), cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"privacy-guard: error: settings {tmp_path / 'dbt_project.yml'}: vars.privacy_guard.agreements_seed: 'data_use_agreements': "
+        f"2 files named data_use_agreements.csv under the seed paths (seeds) of {tmp_path}\n"
+    )
