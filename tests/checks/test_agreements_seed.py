@@ -6,6 +6,9 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+import yaml
+from dbt_harness import dbt, dbt_project, shared_build
 from test_agreements_cli import AGREEMENTS, AS_OF, privacy_guard, project
 
 # AGREEMENTS of test_agreements_cli as a governance spreadsheet, written by hand (not by the code under test).
@@ -155,3 +158,39 @@ def test_two_seeds_of_that_name_are_refused_not_picked(tmp_path: Path) -> None:
         f"privacy-guard: error: settings {tmp_path / 'dbt_project.yml'}: vars.privacy_guard.agreements_seed: 'data_use_agreements': "
         f"2 files named data_use_agreements.csv under the seed paths (seeds) of {tmp_path}\n"
     )
+
+
+# The agreements of tests/fixtures/access_project's vars, as the governance team's spreadsheet.
+ACCESS_PROJECT_SEED = """id,departments,purposes,expires,roles,review_id,review_date,reviewers
+reviewed,hr;clinic,research,2030-01-01,researcher,ERB-1,2026-01-10,board
+stale,hr;clinic,research,2030-01-01,,ERB-0,2024-01-10,
+unreviewed,hr;sales,research,2030-01-01,,,,
+unreviewed_ok,hr;marketing,research,2030-01-01,,,,
+"""
+
+
+@pytest.mark.dbt
+def test_a_real_build_with_agreements_in_a_seed_checks_as_with_them_in_vars(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    in_vars = shared_build(tmp_path_factory, "access_project").project_dir
+    in_seed = dbt_project("access_project", tmp_path)
+    settings = yaml.safe_load((in_seed / "dbt_project.yml").read_text())
+    del settings["vars"]["privacy_guard"]["agreements"]
+    settings["vars"]["privacy_guard"]["agreements_seed"] = "data_use_agreements"
+    (in_seed / "dbt_project.yml").write_text(yaml.safe_dump(settings))
+    (in_seed / "seeds" / "governance").mkdir()
+    (in_seed / "seeds" / "governance" / "data_use_agreements.csv").write_text(ACCESS_PROJECT_SEED)
+    dbt(in_seed, "build", check=True)  # dbt loads the spreadsheet like any seed
+    runs = []
+    for project_dir in (Path(in_vars), in_seed):
+        manifest = str(project_dir / "target" / "manifest.json")
+        listed = privacy_guard("agreements", "--manifest", manifest, "--format", "json", cwd=project_dir)
+        checked = privacy_guard("check", "--manifest", manifest, "--format", "json", cwd=project_dir)
+        assert listed.returncode == 0 and checked.returncode == 1, (listed.stderr, checked.stderr)
+        findings = sorted((f["rule"], f["node"], f["severity"], f["message"]) for f in json.loads(checked.stdout)["findings"])
+        runs.append((json.loads(listed.stdout), findings))
+    assert runs[1] == runs[0]
+    listed, findings = runs[0]
+    assert [(row["id"], row["status"]) for row in listed["agreements"]] == [
+        ("reviewed", "active"), ("stale", "active"), ("unreviewed", "active"), ("unreviewed_ok", "active"),
+    ]
+    assert {node.rsplit(".", 1)[-1] for rule, node, _, _ in findings if rule == "ethics_review"} == {"clinic_uncited", "hr_clinic_stale", "hr_sales"}
