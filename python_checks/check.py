@@ -297,14 +297,15 @@ class NodeEntry:
         """The entry in the JSON document (keys in this order; schema: schema/check_report.schema.json).
 
         `columns_memo`: `columns` already converted, by the identity of the entry's columns dict
-        (nodes share one when their columns are the same; CheckReport.node_entry), for a caller
-        that converts every entry while all of them are alive."""
+        (nodes share one when their columns are the same; CheckReport.node_entry) and of each
+        (interned) ColumnEntry, for a caller that converts every entry while all of them are alive."""
         entry = {name: getattr(self, name) for name in _NODE_ENTRY_KEYS}
-        columns = columns_memo.get(id(self.columns)) if columns_memo is not None else None
+        memo = columns_memo if columns_memo is not None else {}
+        columns = memo.get(id(self.columns))
         if columns is None:
-            columns = {name: column.to_dict() for name, column in self.columns.items()}
-            if columns_memo is not None:
-                columns_memo[id(self.columns)] = columns
+            columns = memo[id(self.columns)] = {
+                name: memo.get(id(column)) or memo.setdefault(id(column), column.to_dict()) for name, column in self.columns.items()
+            }
         entry["columns"] = columns
         return entry
 
@@ -327,6 +328,7 @@ class CheckReport:
     #: ancestors' dicts (policy.propagate), so each distinct one is built once (the dict is kept
     #: alive beside its entry, so that its id stays its own).
     _columns_entries: dict[int, tuple[dict[str, ColumnPolicy], dict[str, ColumnEntry]]] = field(default_factory=dict, repr=False)
+    _column_entry_of: dict[tuple[str | None, str | None, str | None], ColumnEntry] = field(default_factory=dict, repr=False)
 
     def exit_code(self, fail_on: str) -> int:
         """1 when a finding is at or above `fail_on` ('never' never fails), else 0."""
@@ -382,9 +384,18 @@ class CheckReport:
     def _columns_entry(self, columns: dict[str, ColumnPolicy]) -> dict[str, ColumnEntry]:
         found = self._columns_entries.get(id(columns))
         if found is None:
-            entry = {name: ColumnEntry(column.column_class, column.hierarchy, column.protection) for name, column in sorted(columns.items())}
+            entry = {name: self._column_entry(column) for name, column in sorted(columns.items())}
             found = self._columns_entries[id(columns)] = (columns, entry)
         return found[1]
+
+    def _column_entry(self, column: ColumnPolicy) -> ColumnEntry:
+        # Interned: a project has a handful of (class, hierarchy, protection) combinations and tens
+        # of thousands of columns; a frozen dataclass costs more to build than to look up.
+        key = (column.column_class, column.hierarchy, column.protection)
+        entry = self._column_entry_of.get(key)
+        if entry is None:
+            entry = self._column_entry_of[key] = ColumnEntry(*key)
+        return entry
 
     def rule_entries(self) -> list[dict[str, Any]]:
         """Every rule with the severity it reported at and whether it ran (the document's `rules`)."""
