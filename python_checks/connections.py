@@ -128,6 +128,7 @@ class DbtAdapterConnection:
         from dbt.config.renderer import ProfileRenderer
         from dbt.flags import set_from_args
         from dbt.mp_context import get_mp_context
+        from dbt_common.events.event_manager_client import cleanup_event_logger
         from dbt_common.exceptions import DbtBaseException
 
         self._error = DbtBaseException
@@ -135,6 +136,7 @@ class DbtAdapterConnection:
         name = where.profile_name()
         profiles_file = profiles_dir / "profiles.yml"
         set_from_args(Namespace(profiles_dir=str(profiles_dir), project_dir=str(where.project_dir)), None)
+        cleanup_event_logger()  # dbt's console logger would print into a report on stdout
         try:
             raw = read_profile(str(profiles_dir))
             if not raw:
