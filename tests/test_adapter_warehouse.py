@@ -20,11 +20,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 import postgres_server
 from dbt_harness import dbt, dbt_project, write_profile
 from test_pseudonymization import KEY, PLUGIN
+
+from python_checks import report_docs
 
 pytestmark = [pytest.mark.dbt, pytest.mark.postgres]
 
@@ -116,6 +119,8 @@ def test_grants_are_read_back_from_postgres(documents: dict[str, dict[str, Any]]
     assert nodes["model.check_project.marketing_targets"]["grants"] == {"analyst": ["SELECT"], "postgres": OWNER}
     assert nodes["model.check_project.stg_hr"]["grants"] == {"auditor": ["INSERT", "SELECT"], "postgres": OWNER}
     assert nodes["seed.check_project.hr_roster"]["grants"] == {"postgres": OWNER}
+    # The documented report schema (every object closed) holds `grants`.
+    jsonschema.Draft202012Validator(report_docs.schema()).validate(documents["postgres_target"])
     # DuckDB has no grants: the key is absent rather than empty (nothing was read).
     assert all("grants" not in node for node in documents["duckdb_file"]["nodes"].values())
     assert all("grants" not in node for node in documents["duckdb_target"]["nodes"].values())
