@@ -242,7 +242,7 @@ def _analyse(manifest_path: Path, options: CheckOptions, settings: Settings, as_
             findings.extend(
                 Finding(rule.id, rule.category, severity, issue.node, issue.message, issue.evidence, rule.hint) for issue in rule.run(context)
             )
-        grants = warehouse.table_grants(manifest.nodes.values()) if warehouse is not None else None
+        grants = warehouse.node_grants(manifest.nodes.values()) if warehouse is not None else None
     finally:
         if warehouse is not None:
             warehouse.close()
@@ -256,7 +256,7 @@ def _analyse(manifest_path: Path, options: CheckOptions, settings: Settings, as_
             waived.append(replace(finding, waiver=waiver))
     return Analysis(
         manifest, settings, lineage, policies, sql, active, context.notes, context.meetings, status, waived, options.sql_cache.analysed - analysed_before, run_results,
-        grants if isinstance(grants, dict) else None,
+        grants,
     )
 
 

@@ -32,14 +32,16 @@ from python_checks import report_docs
 pytestmark = [pytest.mark.dbt, pytest.mark.postgres]
 
 AS_OF = "2026-01-15"
-#: The owner's privileges on a table it created (PostgreSQL 15).
-OWNER = ["DELETE", "INSERT", "REFERENCES", "SELECT", "TRIGGER", "TRUNCATE", "UPDATE"]
 
 
-def _tables(project: Path) -> None:
-    """Staging models as tables (pseudonymize refuses views on PostgreSQL), on both adapters alike."""
+def _prepare(project: Path) -> None:
+    """On both adapters alike: staging models as tables (pseudonymize refuses views on PostgreSQL),
+    and the hr/clinic agreement allows one role, so the access review has grants to judge."""
     config = project / "dbt_project.yml"
-    config.write_text(config.read_text().replace("+materialized: view", "+materialized: table"))
+    text = config.read_text().replace("+materialized: view", "+materialized: table")
+    agreement = "      - id: hr_clinic_research\n"
+    assert agreement in text
+    config.write_text(text.replace(agreement, agreement + "        roles: [analyst]\n"))
 
 
 def check(project: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
@@ -52,15 +54,19 @@ def check(project: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, postgres: postgres_server.PostgresServer) -> dict[str, Any]:
     duck = dbt_project("check_project", tmp_path_factory.mktemp("duckdb_check"), profile_extra=PLUGIN)
-    _tables(duck)
+    _prepare(duck)
     duck_build = dbt(duck, "build", env={"PRIVACY_GUARD_KEY": KEY})
     postgres.create_database("check_project")
     pg = dbt_project("check_project", tmp_path_factory.mktemp("pg_check"), output=postgres_server.dbt_output(postgres, "check_project"))
-    _tables(pg)
+    _prepare(pg)
     pg_build = dbt(pg, "build", env={"PGOPTIONS": f"-c privacy_guard.key={KEY}"})
     for role in ("analyst", "auditor"):
         postgres.psql(f"create role {role}", database="check_project")
-    postgres.psql("grant select on main.marketing_targets to analyst; grant select, insert on main.stg_hr to auditor", database="check_project")
+    postgres.psql(
+        "grant select on main.marketing_targets to analyst; grant select, insert on main.stg_hr to auditor;"
+        " grant select on main.research_hr_clinic to analyst, auditor",
+        database="check_project",
+    )
     return {"duck": duck, "pg": pg, "builds": {"duck": duck_build, "pg": pg_build}}
 
 
@@ -93,7 +99,8 @@ def test_both_builds_succeeded_but_the_planted_warning(built: dict[str, Any]) ->
 def test_the_same_findings_and_numbers_three_ways(documents: dict[str, dict[str, Any]]) -> None:
     reference = measured(documents["duckdb_file"])
     assert measured(documents["duckdb_target"]) == reference
-    assert measured(documents["postgres_target"]) == reference
+    # PostgreSQL adds only what its grants show (DuckDB has none): test_access_review_judges_the_real_grants.
+    assert {f for f in measured(documents["postgres_target"]) if f[0] != "access_review"} == reference
     # ... and the measuring rules really ran: without a database they are skipped.
     assert {rule for rule, _, _ in reference} - {rule for rule, _, _ in measured(documents["no_database"])} == {"retention_expired"}
     assert documents["postgres_target"]["rules"] == documents["duckdb_file"]["rules"]
@@ -116,14 +123,27 @@ def test_measured_numbers_equal_an_independent_count_from_the_seeds(built: dict[
 
 def test_grants_are_read_back_from_postgres(documents: dict[str, dict[str, Any]]) -> None:
     nodes = documents["postgres_target"]["nodes"]
-    assert nodes["model.check_project.marketing_targets"]["grants"] == {"analyst": ["SELECT"], "postgres": OWNER}
-    assert nodes["model.check_project.stg_hr"]["grants"] == {"auditor": ["INSERT", "SELECT"], "postgres": OWNER}
-    assert nodes["seed.check_project.hr_roster"]["grants"] == {"postgres": OWNER}
+    # The owner's own privileges (grantor = grantee) are not grants: only what was granted here.
+    assert nodes["model.check_project.marketing_targets"]["grants"] == {"analyst": ["SELECT"]}
+    assert nodes["model.check_project.stg_hr"]["grants"] == {"auditor": ["INSERT", "SELECT"]}
+    assert nodes["model.check_project.research_hr_clinic"]["grants"] == {"analyst": ["SELECT"], "auditor": ["SELECT"]}
+    assert nodes["seed.check_project.hr_roster"]["grants"] == {}
     # The documented report schema (every object closed) holds `grants`.
     jsonschema.Draft202012Validator(report_docs.schema()).validate(documents["postgres_target"])
     # DuckDB has no grants: the key is absent rather than empty (nothing was read).
     assert all("grants" not in node for node in documents["duckdb_file"]["nodes"].values())
     assert all("grants" not in node for node in documents["duckdb_target"]["nodes"].values())
+
+
+def test_access_review_judges_the_real_grants(documents: dict[str, dict[str, Any]]) -> None:
+    """research_hr_clinic is combined under hr_clinic_research (roles: [analyst]); the warehouse also
+    grants it to auditor: exactly that, and nothing on DuckDB (no roles there)."""
+    [finding] = [f for f in documents["postgres_target"]["findings"] if f["rule"] == "access_review"]
+    assert finding["node"] == "model.check_project.research_hr_clinic"
+    assert finding["evidence"]["allowed_roles"] == ["analyst"]
+    assert finding["evidence"]["warehouse"] == {"not_allowed": {"auditor": ["select"]}, "broad": {}}
+    assert "auditor (select) is not an allowed role [warehouse]" in finding["message"]
+    assert not [f for f in documents["duckdb_target"]["findings"] if f["rule"] == "access_review"]
 
 
 def test_a_revoked_grant_is_gone(built: dict[str, Any], postgres: postgres_server.PostgresServer) -> None:
@@ -133,7 +153,7 @@ def test_a_revoked_grant_is_gone(built: dict[str, Any], postgres: postgres_serve
         nodes = document(check(pg, "--target", "dev"))["nodes"]
     finally:
         postgres.psql("grant select on main.marketing_targets to analyst", database="check_project")
-    assert nodes["model.check_project.marketing_targets"]["grants"] == {"postgres": OWNER}
+    assert nodes["model.check_project.marketing_targets"]["grants"] == {}
 
 
 def unreachable(project: Path, tmp: Path) -> Path:

@@ -69,9 +69,52 @@ class Warehouse:
 
     def grants(self, node: Node) -> dict[str, tuple[str, ...]] | None:
         """privilege -> roles the warehouse grants on the node's relation, for the access_review rule;
-        None when the warehouse has no grants to read. DuckDB has no roles: always None. (A
-        warehouse with roles, e.g. PostgreSQL's information_schema.role_table_grants, answers here.)"""
-        return None
+        None when the warehouse has no grants to read (DuckDB has no roles)."""
+        by_role = self.role_grants(node)
+        if by_role is None:
+            return None
+        by_privilege: dict[str, set[str]] = {}
+        for role, privileges in by_role.items():
+            for privilege in privileges:
+                by_privilege.setdefault(privilege.lower(), set()).add(role)
+        return {privilege: tuple(sorted(roles)) for privilege, roles in sorted(by_privilege.items())}
+
+    def role_grants(self, node: Node) -> dict[str, list[str]] | None:
+        """role -> privileges (SELECT, INSERT, ...) granted on the node's relation ({} when none, or
+        the node has no relation); None when the warehouse has no grants to read."""
+        every = self._all_grants()
+        if every is None:
+            return None
+        if not node.relation_name or not node.schema or not node.identifier:
+            return {}
+        return every.get((node.schema.lower(), node.identifier.lower()), {})
+
+    def node_grants(self, nodes: Iterable[Node]) -> dict[str, dict[str, list[str]]] | None:
+        """unique_id -> role -> privileges of every node with a relation (for the report); None when
+        the warehouse has no grants to read."""
+        if self._all_grants() is None:
+            return None
+        return {node.unique_id: self.role_grants(node) or {} for node in nodes if node.relation_name}
+
+    def _all_grants(self) -> dict[tuple[str, str], dict[str, list[str]]] | None:
+        """(schema, table) -> role -> privileges from information_schema.role_table_grants, read
+        once. The owner's own privileges (grantor = grantee) are not grants. The view lists grants
+        the connecting role made or received: connect as the role dbt builds with. Names compare in
+        lower case (unquoted names fold)."""
+        if not hasattr(self, "_grants"):
+            try:
+                rows = self._connection.rows(
+                    "select table_schema, table_name, grantee, privilege_type from information_schema.role_table_grants"
+                    " where grantee <> grantor and table_schema not in ('pg_catalog', 'information_schema')"
+                )
+            except QueryError:
+                self._grants: dict[tuple[str, str], dict[str, list[str]]] | None = None
+            else:
+                found: dict[tuple[str, str], dict[str, set[str]]] = {}
+                for schema, table, grantee, privilege in rows:
+                    found.setdefault((str(schema).lower(), str(table).lower()), {}).setdefault(str(grantee), set()).add(str(privilege))
+                self._grants = {relation: {role: sorted(privileges) for role, privileges in sorted(roles.items())} for relation, roles in found.items()}
+        return self._grants
 
     def expired_rows(self, node: Node, date_column: str, days: int, as_of: dt.date) -> tuple[int, int] | str:
         """(rows older than `days` before as_of, all rows), or why it could not be counted."""
@@ -112,31 +155,6 @@ class Warehouse:
                 continue
             return _two_counts(row)
         return error
-
-    def table_grants(self, nodes: Iterable[Node]) -> dict[str, dict[str, list[str]]] | str:
-        """unique_id -> grantee role -> privileges (SELECT, INSERT, ...) on the node's relation, from
-        information_schema.role_table_grants (PostgreSQL and others that have it), in one query;
-        or why they could not be read. Relations are matched by schema and name (case-insensitively:
-        unquoted names fold). The view lists grants the connecting role made or received, so connect
-        as the role dbt builds with (the owner)."""
-        by_relation = {(node.schema.lower(), node.identifier.lower()): node.unique_id for node in nodes if node.relation_name and node.schema and node.identifier}
-        schemas = sorted({schema for schema, _ in by_relation})
-        if not schemas:
-            return {}
-        listed = ", ".join("'" + schema.replace("'", "''") + "'" for schema in schemas)
-        try:
-            rows = self._connection.rows(
-                "select table_schema, table_name, grantee, privilege_type from information_schema.role_table_grants"
-                f" where lower(table_schema) in ({listed})"
-            )
-        except QueryError as error:
-            return str(error)
-        grants: dict[str, dict[str, set[str]]] = {}
-        for schema, table, grantee, privilege in rows:
-            unique_id = by_relation.get((str(schema).lower(), str(table).lower()))
-            if unique_id is not None:
-                grants.setdefault(unique_id, {}).setdefault(str(grantee), set()).add(str(privilege))
-        return {unique_id: {role: sorted(privileges) for role, privileges in sorted(roles.items())} for unique_id, roles in sorted(grants.items())}
 
     def risk(self, node: Node, quasi_identifiers: list[str], privacy_unit: str | None, threshold: float) -> RiskReport | str:
         """The combined-QI re-identification risk of the node's relation, measured by `privacy-guard
