@@ -32,7 +32,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 PathOption = click.Path(path_type=Path)
 #: Modules the base install leaves out -> the extra of pyproject.toml that installs them: a CLI-only
 #: install reads artifacts; `--database`, `anonymize`, `risk` and `simulate-join` need DuckDB.
-EXTRA_OF_MODULE = {"duckdb": "duckdb", "numpy": "duckdb"}
+EXTRA_OF_MODULE = {"duckdb": "duckdb", "numpy": "duckdb", "dbt": "dbt", "dbt_common": "dbt"}
 
 
 def manifest_options(function: F) -> F:
