@@ -9,7 +9,7 @@ DEMO_DIR := examples/demo
 
 SPARK_INSTALLED := $(VENV)/.installed-spark
 
-.PHONY: setup system-deps demo test test-fast test-postgres test-spark test-all lint lint-code bench bench-tests bench-scale clean
+.PHONY: setup system-deps demo test test-fast test-postgres test-spark test-all lint lint-code bench bench-tests bench-scale bench-adapters clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found" >&2; exit 2; }
@@ -83,6 +83,13 @@ bench: setup bench-tests
 # writes bench/results/privacy_tests.md. Minutes, not part of `make test`.
 bench-tests: setup
 	$(BIN)/python bench/bench_privacy_tests.py
+
+# The k_anonymity test's compiled SQL on 10M generated rows on every adapter (DuckDB, a throwaway
+# PostgreSQL started as the tests start it) vs the bare GROUP BY on the same adapter; writes
+# bench/results/adapters.md. Minutes, not part of `make test`.
+bench-adapters: setup
+	bash scripts/install_system_deps.sh postgres
+	$(BIN)/python bench/bench_adapters.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR)/target $(DEMO_DIR)/dbt_packages $(DEMO_DIR)/logs $(DEMO_DIR)/demo.duckdb $(DEMO_DIR)/seeds/*.csv bench/out

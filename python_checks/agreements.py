@@ -41,7 +41,7 @@ def render_text(rows: list[dict[str, Any]], today: dt.date) -> str:
 @click.option(
     "--project-dir",
     type=PathOption,
-    help="dbt project whose dbt_project.yml holds vars.privacy_guard.agreements [default: the nearest folder with dbt_project.yml at or above the manifest, else the working folder].",
+    help="dbt project whose dbt_project.yml holds vars.privacy_guard.agreements (and agreements_seed) [default: the nearest folder with dbt_project.yml at or above the manifest, else the working folder].",
 )
 @click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Reference date for the status [default: today].")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)

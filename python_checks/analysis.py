@@ -34,6 +34,9 @@ class Analysis:
     sql_analysed: int = 0
     #: The last run's results, when given (`--run-results`).
     run_results: RunResults | None = None
+    #: Warehouse grants per node (unique_id -> role -> privileges), read with a database whose
+    #: information_schema has role_table_grants (PostgreSQL); None when not read.
+    grants: dict[str, dict[str, list[str]]] | None = None
 
     def edges(self) -> list[dict[str, Any]]:
         """Every lineage edge, with whether it crosses departments, its join columns and whether it is flagged."""

@@ -486,9 +486,7 @@ def hierarchy_from_relation(relation: Relation) -> list[list[str]]:
     levels = sorted((column for column in relation.columns if column.lower().startswith("level_") and column[6:].isdigit()), key=lambda column: int(column[6:]))
     if not levels or [int(column[6:]) for column in levels] != list(range(len(levels))):
         raise ArtifactError(f"hierarchy {relation.name}: expected columns level_0..level_n, found {', '.join(relation.columns)}")
-    rows = relation.connection.execute(
-        "select " + ", ".join(f"cast({quote(column)} as varchar)" for column in levels) + f" from {relation.sql}"
-    ).fetchall()
+    rows = relation.rows("select " + ", ".join(f"cast({quote(column)} as varchar)" for column in levels) + f" from {relation.sql}")
     originals = [row[0] for row in rows]
     if not rows or len(set(originals)) != len(originals):
         raise ArtifactError(f"hierarchy {relation.name}: {'empty' if not rows else 'a level_0 value is listed twice'}")

@@ -18,6 +18,7 @@ from typing import Any
 
 from python_checks import __version__
 from python_checks.analysis import Analysis
+from python_checks.connections import DbtTarget
 from python_checks.findings import SEVERITIES, Finding, severity_rank
 from python_checks.graph import Lineage
 from python_checks.loader import EMPTY_RUN, ArtifactError, Manifest, Node, load_catalog, load_manifest, load_run_results
@@ -46,6 +47,8 @@ class CheckOptions:
     catalog: Path | None = None
     run_results: Path | None = None
     database: Path | None = None
+    #: Measure through dbt's adapter for this profile/target instead of a DuckDB file.
+    target: DbtTarget | None = None
     sql: bool = True
     #: The SQL analyses of earlier runs (an empty SqlCache(None): none, nothing written).
     sql_cache: SqlCache = field(default_factory=lambda: SqlCache(None))
@@ -215,10 +218,12 @@ def _analyse(manifest_path: Path, options: CheckOptions, settings: Settings, as_
     policies = propagate(manifest, lineage, settings, sql, refine)
     notes += _sql_notes(sql)
     warehouse = None
-    if options.database is not None:
-        from python_checks.rules.warehouse import Warehouse  # duckdb: only with --database
+    if options.database is not None or options.target is not None:
+        from python_checks.connections import open_warehouse  # duckdb / dbt: only with a database
+        from python_checks.rules.warehouse import Warehouse
 
-        warehouse = Warehouse(options.database)
+        connection = open_warehouse(options.database, options.target)
+        warehouse = Warehouse(connection) if connection is not None else None
     context = Context(manifest, lineage, policies, sql, settings, as_of, run_results, warehouse, notes)
     findings: list[Finding] = []
     status: dict[str, str] = {}
@@ -237,6 +242,7 @@ def _analyse(manifest_path: Path, options: CheckOptions, settings: Settings, as_
             findings.extend(
                 Finding(rule.id, rule.category, severity, issue.node, issue.message, issue.evidence, rule.hint) for issue in rule.run(context)
             )
+        grants = warehouse.node_grants(manifest.nodes.values()) if warehouse is not None else None
     finally:
         if warehouse is not None:
             warehouse.close()
@@ -249,7 +255,8 @@ def _analyse(manifest_path: Path, options: CheckOptions, settings: Settings, as_
         else:
             waived.append(replace(finding, waiver=waiver))
     return Analysis(
-        manifest, settings, lineage, policies, sql, active, context.notes, context.meetings, status, waived, options.sql_cache.analysed - analysed_before, run_results
+        manifest, settings, lineage, policies, sql, active, context.notes, context.meetings, status, waived, options.sql_cache.analysed - analysed_before, run_results,
+        grants,
     )
 
 
@@ -292,20 +299,25 @@ class NodeEntry:
     quasi_identifiers: list[str]
     direct_identifiers: list[str]
     parents: list[str]
+    #: Role -> privileges on the node's relation, when the check read the warehouse's grants.
+    grants: dict[str, list[str]] | None = None
 
     def to_dict(self, columns_memo: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
         """The entry in the JSON document (keys in this order; schema: schema/check_report.schema.json).
 
         `columns_memo`: `columns` already converted, by the identity of the entry's columns dict
-        (nodes share one when their columns are the same; CheckReport.node_entry), for a caller
-        that converts every entry while all of them are alive."""
+        (nodes share one when their columns are the same; CheckReport.node_entry) and of each
+        (interned) ColumnEntry, for a caller that converts every entry while all of them are alive."""
         entry = {name: getattr(self, name) for name in _NODE_ENTRY_KEYS}
-        columns = columns_memo.get(id(self.columns)) if columns_memo is not None else None
+        memo = columns_memo if columns_memo is not None else {}
+        columns = memo.get(id(self.columns))
         if columns is None:
-            columns = {name: column.to_dict() for name, column in self.columns.items()}
-            if columns_memo is not None:
-                columns_memo[id(self.columns)] = columns
+            columns = memo[id(self.columns)] = {
+                name: memo.get(id(column)) or memo.setdefault(id(column), column.to_dict()) for name, column in self.columns.items()
+            }
         entry["columns"] = columns
+        if self.grants is None:
+            del entry["grants"]  # not read: absent rather than empty
         return entry
 
 
@@ -327,6 +339,7 @@ class CheckReport:
     #: ancestors' dicts (policy.propagate), so each distinct one is built once (the dict is kept
     #: alive beside its entry, so that its id stays its own).
     _columns_entries: dict[int, tuple[dict[str, ColumnPolicy], dict[str, ColumnEntry]]] = field(default_factory=dict, repr=False)
+    _column_entry_of: dict[tuple[str | None, str | None, str | None], ColumnEntry] = field(default_factory=dict, repr=False)
 
     def exit_code(self, fail_on: str) -> int:
         """1 when a finding is at or above `fail_on` ('never' never fails), else 0."""
@@ -377,14 +390,24 @@ class CheckReport:
             quasi_identifiers=policy.columns_of(QUASI_IDENTIFIER),
             direct_identifiers=policy.columns_of(DIRECT_IDENTIFIER),
             parents=list(self.analysis.lineage.parents[unique_id]),
+            grants=self.analysis.grants.get(unique_id, {}) if self.analysis.grants is not None and node.relation_name else None,
         )
 
     def _columns_entry(self, columns: dict[str, ColumnPolicy]) -> dict[str, ColumnEntry]:
         found = self._columns_entries.get(id(columns))
         if found is None:
-            entry = {name: ColumnEntry(column.column_class, column.hierarchy, column.protection) for name, column in sorted(columns.items())}
+            entry = {name: self._column_entry(column) for name, column in sorted(columns.items())}
             found = self._columns_entries[id(columns)] = (columns, entry)
         return found[1]
+
+    def _column_entry(self, column: ColumnPolicy) -> ColumnEntry:
+        # Interned: a project has a handful of (class, hierarchy, protection) combinations and tens
+        # of thousands of columns; a frozen dataclass costs more to build than to look up.
+        key = (column.column_class, column.hierarchy, column.protection)
+        entry = self._column_entry_of.get(key)
+        if entry is None:
+            entry = self._column_entry_of[key] = ColumnEntry(*key)
+        return entry
 
     def rule_entries(self) -> list[dict[str, Any]]:
         """Every rule with the severity it reported at and whether it ran (the document's `rules`)."""
@@ -444,6 +467,7 @@ def run_check(
     catalog: Path | str | None = None,
     run_results: Path | str | None = None,
     database: Path | str | None = None,
+    target: DbtTarget | None = None,
     state: Path | str | None = None,
     sql: bool = True,
     as_of: dt.date | None = None,
@@ -463,6 +487,7 @@ def run_check(
         catalog=_optional_path(catalog),
         run_results=_optional_path(run_results),
         database=_optional_path(database),
+        target=target,
         sql=sql,
         # Without SQL analysis the cache is neither read (a large file) nor written.
         sql_cache=SqlCache(Path(cache_dir) / FILE_NAME if cache_dir is not None and sql else None),

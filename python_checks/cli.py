@@ -32,7 +32,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 PathOption = click.Path(path_type=Path)
 #: Modules the base install leaves out -> the extra of pyproject.toml that installs them: a CLI-only
 #: install reads artifacts; `--database`, `anonymize`, `risk` and `simulate-join` need DuckDB.
-EXTRA_OF_MODULE = {"duckdb": "duckdb", "numpy": "duckdb"}
+EXTRA_OF_MODULE = {"duckdb": "duckdb", "numpy": "duckdb", "dbt": "dbt", "dbt_common": "dbt"}
 
 
 def manifest_options(function: F) -> F:
@@ -104,6 +104,9 @@ def cli() -> None:
 @click.option("--catalog", type=PathOption, help="catalog.json: warehouse columns, so undocumented columns are tracked too.")
 @click.option("--run-results", type=PathOption, help="run_results.json: enables unvalidated_input and privacy_test_failed; a k_anonymity test must then have passed (never in a --empty run) to clear a finding.")
 @click.option("--database", type=PathOption, help="DuckDB file: enables retention_expired and measured QI uniqueness.")
+@click.option("--target", "dbt_target", help="Measure (as --database does) through dbt's adapter for this target of the project's profile: any warehouse dbt connects to; on PostgreSQL also reads the grants of each relation.")
+@click.option("--profile", "dbt_profile", help="With --target: the dbt profile [default: `profile:` of dbt_project.yml].")
+@click.option("--profiles-dir", type=PathOption, help="With --target: folder of profiles.yml [default: DBT_PROFILES_DIR, else the project or working folder holding one, else ~/.dbt].")
 @click.option("--state", type=PathOption, help="Base manifest.json: report only what is new relative to it.")
 @click.option("--format", "output_format", type=click.Choice(FORMATTERS), default="text", show_default=True)
 @output_option
@@ -119,6 +122,9 @@ def check(
     catalog: Path | None,
     run_results: Path | None,
     database: Path | None,
+    dbt_target: str | None,
+    dbt_profile: str | None,
+    profiles_dir: Path | None,
     state: Path | None,
     output_format: str,
     output: Path | None,
@@ -131,8 +137,10 @@ def check(
 ) -> int:
     """Flag risky cross-department joins, consent and retention conflicts."""
     from python_checks.check import no_cyclic_gc, run_check
+    from python_checks.connections import DbtTarget
     from python_checks.sql_cache import DEFAULT_DIR_NAME
 
+    through_dbt = dbt_target is not None or dbt_profile is not None or profiles_dir is not None
     with no_cyclic_gc():
         report = run_check(
             manifest,
@@ -140,6 +148,7 @@ def check(
             catalog=catalog,
             run_results=run_results,
             database=database,
+            target=DbtTarget(project_dir, dbt_profile, dbt_target, profiles_dir) if through_dbt else None,
             state=state,
             sql=not no_sql,
             as_of=as_of.date() if as_of else None,

@@ -390,7 +390,7 @@ def audit_runs(database: Path, site: Site) -> list[dict[str, Any]]:
     and the privacy tests of this project's released models that ran and passed in that run."""
     from python_checks.relation import connect_read_only, quote  # duckdb only when --database is given
 
-    connection = connect_read_only(database, "--database")
+    connection = connect_read_only(database, "--database").connection
     try:
         found = connection.execute(
             "select table_schema from information_schema.tables where table_name = ? order by table_schema", [AUDIT_TABLE]

@@ -142,9 +142,10 @@ def run_init(manifest: Path, project_dir: Path | None, catalog: Path | None, dat
     report = run_check(manifest, project_dir=project_dir, catalog=catalog)
     if database is None:
         return render(proposals(report.analysis))
+    from python_checks.connections import DuckDBFile
     from python_checks.rules.warehouse import Warehouse
 
-    warehouse = Warehouse(database)
+    warehouse = Warehouse(DuckDBFile(database, "--database"))
     try:
         return render(proposals(report.analysis, warehouse))
     finally:

@@ -153,6 +153,13 @@ def _merge(into: dict[str, ColumnPolicy], column: ColumnPolicy, name: str) -> No
         return
     if current is column:
         return  # the same column reached us through two paths
+    if (
+        column.column_class == current.column_class
+        and column.hierarchy == current.hierarchy
+        and column.protection == current.protection
+        and column.departments <= current.departments
+    ):
+        return  # an equal column through another path (most merges): nothing new, below's answer without its steps
     stronger = column.column_class != current.column_class and (
         _CLASS_RANK.get(column.column_class or "none", len(_CLASS_RANK)) < _CLASS_RANK.get(current.column_class or "none", len(_CLASS_RANK))
     )

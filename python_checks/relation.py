@@ -1,4 +1,4 @@
-"""One relation of a DuckDB file, opened read-only for the measuring commands (`anonymize`, `risk`,
+"""One relation of a DuckDB file (or of a warehouse connection), read for the measuring commands (`anonymize`, `risk`,
 `simulate-join`): resolves the name, checks the columns, and runs grouped queries.
 
 Only aggregates leave the database: histograms of distinct value combinations with their counts,
@@ -12,46 +12,54 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
+from python_checks.connections import DuckDBFile, QueryError, SqlConnection, ansi_quote
 from python_checks.loader import ArtifactError
 
 
 def quote(identifier: str) -> str:
     """A DuckDB identifier, quoted (column names like `marital-status` need it)."""
-    return '"' + identifier.replace('"', '""') + '"'
+    return ansi_quote(identifier)
 
 
-def connect_read_only(database: Path, label: str) -> duckdb.DuckDBPyConnection:
+def connect_read_only(database: Path, label: str) -> DuckDBFile:
     """A read-only connection to a DuckDB file; `label` names it in the error (`--database`, `database`)."""
-    if not database.is_file():
-        raise ArtifactError(f"{label} {database}: no such file")
-    try:
-        return duckdb.connect(str(database), read_only=True)
-    except duckdb.Error as error:
-        raise ArtifactError(f"{label} {database}: cannot open read-only: {str(error).splitlines()[0]}") from None
+    return DuckDBFile(database, label)
 
 
 class Relation:
-    """`name` (`table`, `schema.table` or `catalog.schema.table`) in the DuckDB file `database`."""
+    """`name` (`table`, `schema.table` or `catalog.schema.table`) in a DuckDB file or an open
+    warehouse connection (borrowed: closing the relation leaves it open)."""
 
-    def __init__(self, database: Path, name: str, option: str = "--relation") -> None:
-        self.connection = connect_read_only(database, "--database")
-        self.database = database
+    def __init__(self, source: Path | SqlConnection, name: str, option: str = "--relation") -> None:
+        self._owned = isinstance(source, Path)
+        self.connection: SqlConnection = connect_read_only(source, "--database") if isinstance(source, Path) else source
         self.name = name
-        self.sql = ".".join(quote(part) for part in name.split("."))
+        self.sql = ".".join(self.quote(part) for part in name.split("."))
         try:
-            described = self.connection.execute(f"select * from {self.sql} limit 0").description
-        except duckdb.Error:
-            self.connection.close()
-            raise ArtifactError(f"{option} {name}: no such table or view in {database}") from None
-        self.columns = [column[0] for column in described]
+            self.columns = self.connection.column_names(f"select * from {self.sql}")
+        except QueryError:
+            self.close()
+            raise ArtifactError(f"{option} {name}: no such table or view in {self.connection.label}") from None
 
     def __enter__(self) -> Relation:
         return self
 
     def __exit__(self, *_: object) -> None:
-        self.connection.close()
+        self.close()
+
+    def close(self) -> None:
+        if self._owned:
+            self.connection.close()
+
+    def quote(self, identifier: str) -> str:
+        return self.connection.quote(identifier)
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        """Rows of an aggregate query over this relation; a refused query is bad input (exit 2)."""
+        try:
+            return self.connection.rows(sql)
+        except QueryError as error:
+            raise ArtifactError(f"relation {self.name} in {self.connection.label}: {error}") from None
 
     def require(self, option: str, names: Sequence[str]) -> None:
         """Fail naming `option` and the first column the relation does not have."""
@@ -71,8 +79,8 @@ class Relation:
 
     def grouped(self, source_sql: str, columns: Sequence[str], privacy_unit: str | None = None) -> list[tuple[Any, ...]]:
         """`histogram` over any SQL source (a relation or a subquery) with these column names."""
-        selected = ", ".join(f"cast({quote(column)} as varchar)" for column in columns)
-        counted = f"count(distinct {quote(privacy_unit)})" if privacy_unit else "count(*)"
+        selected = ", ".join(f"cast({self.quote(column)} as varchar)" for column in columns)
+        counted = f"count(distinct {self.quote(privacy_unit)})" if privacy_unit else "count(*)"
         if not columns:
-            return self.connection.execute(f"select {counted} from {source_sql}").fetchall()
-        return self.connection.execute(f"select {selected}, {counted} from {source_sql} group by all").fetchall()
+            return self.rows(f"select {counted} from {source_sql}")
+        return self.rows(f"select {selected}, {counted} from {source_sql} group by {', '.join(str(i + 1) for i in range(len(columns)))}")

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from python_checks.loader import ArtifactError
-from python_checks.relation import Relation, quote
+from python_checks.relation import Relation
 
 DEFAULT_THRESHOLD = 0.2  # the risk of a class of 5: the package's default k
 
@@ -69,8 +69,8 @@ def risk_of(class_size: int) -> float:
     return 1 / max(class_size, 1)
 
 
-def _classes_sql(relation_sql: str, quasi_identifiers: Sequence[str]) -> str:
-    columns = ", ".join(map(quote, quasi_identifiers))
+def _classes_sql(relation: Relation, relation_sql: str, quasi_identifiers: Sequence[str]) -> str:
+    columns = ", ".join(map(relation.quote, quasi_identifiers))
     return f"select {columns}, count(*) as class_size from {relation_sql} group by {columns}"
 
 
@@ -83,36 +83,38 @@ def _records_by_class_size(relation: Relation, quasi_identifiers: Sequence[str],
     record of its own: a missing id must neither grow a class nor hide a record.
     """
     if privacy_unit is None:
-        classes = _classes_sql(relation.sql, quasi_identifiers)
-        per_size = relation.connection.execute(f"select class_size, count(*) from ({classes}) group by 1").fetchall()
+        classes = _classes_sql(relation, relation.sql, quasi_identifiers)
+        per_size = relation.rows(f"select class_size, count(*) from ({classes}) as classes group by 1")
         return {size: (count, size * count) for size, count in per_size}
+    quote = relation.quote
     columns = ", ".join(map(quote, quasi_identifiers))
     unit = quote(privacy_unit)
     classes = (
         f"select {columns}, count(distinct {unit}) as class_size"
         f" from {relation.sql} group by {columns}"
     )
-    by_size: dict[int, int] = dict(relation.connection.execute(f"select class_size, count(*) from ({classes}) group by 1").fetchall())
+    by_size: dict[int, int] = dict(relation.rows(f"select class_size, count(*) from ({classes}) as classes group by 1"))
     joined = " and ".join(f"r.{quote(column)} is not distinct from c.{quote(column)}" for column in quasi_identifiers)
-    people = dict(relation.connection.execute(
+    people = dict(relation.rows(
         f"with sized as (select r.{unit}, c.class_size from {relation.sql} as r join ({classes}) as c on {joined})"
         f" select class_size, count(*) from (select min(class_size) as class_size from sized where {unit} is not null group by {unit}"
-        f" union all select class_size from sized where {unit} is null) group by 1"
-    ).fetchall())
+        f" union all select class_size from sized where {unit} is null) as people group by 1"
+    ))
     return {size: (by_size.get(size, 0), people.get(size, 0)) for size in set(by_size) | set(people)}
 
 
 def _journalist(relation: Relation, population: str, quasi_identifiers: Sequence[str], threshold: float, records: int, classes: int) -> tuple[Journalist, float]:
     """Journalist risk and marketer risk against the population relation."""
-    with Relation(relation.database, population, option="--population") as table:
+    with Relation(relation.connection, population, option="--population") as table:
         table.require("--qi (in --population)", quasi_identifiers)
         population_sql = table.sql
-    sample = _classes_sql(relation.sql, quasi_identifiers)
-    universe = _classes_sql(population_sql, quasi_identifiers)
+    sample = _classes_sql(relation, relation.sql, quasi_identifiers)
+    universe = _classes_sql(relation, population_sql, quasi_identifiers)
+    quote = relation.quote
     joined = " and ".join(f"s.{quote(column)} is not distinct from p.{quote(column)}" for column in quasi_identifiers)
-    rows = relation.connection.execute(
+    rows = relation.rows(
         f"select s.class_size, coalesce(p.class_size, 0), count(*) from ({sample}) as s left join ({universe}) as p on {joined} group by 1, 2"
-    ).fetchall()
+    )
     short = sum(count for f, big_f, count in rows if big_f < f)
     if short:
         raise ArtifactError(f"--population {population}: {short} classes of {relation.name} have more records than in the population (is it the population the data was drawn from?)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,6 +32,8 @@ class Agreement:
     roles: frozenset[str] | None = None
     #: The ethics review (`id`, `date`, optional `reviewers`), as written in vars.
     review: dict[str, Any] | None = None
+    #: Where it is written, for error messages: where(key) names the key in vars or the seed's row and column; where("") the agreement.
+    where: Callable[[str], str] = field(default=str, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +204,54 @@ def _rule_settings(block: Mapping[str, Any], rules: Mapping[str, Configurable], 
     return found
 
 
+def _agreements(
+    project_dir: Path, project: dict[str, Any], block: Mapping[str, Any], path: Path, departments: frozenset[str] | None
+) -> dict[str, Agreement]:
+    """The agreements of vars and of the seed `agreements_seed` names, one set: ArtifactError naming the key or the
+    seed's row and column of an invalid agreement, a department outside a listed `departments`, or an id defined twice."""
+    prefix = f"vars.{contract.VARS_NAMESPACE}"
+
+    def in_vars(index: int) -> Callable[[str], str]:
+        return lambda key: f"settings {path}: {prefix}.agreements.{index}" + (f".{key}" if key else "")
+
+    items = [(item, in_vars(index)) for index, item in enumerate(block.get("agreements") or [])]
+    if "agreements_seed" in block:
+        from python_checks import agreement_seed
+
+        seed_paths = project.get("seed-paths", ["seeds"])
+        if not isinstance(seed_paths, list) or not all(isinstance(folder, str) for folder in seed_paths):
+            raise ArtifactError(f"settings {path}: seed-paths: expected a list of folders, got {seed_paths!r}")
+        seed = agreement_seed.seed_file(project_dir, seed_paths, block["agreements_seed"], f"settings {path}: {prefix}.agreements_seed")
+        for item, where in agreement_seed.read_rows(seed):
+            # The contract validates an agreement as the item of a one-agreement `agreements` list.
+            errors = contract.validate("project", {"agreements": [item]})
+            if errors:
+                key = errors[0].key.removeprefix("agreements.0").removeprefix(".")
+                raise ArtifactError(f"{where(key)}: {errors[0].message}")
+            items.append((item, where))
+    agreements: dict[str, Agreement] = {}
+    for item, where in items:
+        unknown_departments = sorted(set(item["departments"]) - departments) if departments is not None else []
+        if unknown_departments:
+            raise ArtifactError(
+                f"{where('departments')}: {unknown_departments[0]!r} (agreement {item['id']}) "
+                f"is not in {prefix}.departments ({', '.join(sorted(departments or ()))})"
+            )
+        if item["id"] in agreements:
+            raise ArtifactError(f"{where('id')}: agreement {item['id']!r} is defined twice (also at {agreements[item['id']].where('')})")
+        agreements[item["id"]] = Agreement(
+            id=item["id"],
+            departments=frozenset(item["departments"]),
+            purposes=frozenset(item["purposes"]) if "purposes" in item else None,
+            expires=dt.date.fromisoformat(item["expires"]),
+            owner=item.get("owner"),
+            roles=frozenset(item["roles"]) if "roles" in item else None,
+            review=item.get("review"),
+            where=where,
+        )
+    return agreements
+
+
 def load_settings(project_dir: Path, rules: Mapping[str, Configurable]) -> Settings:
     """Read and validate vars.privacy_guard from project_dir/dbt_project.yml."""
     path = project_dir / "dbt_project.yml"
@@ -237,27 +287,9 @@ def load_settings(project_dir: Path, rules: Mapping[str, Configurable]) -> Setti
         rule_settings = _rule_settings(block.get("rules") or {}, rules, f"{prefix}.rules")
     except ValueError as error:
         raise ArtifactError(f"settings {path}: {error}") from None
-    agreements = {
-        item["id"]: Agreement(
-            id=item["id"],
-            departments=frozenset(item["departments"]),
-            purposes=frozenset(item["purposes"]) if "purposes" in item else None,
-            expires=dt.date.fromisoformat(item["expires"]),
-            owner=item.get("owner"),
-            roles=frozenset(item["roles"]) if "roles" in item else None,
-            review=item.get("review"),
-        )
-        for item in block.get("agreements") or []
-    }
-    purposes = block.get("purposes")
     departments = frozenset(block["departments"]) if "departments" in block else None
-    for index, item in enumerate(block.get("agreements") or []):
-        unknown_departments = sorted(set(item["departments"]) - departments) if departments is not None else []
-        if unknown_departments:
-            raise ArtifactError(
-                f"settings {path}: {prefix}.agreements.{index}.departments: {unknown_departments[0]!r} (agreement {item['id']}) "
-                f"is not in {prefix}.departments ({', '.join(sorted(departments or ()))})"
-            )
+    agreements = _agreements(project_dir, project, block, path, departments)
+    purposes = block.get("purposes")
     review = block.get("ethics_review")
     access = block.get("access") or {}
     return Settings(
@@ -298,7 +330,7 @@ def check_departments(settings: Settings, declared: frozenset[str]) -> None:
         unknown = sorted(agreement.departments - declared)
         if unknown:
             raise ArtifactError(
-                f"settings {settings.source}: vars.{contract.VARS_NAMESPACE}.agreements: agreement {agreement.id} names department "
+                f"{agreement.where('departments')}: agreement {agreement.id} names department "
                 f"{unknown[0]!r}, which no node declares (declared: {', '.join(sorted(declared)) or 'none'}); "
                 f"when it is right, list it in vars.{contract.VARS_NAMESPACE}.departments"
             )

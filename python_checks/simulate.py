@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import duckdb
 
 from python_checks.hierarchy import HierarchyError, read_arx_hierarchy
 from python_checks.loader import ArtifactError
@@ -103,7 +102,7 @@ def _side_sql(side: Side, source_sql: str, generalize: str | None, hierarchy_val
     return f"select {', '.join(keys + qis)}, count(*) as n from {source_sql}{join} group by all"
 
 
-def _combined_sizes(connection: duckdb.DuckDBPyConnection, left: tuple[Side, str], right: tuple[Side, str]) -> dict[int, int]:
+def _combined_sizes(relation: Relation, left: tuple[Side, str], right: tuple[Side, str]) -> dict[int, int]:
     (left_side, left_sql), (right_side, right_sql) = left, right
     condition = " and ".join(f"l.k{index} = r.k{index}" for index in range(len(left_side.keys)))
     groups = [f"l.q{index}" for index in range(len(left_side.quasi_identifiers))]
@@ -112,14 +111,14 @@ def _combined_sizes(connection: duckdb.DuckDBPyConnection, left: tuple[Side, str
         f"select size, count(*) from (select sum(l.n * r.n) as size from ({left_sql}) as l"
         f" join ({right_sql}) as r on {condition} group by {', '.join(groups)}) group by size"
     )
-    return {int(size): int(count) for size, count in connection.execute(sql).fetchall()}
+    return {int(size): int(count) for size, count in relation.rows(sql)}
 
 
 def _check_coverage(relation: Relation, column: str, values: str, option: str) -> None:
-    (missing,) = relation.connection.execute(
+    [(missing,)] = relation.rows(
         f"select count(distinct cast({quote(column)} as varchar)) from {relation.sql}"
         f" where cast({quote(column)} as varchar) not in (select original from (values {values}) as h(original, coarse))"
-    ).fetchall()[0]
+    )
     if missing:
         raise ArtifactError(f"--hierarchy {option}: {missing} value(s) of {relation.name}.{column} are not in the hierarchy")
 
@@ -147,14 +146,13 @@ def simulate_join(
         for name in hierarchy_files:
             if name not in qualified:
                 raise ArtifactError(f"--hierarchy {name}=...: expected one of {', '.join(qualified)} (left.COLUMN or right.COLUMN)")
-        connection = left_table.connection
 
         def sizes(generalized_side: Side | None = None, column: str | None = None, values: str | None = None) -> dict[int, int]:
             parts = []
             for side in (left, right):
                 chosen = column if side is generalized_side else None
                 parts.append((side, _side_sql(side, tables[side.label].sql, chosen, values if chosen else None)))
-            return _combined_sizes(connection, parts[0], parts[1])
+            return _combined_sizes(left_table, parts[0], parts[1])
 
         simulation = Simulation(
             left=left.relation,

@@ -37,13 +37,16 @@ _VIA_RANK = {RAW: 0, UNKEYED_HASH: 1, TESTED: 2, PSEUDONYM: 3, COUNTED: 4}
 #: The UDF `privacy_guard.pseudonymize` compiles to (python_checks.duckdb_plugin.HMAC_FUNCTION,
 #: not imported: that module loads dbt; tests/checks/test_check_sql_joins.py checks they agree).
 PSEUDONYMIZE_FUNCTION = "privacy_guard_hmac_sha256"
+#: On PostgreSQL it compiles to pgcrypto's hmac(value, current_setting(<this>), ...): keyed only
+#: when the key is that session setting (a key written in the SQL is readable in target/).
+POSTGRES_KEY_SETTING = "privacy_guard.key"
 _HASH_TYPES = (
     exp.MD5, exp.MD5Digest, exp.MD5NumberLower64, exp.MD5NumberUpper64, exp.SHA, exp.SHA2, exp.SHA1Digest,
     exp.SHA2Digest, exp.StandardHash, exp.CityHash64, exp.FarmFingerprint,
 )  # fmt: skip
 #: Hash functions sqlglot has no type for (DuckDB's hash/xxhash, murmur, crc32...).
 _HASH_NAMES = frozenset(
-    {"hash", "md5_number", "md5_hex", "sha1", "sha1_hex", "sha2_hex", "sha256", "sha512", "digest", "xxhash32", "xxhash64", "xxh3_64", "murmurhash3_32", "crc32", "fnv_hash"}
+    {"hash", "hmac", "md5_number", "md5_hex", "sha1", "sha1_hex", "sha2_hex", "sha256", "sha512", "digest", "xxhash32", "xxhash64", "xxh3_64", "murmurhash3_32", "crc32", "fnv_hash"}
 )
 _COUNT_TYPES = (exp.Count, exp.ApproxDistinct, exp.CountIf)
 
@@ -54,10 +57,19 @@ def _wrapper_via(node: exp.Expr) -> str:
         return COUNTED
     if isinstance(node, exp.Anonymous):
         name = node.name.lower()
-        if name == PSEUDONYMIZE_FUNCTION:
+        if name == PSEUDONYMIZE_FUNCTION or (name == "hmac" and _keyed_by_session_setting(node)):
             return PSEUDONYM
         return UNKEYED_HASH if name in _HASH_NAMES else RAW
     return UNKEYED_HASH if isinstance(node, _HASH_TYPES) else RAW
+
+
+def _keyed_by_session_setting(hmac: exp.Anonymous) -> bool:
+    """hmac(value, current_setting('privacy_guard.key'), ...): the key lives outside the SQL."""
+    key = hmac.expressions[1] if len(hmac.expressions) > 1 else None
+    return (
+        isinstance(key, exp.Anonymous) and key.name.lower() == "current_setting" and len(key.expressions) == 1
+        and isinstance(key.expressions[0], exp.Literal) and key.expressions[0].is_string and key.expressions[0].this == POSTGRES_KEY_SETTING
+    )
 
 
 def _strongest(first: str, second: str) -> str:

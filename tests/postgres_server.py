@@ -62,6 +62,16 @@ class PostgresServer:
                 cursor.execute(sql, parameters)
                 return cursor.fetchall()
 
+    def load_csv(self, database: str, table: str, csv_file: Path, integer_columns: list[str], delimiter: str = ";") -> None:
+        """A table (schema created) with the CSV's header as columns, text except integer_columns, and its rows."""
+        header = csv_file.open(encoding="utf-8").readline().strip().split(delimiter)
+        columns = ", ".join(f'"{name}" {"integer" if name in integer_columns else "text"}' for name in header)
+        schema = table.split(".")[0]
+        with psycopg2.connect(host=self.host, port=self.port, user=self.user, dbname=database) as connection:
+            with connection.cursor() as cursor, csv_file.open(encoding="utf-8") as rows:
+                cursor.execute(f"create schema if not exists {schema}; create table {table} ({columns})")
+                cursor.copy_expert(f"copy {table} from stdin with (format csv, header true, delimiter '{delimiter}')", rows)
+
     def create_database(self, name: str) -> None:
         self.psql(f'create database "{name}"')
         self.psql("create extension if not exists pgcrypto", database=name)

@@ -63,9 +63,23 @@
   ]) }}
 {% endmacro %}
 
+{#- `create schema if not exists` for the schema of an audit relation. -#}
+{% macro _create_audit_schema_sql(relation) %}
+  {{ return(adapter.dispatch('_create_audit_schema_sql', 'privacy_guard')(relation)) }}
+{% endmacro %}
+
+{% macro default___create_audit_schema_sql(relation) %}
+  {{ return('create schema if not exists ' ~ relation.without_identifier()) }}
+{% endmacro %}
+
+{#- PostgreSQL names a schema without its database (`db.schema` is a syntax error in CREATE SCHEMA). -#}
+{% macro postgres___create_audit_schema_sql(relation) %}
+  {{ return('create schema if not exists ' ~ relation.without_identifier().include(database=false)) }}
+{% endmacro %}
+
 {#- DDL that creates the audit schema, the node table and the runs table when missing (idempotent). -#}
 {% macro _audit_table_ddl() %}
-  {%- set statements = ['create schema if not exists ' ~ privacy_guard._audit_relation().without_identifier()] -%}
+  {%- set statements = [privacy_guard._create_audit_schema_sql(privacy_guard._audit_relation())] -%}
   {%- for relation, columns in [(privacy_guard._audit_relation(), privacy_guard._audit_columns()), (privacy_guard._audit_runs_relation(), privacy_guard._audit_run_columns())] -%}
     {%- set definitions = [] -%}
     {%- for name, type in columns -%}

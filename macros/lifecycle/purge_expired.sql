@@ -136,7 +136,7 @@
     {%- do names.append(name) -%}
   {%- endfor -%}
   {%- set statements = [
-    'create schema if not exists ' ~ relation.without_identifier(),
+    privacy_guard._create_audit_schema_sql(relation),
     'create table if not exists ' ~ relation ~ ' (' ~ definitions | join(', ') ~ ')',
   ] -%}
   {%- set user_name = privacy_guard._audit_user() -%}

@@ -40,14 +40,15 @@
 {% endmacro %}
 
 {#- Portable: no DISTINCT in window aggregates (Postgres has none): ranks up plus ranks down - 1
-    counts distinct values, less one when NULL is among them. -#}
+    counts distinct values, less one when NULL is among them. NULL must sort at opposite ends of the
+    two orders (last, then first), or the ranks do not add up to the count. -#}
 {% macro default___class_size_window(quasi_identifiers, unit) %}
   {%- set partition = 'partition by ' ~ privacy_guard._columns_sql(quasi_identifiers) -%}
   {%- if not unit -%}
     {{ return('count(*) over (' ~ partition ~ ')') }}
   {%- endif -%}
   {%- set value = privacy_guard._column_sql(unit) -%}
-  {{ return('(dense_rank() over (' ~ partition ~ ' order by ' ~ value ~ ' nulls last) + dense_rank() over (' ~ partition ~ ' order by ' ~ value ~ ' desc nulls last) - 1'
+  {{ return('(dense_rank() over (' ~ partition ~ ' order by ' ~ value ~ ' nulls last) + dense_rank() over (' ~ partition ~ ' order by ' ~ value ~ ' desc nulls first) - 1'
     ~ ' - max(case when ' ~ value ~ ' is null then 1 else 0 end) over (' ~ partition ~ '))') }}
 {% endmacro %}
 

@@ -49,6 +49,8 @@ class AccessReview:
 def compare_grants(allowed: frozenset[str] | None, granted: Mapping[str, Iterable[str]], broad_roles: frozenset[str], too_sensitive_for_broad: bool) -> AccessReview:
     """Compare one node's grants (privilege -> roles) with its allowed roles (None: the policy names
     none) and the broad roles. Role names compare case-insensitively (the warehouse folds them)."""
+    if not granted:
+        return AccessReview()  # most nodes: no grants to review
     by_role: dict[str, set[str]] = {}
     for privilege, roles in granted.items():
         for role in roles:

@@ -24,7 +24,7 @@ def _agreement_problem(context: Context, unique_id: str, departments: frozenset[
         return "cites no data-use agreement", {}
     agreement = context.settings.agreements.get(cited)
     if agreement is None:
-        return f"cites agreement {cited!r}, which vars.privacy_guard.agreements does not define", {}
+        return f"cites agreement {cited!r}, which vars.privacy_guard.agreements (with its agreements_seed) does not define", {}
     uncovered = sorted(departments - agreement.departments)
     if uncovered:
         return f"cites agreement {cited!r}, which does not cover {', '.join(uncovered)}", {"uncovered_departments": uncovered}
@@ -38,7 +38,7 @@ def _agreement_problem(context: Context, unique_id: str, departments: frozenset[
 @rule(
     "cross_department_join",
     summary="Data of two or more departments is combined without a valid data-use agreement that covers them and the purpose.",
-    hint="Cite an agreement (config.meta.privacy.agreement) defined in vars.privacy_guard.agreements that lists every department and the model's purpose and has not expired.",
+    hint="Cite an agreement (config.meta.privacy.agreement) defined in vars.privacy_guard.agreements or its agreements_seed that lists every department and the model's purpose and has not expired.",
     join_rule=True,
 )
 def cross_department_join(context: Context) -> Iterator[Issue]:

@@ -97,7 +97,7 @@ def test_an_agreement_naming_a_department_no_node_declares_is_refused(tmp_path: 
         result = privacy_guard(*command, "--manifest", str(manifest), "--as-of", AS_OF, cwd=tmp_path / command[0])
         assert result.returncode == 2 and result.stdout == "", (command, result)
         assert result.stderr == (
-            f"privacy-guard: error: settings {tmp_path / command[0] / 'dbt_project.yml'}: vars.privacy_guard.agreements: agreement hr_clinic names "
+            f"privacy-guard: error: settings {tmp_path / command[0] / 'dbt_project.yml'}: vars.privacy_guard.agreements.0.departments: agreement hr_clinic names "
             "department 'clinc', which no node declares (declared: clinic, hr, sales); when it is right, list it in vars.privacy_guard.departments\n"
         )
 

@@ -1,7 +1,7 @@
 """Start fast: what `privacy-guard --help` and `check` import, as a set of modules (not a timing).
 
 Each command runs in a fresh interpreter, which then prints the heavy modules it loaded. sqlglot
-is loaded only when SQL is analysed and not found in the cache, duckdb only with --database,
+is loaded only when SQL is analysed and not found in the cache, duckdb only with --database, dbt only with --target,
 rich only for text output, numpy and the measuring commands only when they run; jsonschema
 only when a privacy block is not plainly valid (contract.conforms answers the others).
 """
@@ -19,7 +19,7 @@ from manifest_builder import ManifestBuilder
 
 from python_checks.cli import LazyGroup, cli
 
-HEAVY = frozenset({"sqlglot", "jsonschema", "rich", "duckdb", "networkx", "numpy", "jinja2"})
+HEAVY = frozenset({"sqlglot", "jsonschema", "rich", "duckdb", "networkx", "numpy", "jinja2", "dbt"})
 QI = {"class": "quasi_identifier"}
 EMAIL = {"class": "direct_identifier"}
 JOIN_SQL = 'select h.zip, c.age from "db"."main"."hr" h join "db"."main"."clinic" c on h.email = c.email'

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from importlib.machinery import EXTENSION_SUFFIXES
+from pathlib import Path
 
 import sqlglot.parser
 import sqlglot.tokenizer_core
 
 from python_checks.sql_joins import analyze
 from python_checks.sql_model import COUNTED, PSEUDONYM, RAW, TESTED, UNKEYED_HASH, RelationIndex
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def index(*names: str, ephemeral: tuple[str, ...] = ()) -> RelationIndex:
@@ -93,8 +96,30 @@ def test_pseudonymize_udf_name_is_the_plugins() -> None:
     assert PSEUDONYMIZE_FUNCTION == HMAC_FUNCTION
 
 
-def vias(sql: str) -> dict[str, set[tuple[str, str, str]]]:
-    return {name: set(origins) for name, origins in analyze(sql, "duckdb").outputs}
+def vias(sql: str, dialect: str = "duckdb") -> dict[str, set[tuple[str, str, str]]]:
+    return {name: set(origins) for name, origins in analyze(sql, dialect).outputs}
+
+
+def test_postgres_pseudonymize_is_keyed_only_under_the_session_setting() -> None:
+    from python_checks.sql_joins import POSTGRES_KEY_SETTING
+
+    assert f"current_setting('{POSTGRES_KEY_SETTING}')" in (REPO / "macros" / "pseudonymization" / "pseudonymize.sql").read_text()
+    outputs = vias(
+        f"""
+        select encode(hmac(cast(email as text), current_setting('{POSTGRES_KEY_SETTING}'), 'sha256'), 'hex') as person_key,
+               encode(hmac(cast(email as text), 'a-key-anyone-reads-in-target', 'sha256'), 'hex') as literal_key,
+               encode(hmac(cast(email as text), current_setting('other.key'), 'sha256'), 'hex') as other_setting,
+               encode(hmac(cast(email as text), email, 'sha256'), 'hex') as self_keyed
+        from main.hr
+        """,
+        "postgres",
+    )
+    assert outputs == {
+        "person_key": {("main.hr", "email", PSEUDONYM)},
+        "literal_key": {("main.hr", "email", UNKEYED_HASH)},
+        "other_setting": {("main.hr", "email", UNKEYED_HASH)},
+        "self_keyed": {("main.hr", "email", UNKEYED_HASH)},
+    }
 
 
 def test_wrappers_say_how_a_column_reaches_the_output() -> None:
