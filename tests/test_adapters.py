@@ -167,19 +167,24 @@ FIXTURE_ADAPTERS = [
 PURGE_LINE = re.compile(r"purge_expired: (\S+) \(.*?\): (\d+ rows past \d+ days \(cutoff [0-9-]+(?:, oldest [0-9-]+)?\))")
 
 
+def _outcomes(result: DbtResult) -> dict[str, tuple[str, int | None]]:
+    """unique_id -> (status, failures) of one invocation, read at once: the next invocation
+    (another command, the purge dry run) overwrites target/run_results.json."""
+    failures = result.failures()
+    return {uid: (status, failures[uid]) for uid, status in result.statuses().items()}
+
+
 @dataclass
 class Build:
     warehouse: Warehouse
     results: list[DbtResult]
     project: Path
+    #: The outcomes of every invocation of the build, in order (read right after each).
+    found: dict[str, tuple[str, int | None]] = field(default_factory=dict)
     purge_plan: list[tuple[str, str]] = field(default_factory=list)
 
     def outcomes(self) -> dict[str, tuple[str, int | None]]:
-        found: dict[str, tuple[str, int | None]] = {}
-        for result in self.results:
-            failures = result.failures()
-            found.update({uid: (status, failures[uid]) for uid, status in result.statuses().items()})
-        return found
+        return self.found
 
 
 def _project(adapter: str, fixture: str, tmp: Path, server: Any, database: str = "", with_key: bool = False) -> tuple[Path, Warehouse]:
@@ -208,12 +213,12 @@ def _build(adapter: str, fixture: Fixture, tmp: Path, server: Any) -> Build:
             variables["adult_relation"] = ADULT_TABLE
     if fixture.prepare is not None:
         fixture.prepare(project)
-    results = []
+    build = Build(warehouse, [], project)
     for command in fixture.commands:
         exclude = [*(command[command.index("--exclude") + 1:] if "--exclude" in command else []), *excluded]
         arguments = command[: command.index("--exclude")] if "--exclude" in command else command
-        results.append(dbt(project, *arguments, *(["--exclude", *exclude] if exclude else []), "--vars", json.dumps(variables), env=KEY_ENV[adapter]))
-    build = Build(warehouse, results, project)
+        build.results.append(dbt(project, *arguments, *(["--exclude", *exclude] if exclude else []), "--vars", json.dumps(variables), env=KEY_ENV[adapter]))
+        build.found.update(_outcomes(build.results[-1]))
     if fixture.purge_plan:
         purge = dbt(project, "run-operation", "privacy_guard.purge_expired", env=KEY_ENV[adapter], check=True)
         build.purge_plan = sorted(PURGE_LINE.findall(purge.stdout))
@@ -243,6 +248,7 @@ def _comparable(build: Build, fixture: Fixture) -> dict[str, tuple[str, int | No
 @pytest.mark.parametrize(("fixture", "adapter"), FIXTURE_ADAPTERS)
 def test_outcomes_equal_duckdb(builds: Callable[[str, str], Build], fixture: str, adapter: str) -> None:
     duck, other = builds("duckdb", fixture), builds(adapter, fixture)
+    assert duck.outcomes(), "no outcomes: the comparison would prove nothing"
     assert other.outcomes() == _comparable(duck, FIXTURES[fixture]), other.results[-1].stdout[-4000:]
 
 
