@@ -86,7 +86,8 @@ bench-tests: setup
 
 # The k_anonymity test's compiled SQL on 10M generated rows on every adapter (DuckDB, a throwaway
 # PostgreSQL started as the tests start it) vs the bare GROUP BY on the same adapter; writes
-# bench/results/adapters.md. Minutes, not part of `make test`.
+# bench/results/adapters.md. Minutes, not part of `make test`. The Spark leg (needs the
+# test-spark installs): $(BIN)/python bench/bench_adapters.py --legs duckdb spark
 bench-adapters: setup
 	bash scripts/install_system_deps.sh postgres
 	$(BIN)/python bench/bench_adapters.py
