@@ -7,7 +7,9 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DEMO_DIR := examples/demo
 
-.PHONY: setup system-deps demo test test-fast test-postgres test-all lint lint-code bench bench-tests bench-scale bench-adapters clean
+SPARK_INSTALLED := $(VENV)/.installed-spark
+
+.PHONY: setup system-deps demo test test-fast test-postgres test-spark test-all lint lint-code bench bench-tests bench-scale bench-adapters clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found" >&2; exit 2; }
@@ -29,7 +31,7 @@ system-deps:
 # loadfile: a module's one shared dbt build runs on one worker, not once per worker.
 # The postgres-marked tests need a server: `make test-postgres` installs and starts one.
 test: setup system-deps lint-code
-	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not postgres" tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not postgres and not spark" tests
 
 # The same fixture projects on DuckDB and a throwaway PostgreSQL server (tests/postgres_server.py
 # starts it with initdb + pg_ctl in a temp dir and stops it when the session ends, pass or fail).
@@ -37,11 +39,21 @@ test-postgres: setup
 	bash scripts/install_system_deps.sh postgres
 	$(BIN)/python -m pytest -m postgres tests
 
-test-all: test test-postgres
+# dbt-spark + pyspark on top of the main pins, Java from Debian; the tests start one local Spark
+# Connect server (tests/spark_server.py) that every dbt run shares, stopped when the session ends.
+$(SPARK_INSTALLED): $(INSTALLED) requirements-spark.lock
+	$(BIN)/python -m pip install --quiet -c requirements.lock -r requirements-spark.lock
+	touch $@
+
+test-spark: $(SPARK_INSTALLED)
+	bash scripts/install_system_deps.sh java
+	$(BIN)/python -m pytest -m spark tests
+
+test-all: test test-postgres test-spark
 
 # The edit loop: no dbt run, no browser (conftest.py fails a test that runs dbt unmarked).
 test-fast: setup
-	$(BIN)/python -m pytest -n 2 -m "not dbt and not browser and not postgres and not install" tests
+	$(BIN)/python -m pytest -n 2 -m "not dbt and not browser and not postgres and not spark and not install" tests
 
 # ruff (with a complexity ceiling) and mypy --strict, configured in pyproject.toml.
 lint-code: setup
@@ -74,7 +86,8 @@ bench-tests: setup
 
 # The k_anonymity test's compiled SQL on 10M generated rows on every adapter (DuckDB, a throwaway
 # PostgreSQL started as the tests start it) vs the bare GROUP BY on the same adapter; writes
-# bench/results/adapters.md. Minutes, not part of `make test`.
+# bench/results/adapters.md. Minutes, not part of `make test`. The Spark leg (needs the
+# test-spark installs): $(BIN)/python bench/bench_adapters.py --legs duckdb spark
 bench-adapters: setup
 	bash scripts/install_system_deps.sh postgres
 	$(BIN)/python bench/bench_adapters.py

@@ -4,7 +4,8 @@
 #     browser download is not used: it fetches from a host CI cannot reach.
 #   postgres: the PostgreSQL server and pgcrypto (postgresql-contrib on older releases) for
 #     `make test-postgres`; tests/postgres_server.py starts a throwaway server, never the service.
-# Usage: install_system_deps.sh [chromium] [postgres]
+#   java: a Java 17+ runtime for pyspark's local Spark (`make test-spark`); skipped when `java` runs.
+# Usage: install_system_deps.sh [chromium] [postgres] [java]
 set -euo pipefail
 
 wanted=("$@")
@@ -15,7 +16,8 @@ for component in "${wanted[@]}"; do
   case "$component" in
     chromium) command -v chromium >/dev/null 2>&1 || missing+=(chromium) ;;
     postgres) compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql postgresql-contrib) ;;
-    *) echo "install_system_deps: unknown component '$component' (chromium, postgres)" >&2; exit 2 ;;
+    java) java -version >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless) ;;
+    *) echo "install_system_deps: unknown component '$component' (chromium, postgres, java)" >&2; exit 2 ;;
   esac
 done
 

@@ -11,6 +11,7 @@ import pytest  # noqa: E402
 import dbt_harness  # noqa: E402 -- importable only once the path above is set
 import postgres_server  # noqa: E402
 from demo_build import DemoBuild, shared_demo  # noqa: E402
+import spark_server  # noqa: E402 -- imports pyspark only when a server starts
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +26,14 @@ def postgres(request: pytest.FixtureRequest) -> postgres_server.PostgresServer:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
     """The demo built once per session (one `dbt build` shared by every worker; tests/demo_build.py)."""
     return shared_demo(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def spark(request: pytest.FixtureRequest) -> spark_server.SparkServer:
+    """One local Spark Connect server (one JVM) for the session, stopped by a finalizer even on failure."""
+    server = spark_server.start()
+    request.addfinalizer(server.stop)
+    return server
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

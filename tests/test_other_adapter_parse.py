@@ -1,4 +1,4 @@
-"""The package parses on an adapter without its own bodies (postgres: no server needed to parse).
+"""The package parses on other adapters (postgres, and spark with `make test-spark`: no server needed to parse).
 
 A consumer that calls every public macro and every generic test, plus the audit hooks, must parse
 through the `default__` dispatch fallbacks. The list of public macros is read from macros/, so a
@@ -31,6 +31,16 @@ POSTGRES_PROFILE = """privacy_guard_fixture:
       schema: analytics
       threads: 1
 """
+SPARK_PROFILE = """privacy_guard_fixture:
+  target: dev
+  outputs:
+    dev:
+      type: spark
+      method: session
+      host: NA
+      schema: analytics
+      threads: 1
+"""
 # The dry-run purge as an on-run-end hook too: a run-operation is never rendered by `dbt parse`.
 HOOK = "on-run-end:\n  - \"{{ privacy_guard.write_audit_log(results) }}\"\n  - \"{{ privacy_guard.purge_expired(dry_run=true) }}\"\n"
 #: The audit's on-run-start hook, put first in the consumer's own on-run-start list.
@@ -60,14 +70,15 @@ def test_every_public_macro_is_called_by_the_fixture() -> None:
     assert public_macros() - called == set()
 
 
-def test_consumer_using_every_macro_parses_on_postgres(tmp_path: Path) -> None:
+@pytest.mark.parametrize("profile", [pytest.param(POSTGRES_PROFILE, id="postgres"), pytest.param(SPARK_PROFILE, marks=pytest.mark.spark, id="spark")])
+def test_consumer_using_every_macro_parses(tmp_path: Path, profile: str) -> None:
     project = copy_project("consumer", tmp_path)
     for path in OTHER_ADAPTER.iterdir():
         shutil.copy(path, project / "models" / path.name)
     config = project / "dbt_project.yml"
     config.write_text(with_audit_hooks(config.read_text()))
     assert "privacy_guard.start_audit_run()" in config.read_text()
-    (project / "profiles.yml").write_text(POSTGRES_PROFILE)
+    (project / "profiles.yml").write_text(profile)
     dbt(project, "deps", check=True)
     result = dbt(project, "parse", check=True)
     assert "Traceback" not in result.stdout + result.stderr

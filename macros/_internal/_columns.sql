@@ -18,9 +18,19 @@
   {{ return(quote ~ (name | string).replace(quote, quote ~ quote) ~ quote) }}
 {% endmacro %}
 
-{#- A text value (a column name reported in a test's rows) as an SQL string literal, `'` doubled. -#}
+{#- A text value (a column name reported in a test's rows) as an SQL string literal. -#}
 {% macro _string_literal(value) %}
+  {{ return(adapter.dispatch('_string_literal', 'privacy_guard')(value)) }}
+{% endmacro %}
+
+{#- Standard SQL: `'` doubled. -#}
+{% macro default___string_literal(value) %}
   {{ return("'" ~ (value | string).replace("'", "''") ~ "'") }}
+{% endmacro %}
+
+{#- Spark reads a backslash in a literal as an escape: double it too. -#}
+{% macro spark___string_literal(value) %}
+  {{ return("'" ~ (value | string).replace("\\", "\\\\").replace("'", "''") ~ "'") }}
 {% endmacro %}
 
 {#- Several column names as a comma-separated SQL list. -#}

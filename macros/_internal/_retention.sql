@@ -37,5 +37,15 @@
   {%- if today is not none and not modules.re.match('^\\d{4}-\\d{2}-\\d{2}$', today | string) -%}
     {{ exceptions.raise_compiler_error('privacy_guard: vars.privacy_guard.today must be a date YYYY-MM-DD (got ' ~ (today | tojson) ~ ')') }}
   {%- endif -%}
-  cast({{ dbt.dateadd('day', -days, "cast('" ~ today ~ "' as date)" if today else 'current_date') }} as date)
+  {{ adapter.dispatch('_days_before', 'privacy_guard')("cast('" ~ today ~ "' as date)" if today else 'current_date', days) }}
+{%- endmacro %}
+
+{#- The DATE `days` days before the DATE expression `day`. -#}
+{% macro default___days_before(day, days) -%}
+  cast({{ dbt.dateadd('day', -days, day) }} as date)
+{%- endmacro %}
+
+{#- dbt-spark's dateadd goes through unix timestamps and the session time zone; date_sub stays a DATE. -#}
+{% macro spark___days_before(day, days) -%}
+  date_sub({{ day }}, {{ days }})
 {%- endmacro %}

@@ -20,9 +20,10 @@
   {{ return(audit) }}
 {% endmacro %}
 
+{#- target.get: Spark targets have no database (target.database is undefined there). -#}
 {% macro _audit_relation(identifier='privacy_guard_audit') %}
   {%- set schema = privacy_guard._audit_settings().schema or target.schema -%}
-  {{ return(api.Relation.create(database=target.database, schema=schema, identifier=identifier)) }}
+  {{ return(api.Relation.create(database=target.get('database'), schema=schema, identifier=identifier)) }}
 {% endmacro %}
 
 {% macro _audit_runs_relation() %}

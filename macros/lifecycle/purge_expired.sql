@@ -113,6 +113,18 @@
   {{ log('privacy_guard.purge_expired: deleted ' ~ plan | sum(attribute='expired') ~ ' rows in ' ~ plan | length ~ ' relations', info=true) }}
 {% endmacro %}
 
+{#-
+  Spark: the dry run as everywhere; deleting is refused before anything runs. Plain Spark tables
+  (parquet, the dbt-spark default) have no DELETE, and Spark has no transaction over several
+  tables, so a purge could stop half-done. Rebuild the models with within_retention instead.
+-#}
+{% macro spark__purge_expired(dry_run, select, exclude) %}
+  {%- if execute and dry_run == false -%}
+    {{ exceptions.raise_compiler_error('privacy_guard.purge_expired: deleting is not supported on Spark (plain Spark tables have no DELETE and Spark has no transaction over several tables): run it with dry_run: true to count the expired rows, and rebuild the models with privacy_guard.within_retention() to drop them') }}
+  {%- endif -%}
+  {{ return(privacy_guard.default__purge_expired(dry_run, select, exclude)) }}
+{% endmacro %}
+
 {#- DDL of the purge audit table and one insert with a row per relation examined (rows_deleted 0 included). -#}
 {% macro _purge_audit_sql(plan) %}
   {%- do privacy_guard._refuse_key_exposure() -%}

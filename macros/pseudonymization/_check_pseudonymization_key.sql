@@ -60,3 +60,25 @@
   {%- set state = run_query("select case when current_setting('privacy_guard.key', true) is null then 'missing' when current_setting('privacy_guard.key', true) = '' then 'empty' when length(current_setting('privacy_guard.key', true)) < 16 then 'short' else 'ok' end").columns[0].values()[0] -%}
   {{ return((state, 'session setting privacy_guard.key', 'pass it through libpq: PGOPTIONS="-c privacy_guard.key=$PRIVACY_GUARD_KEY" dbt build')) }}
 {% endmacro %}
+
+{#-
+  The key is the session setting spark.privacy_guard.key, which dbt-spark sets from the profile's
+  server_side_parameters (read there from the environment) when it opens the session; SQL names it
+  only as ${spark.privacy_guard.key}. An unset setting substitutes to ''; with variable substitution
+  off the placeholder stays as written and would silently become the key. A model that names the
+  setting itself could store the key, so such code is refused.
+-#}
+{% macro spark___pseudonymization_key_status() %}
+  {%- set prefix = 'privacy_guard.pseudonymize: ' -%}
+  {%- set reads_setting = modules.re.compile('spark\\.privacy_guard\\.key\\b', modules.re.I) -%}
+  {%- for node in graph.nodes.values() | sort(attribute='unique_id') if reads_setting.search(node.raw_code or '') -%}
+    {{ exceptions.raise_compiler_error(prefix ~ 'refusing to run: ' ~ node.unique_id ~ ' (' ~ node.original_file_path ~ ') reads the setting spark.privacy_guard.key, the pseudonymization key; call privacy_guard.pseudonymize instead') }}
+  {%- endfor -%}
+  {%- set key = "r'${spark.privacy_guard.key}'" -%}
+  {%- set state = run_query("select case when " ~ key ~ " = concat('$', '{spark.privacy_guard.key}') then 'unsubstituted' when " ~ key ~ " = '' then 'missing' when length(" ~ key ~ ") < 16 then 'short' else 'ok' end").columns[0].values()[0] -%}
+  {%- if state == 'unsubstituted' -%}
+    {{ exceptions.raise_compiler_error(prefix ~ 'Spark does not substitute ${...} in SQL on this connection: set spark.sql.variable.substitute=true') }}
+  {%- endif -%}
+  {%- set env_var = privacy_guard._settings().key_env_var -%}
+  {{ return((state, 'session setting spark.privacy_guard.key', "pass it from the environment in the profile: server_side_parameters: {spark.privacy_guard.key: \"{{ env_var('" ~ env_var ~ "') }}\"}")) }}
+{% endmacro %}

@@ -101,3 +101,7 @@
 {% macro duckdb___double_type() %}
   {{ return('double') }}
 {% endmacro %}
+
+{% macro spark___double_type() %}
+  {{ return('double') }}
+{% endmacro %}

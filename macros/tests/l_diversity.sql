@@ -65,13 +65,13 @@ with
     select '{{ measure }}' as measure, {{ threshold }} as threshold, {{ privacy_guard._string_literal(column) }} as sensitive_column,
       class_size, class_rows,
     {%- if variant == 'recursive' %}
-      cast(top_count as double precision) / nullif(tail_count, 0) as measured
+      cast(top_count as {{ privacy_guard._double_type() }}) / nullif(tail_count, 0) as measured
     from s{{ loop.index }}_classes
-    where tail_count = 0 or cast(top_count as double precision) / tail_count >= cast({{ c }} as double precision)
+    where tail_count = 0 or cast(top_count as {{ privacy_guard._double_type() }}) / tail_count >= cast({{ c }} as {{ privacy_guard._double_type() }})
     {%- else %}
-      cast(measured as double precision) as measured
+      cast(measured as {{ privacy_guard._double_type() }}) as measured
     from s{{ loop.index }}_classes
-    where measured < cast({{ l }} as double precision){% if variant == 'entropy' %} - {{ privacy_guard._measure_tolerance() }}{% endif %}
+    where measured < cast({{ l }} as {{ privacy_guard._double_type() }}){% if variant == 'entropy' %} - {{ privacy_guard._measure_tolerance() }}{% endif %}
     {%- endif %}
     {% if not loop.last %}union all{% endif %}
   {%- endfor %}

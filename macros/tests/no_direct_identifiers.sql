@@ -11,9 +11,19 @@
   {{ return(adapter.dispatch('test_no_direct_identifiers', 'privacy_guard')(model, direct_identifiers)) }}
 {% endtest %}
 
-{#- SQL condition: `value` is not a pseudonym. Portable: no regex, only length and ltrim. -#}
+{#- SQL condition: `value` is not a pseudonym (64 lower-case hex characters). -#}
 {% macro _not_a_pseudonym(value) %}
+  {{ return(adapter.dispatch('_not_a_pseudonym', 'privacy_guard')(value)) }}
+{% endmacro %}
+
+{#- Portable: no regex, only length and ltrim(value, characters). -#}
+{% macro default___not_a_pseudonym(value) %}
   {{ return('(length(' ~ value ~ ') <> 64 or ltrim(' ~ value ~ ", '0123456789abcdef') <> '')") }}
+{% endmacro %}
+
+{#- Spark's two-argument ltrim takes the characters first: a regex says it unambiguously. -#}
+{% macro spark___not_a_pseudonym(value) %}
+  {{ return('(length(' ~ value ~ ') <> 64 or not ' ~ value ~ " rlike '^[0-9a-f]*$')") }}
 {% endmacro %}
 
 {% macro default__test_no_direct_identifiers(model, direct_identifiers) %}

@@ -22,8 +22,18 @@
     {{ return(distance) }}
   {%- endif -%}
   {%- set column = built.get(column | lower) -%}
-  {%- set numeric = column is not none and (column.is_numeric() or column.is_integer() or column.is_float()) -%}
+  {%- set numeric = column is not none and adapter.dispatch('_is_numeric_column', 'privacy_guard')(column) -%}
   {{ return('ordered' if numeric else 'equal') }}
+{% endmacro %}
+
+{#- Whether a built column (dbt Column) holds numbers. -#}
+{% macro default___is_numeric_column(column) %}
+  {{ return(column.is_numeric() or column.is_integer() or column.is_float()) }}
+{% endmacro %}
+
+{#- dbt's Column knows `integer`, not Spark's `int`/`tinyint`, nor `decimal(p,s)`. -#}
+{% macro spark___is_numeric_column(column) %}
+  {{ return(privacy_guard.default___is_numeric_column(column) or modules.re.match('^(tinyint|smallint|int|bigint|float|double|decimal|numeric)\\b', column.dtype | lower) is not none) }}
 {% endmacro %}
 
 {% macro default__test_t_closeness(model, t, distance, quasi_identifiers, sensitive_column, privacy_unit) %}
@@ -44,7 +54,7 @@ with
   {{ s }}_table as (
     select 0 as cell_is_class, sensitive_value,
       dense_rank() over (order by sensitive_value nulls last) as value_position,
-      cast(sum(cell_size) as double precision) / (select sum(cell_size) from {{ s }}_cells where is_class = 0) as table_share
+      cast(sum(cell_size) as {{ privacy_guard._double_type() }}) / (select sum(cell_size) from {{ s }}_cells where is_class = 0) as table_share
     from {{ s }}_cells
     where is_class = 0
     group by sensitive_value
@@ -53,7 +63,7 @@ with
   {#- Each cell with its class's total (the denominator of p): one partitioned window, no join on the QIs. -#}
   {{ s }}_shares as (
     select {{ qis }}, is_class, sensitive_value, cell_size, cell_rows,
-      cast(cell_size as double precision)
+      cast(cell_size as {{ privacy_guard._double_type() }})
         / nullif(sum(case when is_class = 0 then cell_size end) over (partition by {{ qis }}), 0) as class_share
     from {{ s }}_cells
   ),
@@ -70,7 +80,7 @@ with
       coalesce(sum(class_share), 0) - max(table_share) as difference
     from (
       select {{ qis }}, whole.value_position, class_size, class_rows,
-        cast(null as double precision) as class_share, whole.table_share
+        cast(null as {{ privacy_guard._double_type() }}) as class_share, whole.table_share
       from (
         select {{ qis }}, {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows(unit) }} as class_rows
         from {{ s }}_cells
@@ -114,12 +124,12 @@ with
   ),
   {{ s }}_distances as (
     select class_size, class_rows,
-      0.5 * (coalesce(abs(cast(total as double precision) / nullif(total, 0) - present_share), 0) + 1 - present_share) as distance
+      0.5 * (coalesce(abs(cast(total as {{ privacy_guard._double_type() }}) / nullif(total, 0) - present_share), 0) + 1 - present_share) as distance
     from {{ s }}_classes
     where values_present = 1
     union all
     select max(classes.class_size), max(classes.class_rows),
-      0.5 * (coalesce(sum(abs(cast(cells.cell_size as double precision) / nullif(classes.total, 0) - whole.table_share)), 0)
+      0.5 * (coalesce(sum(abs(cast(cells.cell_size as {{ privacy_guard._double_type() }}) / nullif(classes.total, 0) - whole.table_share)), 0)
         + 1 - max(classes.present_share))
     from {{ s }}_cells as cells
     inner join {{ s }}_classes as classes
@@ -136,7 +146,7 @@ with
     select 't' as measure, {{ t }} as threshold, {{ privacy_guard._string_literal(column) }} as sensitive_column,
       class_size, class_rows, distance as measured
     from s{{ loop.index }}_distances
-    where distance > cast({{ t }} as double precision) + {{ privacy_guard._measure_tolerance() }}
+    where distance > cast({{ t }} as {{ privacy_guard._double_type() }}) + {{ privacy_guard._measure_tolerance() }}
     {% if not loop.last %}union all{% endif %}
   {%- endfor %}
   )
