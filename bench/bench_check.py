@@ -30,6 +30,22 @@ OUT = Path(__file__).resolve().parent / "out"
 DEPARTMENTS = ["hr", "clinic", "sales", "support", "finance", "logistics"]
 CLASSES = ["quasi_identifier", "quasi_identifier", "sensitive", "direct_identifier", "none"]
 
+#: Probe code shared by the measuring subprocesses: `resident_kb`, then the cyclic GC off (the check
+#: switches it off for its run, and a GC pass over json.load's millions of fresh dicts would
+#: otherwise double a baseline's time) and the peak-RSS mark reset, so that start-up (imports)
+#: cannot count as the operation's peak; `before` is the resident size the peak is measured from.
+PEAK_RSS_RESET = r"""
+import gc
+def resident_kb(field):
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
+gc.collect()
+gc.disable()
+with open("/proc/self/clear_refs", "w") as clear_refs:
+    clear_refs.write("5")
+before = resident_kb("VmRSS")
+"""
+
 #: Runs inside the measuring subprocess: argv = [mode, manifest]; prints {"seconds", "peak_mb"}.
 PROBE = r"""
 import gc, json, sys, time
@@ -44,17 +60,7 @@ def operation():
             return json.load(handle)
     # What `privacy-guard check --manifest PATH [--no-sql]` does after start-up: check + console report.
     return render(run_check(Path(path), sql=(mode == "sql")))
-def resident_kb(field):
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
-# Same conditions for both: the check switches the cyclic GC off for its run (check.py), and a GC
-# pass over json.load's millions of fresh dicts would otherwise double the baseline's time; the
-# peak-RSS mark is reset so that start-up (imports) cannot count as the operation's peak.
-gc.collect()
-gc.disable()
-with open("/proc/self/clear_refs", "w") as clear_refs:
-    clear_refs.write("5")
-before = resident_kb("VmRSS")
+""" + PEAK_RSS_RESET + r"""
 start = time.perf_counter()
 result = operation()
 seconds = time.perf_counter() - start

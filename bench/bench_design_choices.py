@@ -27,21 +27,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_check import OUT, generate  # noqa: E402 -- the path above makes the sibling importable
+from bench_check import OUT, PEAK_RSS_RESET, generate  # noqa: E402 -- the path above makes the sibling importable
 
 #: Runs in a fresh subprocess: argv = [streaming 0/1, manifest]; prints the peak-RSS growth in MB.
 MEMORY_PROBE = r"""
-import gc, sys
+import sys
 from pathlib import Path
 from python_checks.loader import load_manifest
-def resident_kb(field):
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
-gc.collect()
-gc.disable()
-with open("/proc/self/clear_refs", "w") as clear_refs:
-    clear_refs.write("5")
-before = resident_kb("VmRSS")
+""" + PEAK_RSS_RESET + r"""
 manifest = load_manifest(Path(sys.argv[2]), streaming=sys.argv[1] == "1")
 print((resident_kb("VmHWM") - before) / 1024)
 """
