@@ -23,7 +23,9 @@ machine is shared, so compare rows of one run, never across runs (CPU seconds su
     make bench-scale            # = .venv/bin/python bench/bench_check_scale.py
     .venv/bin/python bench/bench_check_scale.py --sizes 2000 20000
 
-The table is printed and written to bench/results/check_scale.md.
+The table is printed and appended to bench/results/check_scale.md; the measurements of this
+invocation are written to bench/results/check_scale.json, from which README's summary is generated
+(`python -m python_checks.docs_pages`).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ DBT_SCORE_VERSION = "0.19.0"
 COLIBRI_VERSION = "0.3.7"
 BIN = Path(sys.executable).parent
 RESULTS = Path(__file__).resolve().parent / "results" / "check_scale.md"
+MEASUREMENTS = RESULTS.with_suffix(".json")
 #: Runs of the check --no-sql / dbt-score pair (the best of each is compared).
 REPEAT = 3
 
@@ -160,8 +163,9 @@ def row(label: str, result: dict[str, float], reference: dict[str, float] | None
     return f"| {label} | {result['seconds']:.2f} | {result['cpu']:.2f} | {result['peak_mb']:.0f} | {ratio} | {result['load']:.1f} |"
 
 
-def baselines(size: int, manifest: Path, no_sql: dict[str, float], cold: dict[str, float]) -> list[str]:
-    """dbt-score, dbt-colibri and dbt parse on the same models, with the check's ratios to them."""
+def baselines(size: int, manifest: Path, no_sql: dict[str, float], cold: dict[str, float], measured: dict[str, Any]) -> list[str]:
+    """dbt-score, dbt-colibri and dbt parse on the same models, with the check's ratios to them
+    (table rows; each measurement also goes into `measured`)."""
     rows = []
     score = installed("dbt-score", DBT_SCORE_VERSION, "dbt-score")
     if isinstance(score, str):
@@ -170,6 +174,7 @@ def baselines(size: int, manifest: Path, no_sql: dict[str, float], cold: dict[st
         # Both take about a second, where one load spike decides: best of REPEAT, interleaved.
         pairs = [(check(manifest, "--no-sql"), timed([str(score), "lint", "--manifest", str(manifest)])) for _ in range(REPEAT)]
         ours, theirs = (best([pair[side] for pair in pairs]) for side in (0, 1))
+        measured.update(no_sql_best=ours, dbt_score_best=theirs)
         rows += [
             row(f"{size:,}: check --no-sql, best of {REPEAT}", ours),
             row(f"{size:,}: dbt-score {DBT_SCORE_VERSION} lint, best of {REPEAT}", theirs, ours),
@@ -183,9 +188,11 @@ def baselines(size: int, manifest: Path, no_sql: dict[str, float], cold: dict[st
         quiet = {"DO_NOT_TRACK": "1", "DBT_COLIBRI_NO_VERSION_CHECK": "1"}  # no telemetry, no PyPI look-up inside the timing
         command = [str(colibri), "generate", "--manifest", str(manifest), "--catalog", str(catalog_path), "--output-dir", str(manifest.parent / "colibri"), "--light"]
         result = timed(command, env=quiet)
+        measured["colibri"] = result
         rows += [row(f"{size:,}: dbt-colibri {COLIBRI_VERSION} generate (column lineage)", result, no_sql), f"| {size:,}: check SQL cold / colibri | {cold['seconds'] / result['seconds']:.2f} | {cold['cpu'] / result['cpu']:.2f} | | | |"]
     project = manifest.parent.parent / "dbt_project"
     parse = timed([str(BIN / "dbt"), "parse", "--no-partial-parse", "--profiles-dir", str(project)], cwd=project)
+    measured["dbt_parse"] = parse
     rows += [row(f"{size:,}: dbt parse", parse, no_sql), f"| {size:,}: check SQL cold / dbt parse | {cold['seconds'] / parse['seconds']:.2f} | {cold['cpu'] / parse['cpu']:.2f} | | goal ≤ 0.2 | |"]
     return rows
 
@@ -206,6 +213,7 @@ def main() -> None:
     # the baselines' venvs got their bytecode from pip.
     compileall.compile_dir(Path(__file__).resolve().parents[1] / "python_checks", quiet=1)
     lines = ["| models: run | seconds | CPU s | peak MB | vs --no-sql | load |", "|---|---|---|---|---|---|"]
+    measurements: dict[str, dict[str, Any]] = {}
     print("\n".join(lines))
     for size in args.sizes:
         folder = OUT / f"scale_{size}" / "target"
@@ -219,6 +227,8 @@ def main() -> None:
         cold = check(manifest, "--cache-dir", str(cache))
         warm = check(manifest, "--cache-dir", str(cache))
         changed = check(folder / "manifest_changed.json", "--cache-dir", str(cache))
+        measured: dict[str, Any] = {"no_sql": no_sql, "cold": cold, "warm": warm, "changed": changed}
+        measurements[str(size)] = measured
         rows = [
             row(f"{size:,}: check --no-sql", no_sql),
             row(f"{size:,}: check, SQL, cold cache", cold, no_sql),
@@ -228,18 +238,21 @@ def main() -> None:
         if size == min(args.sizes):
             report = folder / "report.json"
             startup = (import_ms("--help"), import_ms("check", "--manifest", str(manifest), "--no-sql", "--format", "json", "--output", str(report)))
+            measured["import_ms"] = {"help": startup[0], "check_no_sql": startup[1]}
             rows.append(f"| start-up: imports of `--help` / `check --no-sql` (ms, `-X importtime`, best of 5) | {startup[0]:.0f} / {startup[1]:.0f} | | | goal < 150 | {os.getloadavg()[0]:.1f} |")
         if with_baselines:
-            rows += baselines(size, manifest, no_sql, cold)
+            rows += baselines(size, manifest, no_sql, cold, measured)
         print("\n".join(rows), flush=True)
         lines += rows
     command = " ".join(["bench/bench_check_scale.py", *sys.argv[1:]])
     # Appended: each invocation is one comparable table (rows of one run against each other).
     earlier = RESULTS.read_text() if RESULTS.exists() else "# `privacy-guard check` at scale (bench/bench_check_scale.py)\n"
+    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     RESULTS.write_text(
-        f"{earlier}\n## `.venv/bin/python {command}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n\n"
+        f"{earlier}\n## `.venv/bin/python {command}`, {date}\n\n"
         f"{os.cpu_count()} cores shared with other work (load: 1-minute load average before each row).\n\n" + "\n".join(lines) + "\n"
     )
+    MEASUREMENTS.write_text(json.dumps({"command": f".venv/bin/python {command}", "date": date, "cores": os.cpu_count(), "sizes": measurements}, indent=1) + "\n")
 
 
 if __name__ == "__main__":
