@@ -28,13 +28,18 @@ def _false_pseudonyms(context: Context, unique_id: str) -> tuple[list[str], list
     sql = context.sql.get(unique_id)
     if sql is None or sql.note is not None:
         return [], []
-    policy = context.policies[unique_id]
+    policies = context.policies
+    # The raw identifiers each parent brings (computed once per parent): most models have no
+    # parent with one, and then no output needs looking at.
+    raw_of = {parent: raw for parent in context.lineage.parents[unique_id] if (raw := policies[parent].raw_identifiers())}
+    if not raw_of:
+        return [], []
+    policy = policies[unique_id]
     hashed, declared_only = set(), set()
     for output, origins in sql.outputs.items():
         column = policy.columns.get(output)
         for parent, name, via in origins:
-            source = context.policies[parent].columns.get(name) if parent in context.policies else None
-            if source is None or not source.raw_identifier:
+            if name not in raw_of.get(parent, ()):
                 continue
             if via == UNKEYED_HASH:
                 hashed.add(output)
