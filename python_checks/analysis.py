@@ -42,17 +42,24 @@ class Analysis:
         """Every lineage edge, with whether it crosses departments, its join columns and whether it is flagged."""
         flagged_targets = {finding.node for finding in self.findings if REGISTRY[finding.rule].join_rule}
         edges = []
-        for source, target in self.lineage.edges():
-            crossing = target in self.meetings and self.policies[source].personal and bool(self.policies[source].departments)
+        for target in self.lineage.order:
+            # Each parent's compared columns, from one pass over the target's joins (not one per parent).
+            compared: dict[str, set[str]] = {}
             sql = self.sql.get(target)
-            columns = sorted({column for join in (sql.joins if sql else ()) for node, column, _ in join.columns if node == source})
-            edges.append(
-                {
-                    "source": source,
-                    "target": target,
-                    "cross_department": crossing,
-                    "join_columns": columns,
-                    "flagged": crossing and target in flagged_targets,
-                }
-            )
+            for join in sql.joins if sql else ():
+                for side in (join.left_columns, join.right_columns):
+                    for node, column, _ in side:
+                        compared.setdefault(node, set()).add(column)
+            meets = target in self.meetings
+            for source in self.lineage.parents[target]:
+                crossing = meets and self.policies[source].personal and bool(self.policies[source].departments)
+                edges.append(
+                    {
+                        "source": source,
+                        "target": target,
+                        "cross_department": crossing,
+                        "join_columns": sorted(compared.get(source, ())),
+                        "flagged": crossing and target in flagged_targets,
+                    }
+                )
         return edges

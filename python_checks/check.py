@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from functools import partial
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from python_checks.rules.waivers import active_waiver
 from python_checks.project import default_project_dir
 from python_checks.settings import Settings, check_departments, load_settings
 from python_checks.sql_cache import FILE_NAME, SqlCache, analyse_all
-from python_checks.sql_model import ModelSql, RelationIndex, SqlAnalysis, dialect_for
+from python_checks.sql_model import ModelSql, RelationIndex, SqlAnalysis, dialect_for, relation_keys
 from python_checks.state import compare_with_base
 
 DOCUMENT_VERSION = 1
@@ -64,8 +65,13 @@ NO_COMPILED_SQL = (
 PYTHON_MODEL = "Python model: its code is not analysed; its columns are the catalog's, else its YAML's, else every parent column"
 
 
-def _parent_index(nodes: Iterable[Node]) -> RelationIndex:
-    return RelationIndex((n.unique_id, n.relation_name, (n.database, n.schema, n.identifier), n.materialized == "ephemeral", n.name) for n in nodes)
+def _parent_index(nodes: Iterable[Node], keys: dict[str, tuple[str, ...]]) -> RelationIndex:
+    """The RelationIndex of these parents; `keys`: each node's relation_keys, filled as they are first needed."""
+    return RelationIndex((n.unique_id, keys.get(n.unique_id) or keys.setdefault(n.unique_id, _relation_keys(n))) for n in nodes)
+
+
+def _relation_keys(node: Node) -> tuple[str, ...]:
+    return relation_keys(node.relation_name, (node.database, node.schema, node.identifier), node.materialized == "ephemeral", node.name)
 
 
 @dataclass(slots=True)
@@ -78,6 +84,8 @@ class _SqlRead:
     declared: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: Each model's parent index, when its parents did not change (built once, used again).
     indexes: dict[str, RelationIndex] = field(default_factory=dict)
+    #: Each node's relation_keys (a node is the parent of several models: computed once).
+    relation_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _read_sql(manifest: Manifest, sql_cache: SqlCache, jobs: int | None) -> _SqlRead:
@@ -98,12 +106,12 @@ def _read_sql(manifest: Manifest, sql_cache: SqlCache, jobs: int | None) -> _Sql
         read.analyses[unique_id] = analysis
         if not analysis.relations:
             continue
-        index = read.indexes[unique_id] = _parent_index(nodes[parent] for parent in node.parents if parent in nodes)
+        index = read.indexes[unique_id] = _parent_index((nodes[parent] for parent in node.parents if parent in nodes), read.relation_keys)
         unknown = sorted(key for key in analysis.relations if index.node(key) is None)
         if not unknown:
             continue
         if everything is None:  # only built when some model reads a relation that is not a parent
-            everything = _parent_index(n for n in nodes.values() if n.resource_type in POLICY_TYPES)
+            everything = _parent_index((n for n in nodes.values() if n.resource_type in POLICY_TYPES), read.relation_keys)
         added = []
         for key in unknown:
             found = everything.node(key)
@@ -137,7 +145,7 @@ def _resolve_sql(manifest: Manifest, lineage: Lineage, read: _SqlRead) -> tuple[
         if analysis is None:
             continue
         parents = [nodes[parent] for parent in lineage.parents[unique_id]]
-        index = read.indexes.get(unique_id) or _parent_index(parents)
+        index = read.indexes.get(unique_id) or _parent_index(parents, read.relation_keys)
         resolved[unique_id] = index.resolve(analysis)
         if analysis.needs_schema:
             refine[unique_id] = partial(_with_parent_columns, index, parents, node.compiled_code or "", dialect)
@@ -171,13 +179,19 @@ def no_cyclic_gc() -> Iterator[None]:
 
     The check allocates millions of small objects and frees almost none before it ends, so the
     collector's passes find nothing and only cost time (bench/bench_design_choices.py) -- as much
-    again while the report is rendered, with all of them still alive (the CLI wraps both)."""
+    again while the report is rendered, with all of them still alive (the CLI wraps both).
+
+    Before the collector is turned back on, everything allocated meanwhile is moved to the oldest
+    generation (freeze, then unfreeze: no traversal): left in the youngest, the first collection
+    after enabling would walk all of it, ~1 s on 50,000 models, only to find it alive."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
@@ -308,7 +322,7 @@ class NodeEntry:
         `columns_memo`: `columns` already converted, by the identity of the entry's columns dict
         (nodes share one when their columns are the same; CheckReport.node_entry) and of each
         (interned) ColumnEntry, for a caller that converts every entry while all of them are alive."""
-        entry = {name: getattr(self, name) for name in _NODE_ENTRY_KEYS}
+        entry = dict(zip(_NODE_ENTRY_KEYS, _node_entry_values(self)))
         memo = columns_memo if columns_memo is not None else {}
         columns = memo.get(id(self.columns))
         if columns is None:
@@ -321,8 +335,10 @@ class NodeEntry:
         return entry
 
 
-#: NodeEntry's fields in order (dataclasses.fields() per entry costs as much as the rest of to_dict).
+#: NodeEntry's fields in order (dataclasses.fields() per entry costs as much as the rest of to_dict),
+#: and one C-level getter of all of them (a getattr per field costs half again as much).
 _NODE_ENTRY_KEYS = tuple(item.name for item in fields(NodeEntry))
+_node_entry_values = attrgetter(*_NODE_ENTRY_KEYS)
 
 
 @dataclass(slots=True)

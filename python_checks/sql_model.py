@@ -125,25 +125,28 @@ class ModelSql:
     passthrough_excluded: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
+def relation_keys(relation_name: str | None, parts: tuple[str | None, ...], ephemeral: bool, name: str) -> tuple[str, ...]:
+    """The keys a node's relation goes by in SQL: the full `db.schema.identifier` and its shorter
+    suffixes (SQL may omit the database or schema); an ephemeral model's CTE name."""
+    if ephemeral:
+        return (EPHEMERAL_PREFIX + name.lower(),)
+    pieces = (relation_key(relation_name.split(".")) if relation_name else relation_key(parts)).split(".")
+    return tuple(".".join(pieces[start:]) for start in range(len(pieces)))
+
+
 class RelationIndex:
     """Maps the relation names a model's SQL mentions to the model's parents.
 
-    Keys are the full `db.schema.identifier` and its shorter suffixes (SQL may omit the database
-    or schema); a suffix two parents share maps to nobody rather than to the wrong one.
+    Built from each parent's relation_keys (computed once per node: a node is the parent of
+    several models); a key two parents share maps to nobody rather than to the wrong one.
     """
 
     __slots__ = ("_keys",)
 
-    def __init__(self, parents: Iterable[tuple[str, str | None, tuple[str | None, ...], bool, str]]) -> None:
+    def __init__(self, parents: Iterable[tuple[str, tuple[str, ...]]]) -> None:
         self._keys: dict[str, str | None] = {}
-        for unique_id, relation_name, parts, ephemeral, name in parents:
-            if ephemeral:
-                self._keys[EPHEMERAL_PREFIX + name.lower()] = unique_id
-                continue
-            full = relation_key(relation_name.split(".")) if relation_name else relation_key(parts)
-            pieces = full.split(".")
-            for start in range(len(pieces)):
-                key = ".".join(pieces[start:])
+        for unique_id, keys in parents:
+            for key in keys:
                 self._keys[key] = unique_id if self._keys.get(key, unique_id) == unique_id else None
 
     def node(self, key: str) -> str | None:

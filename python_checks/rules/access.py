@@ -92,12 +92,20 @@ def _describe(review: AccessReview, where: str) -> list[str]:
 def access_review(context: Context) -> Iterator[Issue]:
     """One finding per node, naming each excess role and where the grant was seen (dbt config or warehouse)."""
     settings = context.settings
+    nodes = context.manifest.nodes
+    # Only nodes with grants to review: most have none, and a project without any (no grants
+    # config, no grant hooks, no warehouse to ask) needs no allowed roles either.
+    granted = [
+        unique_id
+        for unique_id in context.lineage.order
+        if nodes[unique_id].resource_type in GRANTABLE and (context.warehouse is not None or nodes[unique_id].grants or nodes[unique_id].post_hooks)
+    ]
+    if not granted:
+        return
     allowed = allowed_roles(context)
     floor = SENSITIVITY_ORDER.index(settings.broad_sensitivity)
-    for unique_id in context.lineage.order:
-        node, policy = context.node(unique_id), context.policies[unique_id]
-        if node.resource_type not in GRANTABLE:
-            continue
+    for unique_id in granted:
+        node, policy = nodes[unique_id], context.policies[unique_id]
         too_sensitive = policy.sensitivity is not None and SENSITIVITY_ORDER.index(policy.sensitivity) >= floor
         sources = {"dbt grants config": node.grants, "post-hook": hook_grants(node.post_hooks)}
         if context.warehouse is not None and (warehouse_grants := context.warehouse.grants(node)) is not None:

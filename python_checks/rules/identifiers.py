@@ -28,19 +28,22 @@ def _false_pseudonyms(context: Context, unique_id: str) -> tuple[list[str], list
     sql = context.sql.get(unique_id)
     if sql is None or sql.note is not None:
         return [], []
-    policy = context.policies[unique_id]
-    hashed, declared_only = set(), set()
-    for output, origins in sql.outputs.items():
-        column = policy.columns.get(output)
-        for parent, name, via in origins:
-            source = context.policies[parent].columns.get(name) if parent in context.policies else None
-            if source is None or not source.raw_identifier:
-                continue
-            if via == UNKEYED_HASH:
-                hashed.add(output)
-            elif via == RAW and column is not None and column.protection == PSEUDONYMIZED:
-                declared_only.add(output)
-    return sorted(hashed), sorted(declared_only - hashed)
+    policies = context.policies
+    # The parents' raw identifiers (each parent's list computed once): most models get none, and
+    # then no output needs looking at; else each output is one set test, not a step per origin.
+    raw = [(parent, name) for parent in context.lineage.parents[unique_id] for name in policies[parent].raw_identifiers()]
+    if not raw:
+        return [], []
+    hashes = {(parent, name, UNKEYED_HASH) for parent, name in raw}
+    raws = {(parent, name, RAW) for parent, name in raw}
+    columns = policies[unique_id].columns
+    hashed = [output for output, origins in sql.outputs.items() if not origins.isdisjoint(hashes)]
+    declared_only = [
+        output
+        for output, origins in sql.outputs.items()
+        if (column := columns.get(output)) is not None and column.protection == PSEUDONYMIZED and not origins.isdisjoint(raws) and output not in hashed
+    ]
+    return sorted(hashed), sorted(declared_only)
 
 
 @rule(

@@ -179,6 +179,8 @@ def join_key_linkage(context: Context, *, threshold: Annotated[int, AtLeast(1)] 
         linked: dict[str, list[str]] = {}
         departments: set[str] = set()
         for join in sql.joins:
+            if all(len(columns) < threshold and all(column != "*" for _, column, _ in columns) for columns in (join.left_columns, join.right_columns)):
+                continue  # a side compares no more quasi-identifiers than columns (`*` aside): most joins compare one key
             left, right = _departments(context, join.left_nodes), _departments(context, join.right_nodes)
             if left == right or len(left | right) < 2:
                 continue

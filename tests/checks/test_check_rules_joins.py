@@ -223,11 +223,13 @@ def test_join_key_linkage_in_subqueries_set_operations_and_natural_joins(tmp_pat
     cases = {
         "in": f"select h.email from {HR} h where (h.zip, h.sex) in (select zip, sex from {CLINIC})",
         "intersect": f"select zip, sex from {HR} intersect select zip, sex from {CLINIC}",
+        # One compared column per side, `*`: expanded to each node's classed columns, quasi-identifiers among them.
+        "intersect_star": f"select * from {HR} intersect select * from {CLINIC}",
         "natural": f"select h.email from (select zip, sex, email from {HR}) h natural join (select zip, sex from {CLINIC}) c",
         "pseudonymized_qis": f"select h.email from {HR} h join {CLINIC} c on {pseudonym('h.zip')} = {pseudonym('c.zip')} and h.sex = c.sex",
     }
     found = {name: [f.evidence["columns"] for f in findings(two_departments(sql).check(tmp_path / name), "join_key_linkage")] for name, sql in cases.items()}
-    assert found == dict.fromkeys(cases, [["hr.sex", "hr.zip"]])
+    assert found == {**dict.fromkeys(cases, [["hr.sex", "hr.zip"]]), "intersect_star": [["clinic.age", "hr.sex", "hr.zip"]]}
 
 
 def test_one_quasi_identifier_or_a_pseudonym_key_is_below_the_linkage_threshold(tmp_path: Path) -> None:

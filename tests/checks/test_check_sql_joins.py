@@ -9,14 +9,14 @@ import sqlglot.parser
 import sqlglot.tokenizer_core
 
 from python_checks.sql_joins import analyze
-from python_checks.sql_model import COUNTED, PSEUDONYM, RAW, TESTED, UNKEYED_HASH, RelationIndex
+from python_checks.sql_model import COUNTED, PSEUDONYM, RAW, TESTED, UNKEYED_HASH, RelationIndex, relation_keys
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def index(*names: str, ephemeral: tuple[str, ...] = ()) -> RelationIndex:
-    parents = [(f"model.p.{name}", f'"db"."main"."{name}"', ("db", "main", name), False, name) for name in names]
-    parents += [(f"model.p.{name}", None, ("db", "main", name), True, name) for name in ephemeral]
+    parents = [(f"model.p.{name}", relation_keys(f'"db"."main"."{name}"', ("db", "main", name), False, name)) for name in names]
+    parents += [(f"model.p.{name}", relation_keys(None, ("db", "main", name), True, name)) for name in ephemeral]
     return RelationIndex(parents)
 
 
@@ -67,13 +67,13 @@ def test_unparsable_sql_is_a_note() -> None:
 
 
 def test_relation_suffix_shared_by_two_parents_maps_to_nobody() -> None:
-    relations = RelationIndex([("model.p.a", '"db"."x"."t"', (), False, "t"), ("model.p.b", '"db"."y"."t"', (), False, "t")])
+    relations = RelationIndex([("model.p.a", relation_keys('"db"."x"."t"', (), False, "t")), ("model.p.b", relation_keys('"db"."y"."t"', (), False, "t"))])
     assert relations.node("db.x.t") == "model.p.a" and relations.node("y.t") == "model.p.b"
     assert relations.node("t") is None
 
 
 def test_tsql_brackets_resolve() -> None:
-    resolved = RelationIndex([("model.p.o", "[db].[dbo].[orders]", (), False, "orders")]).resolve(
+    resolved = RelationIndex([("model.p.o", relation_keys("[db].[dbo].[orders]", (), False, "orders"))]).resolve(
         analyze("select top 5 o.id from [db].[dbo].[orders] o", "tsql")
     )
     assert resolved.outputs == {"id": {("model.p.o", "id", RAW)}}
