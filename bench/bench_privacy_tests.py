@@ -7,6 +7,10 @@ compiled query and its bare equivalent on one connection, interleaved, best of -
 materialization does (`select count(*) from (<test sql>)`). Ratios are test / bare in the same
 process.
 
+t (`equal` on `s` as categories, `ordered` on `s` as numbers: its default for an integer column) has
+one bare query for both: the two GROUP BYs any t needs, cells by (QIs, s) and classes by the QIs with
+their totals; the distance itself (a per-class sum over the cells) is what the test adds.
+
 pycanon (1M rows, both shapes): what is timed on each side. Ours: the compiled test on the DuckDB
 table (the data is in the warehouse; nothing is loaded). pycanon's: only its call on the same rows
 already in memory as a pandas DataFrame (QIs and s; loading them is not timed), in a child process
