@@ -4,8 +4,8 @@ dbt tests agree with an independent Python computation at the boundary.
 The oracle below is written from the definitions (Machanavajjhala et al. 2007 for l-diversity,
 Li, Li & Venkatasubramanian 2007 for t-closeness) over plain Python rows, and cross-checked with
 pycanon where pycanon is right. For every case one build runs tests with the threshold at the true
-value (passes) and just beyond it (fails), and the number of violating classes each reports must
-equal the oracle's count.
+value (passes) and just beyond it (fails), t also at the median class's distance (about half fail),
+and the number of violating classes each reports must equal the oracle's count.
 """
 
 from __future__ import annotations
@@ -116,6 +116,10 @@ CASE_SPECS = [
     ("adult_generalized", ["age_band", "sex"], "age", "equal"),
     ("adult_generalized", ["age_band", "marital-status"], "occupation", "equal"),
     ("adult_generalized", ["age_band", "sex", "race"], "salary-class", "equal"),
+    # Fine classes: most hold one row (one value, every other value absent), many tie at the same
+    # distance; the DuckDB plan reads a one-value class's distance from a per-value list.
+    ("adult", ["education", "occupation", "native-country"], "age", "ordered"),
+    ("adult", ["education", "occupation", "native-country"], "age", "equal"),
 ]
 
 
@@ -158,10 +162,12 @@ def _boundary_tests(case: Case) -> list[tuple[str, str, dict[str, Any], int]]:
         tests += [("l_recursive_c2", "l_diversity", {"variant": "recursive", "l": 2, "c": 2},
                    sum(ratio >= 2 for ratio in ratios))]
     t = max(case.emd())
+    median = sorted(case.emd())[len(case.classes) // 2]  # every class's distance, not only the largest, counts
     distance = {"distance": case.distance} if case.distance != _natural_distance(case) else {}
     tests += [
         ("t_at", "t_closeness", {"t": t, **distance}, 0),
         ("t_beyond", "t_closeness", {"t": t - BEYOND, **distance}, sum(value > t - BEYOND for value in case.emd())),
+        ("t_median", "t_closeness", {"t": median, **distance}, sum(value > median + 1e-9 for value in case.emd())),
     ]
     return [(f"{case.name}__{label}", test, {**scope, **args} if test != "k_anonymity" else {**args, "quasi_identifiers": case.quasi_identifiers}, expected)
             for label, test, args, expected in tests]

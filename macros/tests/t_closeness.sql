@@ -3,7 +3,8 @@
   the whole table's (Earth Mover's Distance; Li, Li & Venkatasubramanian 2007): the measure, t, the
   class's size (people when a privacy unit is set, else rows), rows and distance, never the values.
   Distributions count each person's value once per value. GROUP BY the QIs directly: the only sort
-  is over the distinct sensitive values; ordered distances visit every class at every value.
+  is over the distinct sensitive values (and, on DuckDB, each class's present values). The generic
+  ordered distance visits every class at every value; DuckDB's only each class's present values.
     equal   (categorical): 1/2 * sum_i |p_i - q_i|
     ordered (numeric):     sum_i |sum_{j<=i} (p_j - q_j)| / (m - 1) over the m sorted distinct values
   `distance` defaults to ordered for numeric columns of the built relation, else equal.
@@ -43,7 +44,6 @@
   {%- set t = privacy_guard._resolve_threshold(target, 't', t) -%}
   {%- set unit = privacy_guard._resolve_privacy_unit(target, privacy_unit) -%}
   {%- set built = privacy_guard._built_columns(target) if distance is none else {} -%}
-  {%- set qis = privacy_guard._qi_names(quasi_identifiers) -%}
   {%- set test_sql -%}
 with
   {%- for column in sensitive_columns %}
@@ -59,7 +59,31 @@ with
     where is_class = 0
     group by sensitive_value
   ),
-  {% if privacy_guard._t_closeness_distance(target, built, column, distance) == 'ordered' %}
+  {{ adapter.dispatch('_t_closeness_distances', 'privacy_guard')(s, quasi_identifiers, unit, privacy_guard._t_closeness_distance(target, built, column, distance)) }}
+  {%- endfor %}
+  violations as (
+  {%- for column in sensitive_columns %}
+    select 't' as measure, {{ t }} as threshold, {{ privacy_guard._string_literal(column) }} as sensitive_column,
+      class_size, class_rows, distance as measured
+    from s{{ loop.index }}_distances
+    where distance > cast({{ t }} as {{ privacy_guard._double_type() }}) + {{ privacy_guard._measure_tolerance() }}
+    {% if not loop.last %}union all{% endif %}
+  {%- endfor %}
+  )
+select * from violations
+  {%- endset -%}
+  {%- do privacy_guard._explain_failures(target, test_sql, {
+    'measure': 't=' ~ t, 'quasi_identifiers': quasi_identifiers, 'unit': unit,
+    'sensitive_columns': sensitive_columns, 'below': 'farther than t',
+  }) -%}
+  {{ test_sql }}
+{% endmacro %}
+
+{#- The CTEs <s>_distances (class_size, class_rows, distance per class) of one sensitive column, from
+    <s>_cells and <s>_table; `distance` is equal or ordered. Generic SQL: PostgreSQL, Spark. -#}
+{% macro default___t_closeness_distances(s, quasi_identifiers, unit, distance) %}
+  {%- set qis = privacy_guard._qi_names(quasi_identifiers) %}
+  {%- if distance == 'ordered' %}
   {#- Each cell with its class's total (the denominator of p): one partitioned window, no join on the QIs. -#}
   {{ s }}_shares as (
     select {{ qis }}, is_class, sensitive_value, cell_size, cell_rows,
@@ -140,21 +164,67 @@ with
     group by {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }}
   ),
   {%- endif %}
-  {%- endfor %}
-  violations as (
-  {%- for column in sensitive_columns %}
-    select 't' as measure, {{ t }} as threshold, {{ privacy_guard._string_literal(column) }} as sensitive_column,
-      class_size, class_rows, distance as measured
-    from s{{ loop.index }}_distances
-    where distance > cast({{ t }} as {{ privacy_guard._double_type() }}) + {{ privacy_guard._measure_tolerance() }}
-    {% if not loop.last %}union all{% endif %}
-  {%- endfor %}
-  )
-select * from violations
-  {%- endset -%}
-  {%- do privacy_guard._explain_failures(target, test_sql, {
-    'measure': 't=' ~ t, 'quasi_identifiers': quasi_identifiers, 'unit': unit,
-    'sensitive_columns': sensitive_columns, 'below': 'farther than t',
-  }) -%}
-  {{ test_sql }}
+{% endmacro %}
+
+{#-
+  DuckDB: one GROUP BY of the cells into their classes, each class's cells gathered into a list
+  (value position or table share, size), and the distance computed from that list: no join of cells
+  back to their class, no class visited at every value. Ordered, per class over its present values
+  sorted by position, a_1 < ... < a_r: the class's cumulative share is constant (P_j, through a_j)
+  from a_j up to the next present value, so sum_i |P(i) - Q(i)| is, with Q the table's cumulative
+  shares, sum_{i < a_1} Q(i) + sum_j sum_{a_j <= i < a_{j+1}} |P_j - Q(i)| (a_{r+1} = m + 1).
+  A class of one value at position a (most classes when they are small) has P = 1 from a on:
+  sum_{i < a} Q(i) + sum_{i >= a} (1 - Q(i)), read from a list computed once over the m values.
+  `materialized`: the filter on the distance would otherwise compute it twice.
+-#}
+{% macro duckdb___t_closeness_distances(s, quasi_identifiers, unit, distance) %}
+  {%- set double = privacy_guard._double_type() %}
+  {%- if distance == 'ordered' %}
+  {{ s }}_scale as (
+    select list(cumulative_share order by value_position) as cumulative_shares,
+      list(2 * coalesce(preceding_sum, 0) + values_count - value_position + 1 - whole_sum order by value_position) as one_value_sums,
+      max(values_count) as values_count
+    from (
+      select value_position, cumulative_share, count(*) over () as values_count, sum(cumulative_share) over () as whole_sum,
+        sum(cumulative_share) over (order by value_position rows between unbounded preceding and 1 preceding) as preceding_sum
+      from (
+        select value_position, sum(table_share) over (order by value_position) as cumulative_share
+        from {{ s }}_table
+      ) as running
+    ) as sums
+  ),
+  {%- endif %}
+  {{ s }}_classes as (
+    select {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows(unit) }} as class_rows,
+      sum({{ privacy_guard._cells_counted_size(unit) }}) as total,
+    {%- if distance == 'ordered' %}
+      list_sort(list(struct_pack(value_position := whole.value_position, cell_size := cells.cell_size)) filter (where cells.is_class = 0)) as present
+    {%- else %}
+      sum(whole.table_share) as present_share,
+      list(struct_pack(table_share := whole.table_share, cell_size := cells.cell_size)) filter (where cells.is_class = 0) as present
+    {%- endif %}
+    from {{ s }}_cells as cells
+    left join {{ s }}_table as whole
+      on cells.is_class = whole.cell_is_class and cells.sensitive_value is not distinct from whole.sensitive_value
+    group by {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }}
+  ),
+  {{ s }}_distances as materialized (
+    select class_size, class_rows,
+    {%- if distance == 'ordered' %}
+      coalesce((
+        case when len(present) = 1 and total > 0 then scale.one_value_sums[present[1].value_position]
+        else coalesce(list_sum(scale.cumulative_shares[1:present[1].value_position - 1]), 0)
+          + list_sum([
+              list_sum([abs(coalesce(cast(list_sum([cell.cell_size for cell in present[1:j]]) as {{ double }}) / nullif(total, 0), 0) - share)
+                for share in scale.cumulative_shares[present[j].value_position:coalesce(present[j + 1].value_position - 1, scale.values_count)]])
+              for j in range(1, len(present) + 1)])
+        end) / nullif(scale.values_count - 1, 0), 0) as distance
+    from {{ s }}_classes
+    cross join {{ s }}_scale as scale
+    {%- else %}
+      0.5 * (coalesce(list_sum([abs(cast(cell.cell_size as {{ double }}) / nullif(total, 0) - cell.table_share) for cell in present]), 0)
+        + 1 - present_share) as distance
+    from {{ s }}_classes
+    {%- endif %}
+  ),
 {% endmacro %}
