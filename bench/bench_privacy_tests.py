@@ -64,7 +64,9 @@ TESTS = {
     ),
     "l entropy": (
         "privacy_guard.l_diversity: {arguments: {l: 2, variant: entropy}}",
-        f"select sum(n * ln(n)) from (select {QI_SQL}, count(*) as n from {{t}} group by {QI_SQL}, s) as cells group by {QI_SQL}",
+        # HAVING reads the sum: unread, DuckDB would drop it and time the grouping alone (see T_BARE).
+        f"select sum(n * ln(n)) from (select {QI_SQL}, count(*) as n from {{t}} group by {QI_SQL}, s) as cells "
+        f"group by {QI_SQL} having sum(n * ln(n)) >= 0",
     ),
     "t equal": (
         "privacy_guard.t_closeness: {arguments: {t: 0.2, distance: equal}}",
