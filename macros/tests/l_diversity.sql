@@ -47,8 +47,9 @@ with
       {{ privacy_guard._cells_class_rows(unit) }} as class_rows,
     {%- set n = privacy_guard._cells_counted_size(unit) %}
     {%- if variant == 'distinct' %}
-      {#- A NULL value is a cell like any other: one more value. count(*) over rows only (no unit: every
-          cell counts) lets the database drop the cell sizes when only failing classes are counted. -#}
+      {#- A NULL value is a cell like any other: one more value. Without a unit every cell counts, and
+          count(*) lets the database drop the cell sizes when only failing classes are counted (dbt's
+          count(*) over the test): the plan of a bare count(distinct). -#}
       count({{ n if unit else '*' }}) as measured
     from {{ s }}_cells
     {%- elif variant == 'entropy' %}
@@ -64,6 +65,7 @@ with
       sum(case when is_class = 0 and value_rank >= {{ l }} then cell_size else 0 end) as tail_count
     from {{ s }}_ranked
       {%- else %}
+      {#- r_l + ... + r_m: every count for l <= 1, all but the largest for l = 2. #}
       sum(case when is_class = 0 then cell_size else 0 end){% if l == 2 %} - coalesce(max(case when is_class = 0 then cell_size end), 0){% endif %} as tail_count
     from {{ s }}_cells
       {%- endif %}
