@@ -161,6 +161,13 @@ def _boundary_tests(case: Case) -> list[tuple[str, str, dict[str, Any], int]]:
     else:
         tests += [("l_recursive_c2", "l_diversity", {"variant": "recursive", "l": 2, "c": 2},
                    sum(ratio >= 2 for ratio in ratios))]
+    # l = 3 ranks each class's values (l = 2 only needs the top count): boundary at the largest
+    # finite ratio; classes of fewer than 3 values (no tail) fail at any c.
+    ratios = case.recursive_ratio(3)
+    if any(map(math.isfinite, ratios)):
+        c_star = max(filter(math.isfinite, ratios))
+        tests += [(f"l3_recursive_{label}", "l_diversity", {"variant": "recursive", "l": 3, "c": c},
+                   sum(ratio >= c for ratio in ratios)) for label, c in (("at", c_star), ("beyond", c_star + BEYOND))]
     t = max(case.emd())
     median = sorted(case.emd())[len(case.classes) // 2]  # every class's distance, not only the largest, counts
     distance = {"distance": case.distance} if case.distance != _natural_distance(case) else {}

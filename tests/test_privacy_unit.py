@@ -122,18 +122,23 @@ def test_entropy_l_counts_each_persons_value_once(failing: DbtResult, visits: li
     assert (test, len(expected)) in {("rows_l_entropy", 1), ("people_l_entropy", 0)}  # the two ways disagree here
 
 
-def test_distinct_and_recursive_l_over_people(failing: DbtResult, visits: list[dict[str, Any]]) -> None:
-    distinct, recursive = [], []
+def test_distinct_l_over_people(failing: DbtResult, visits: list[dict[str, Any]]) -> None:
+    distinct = [rows for rows in _classes(visits).values() if len(_value_counts(rows, "diagnosis", True)) < 2]
+    assert _outcome(failing, "people_l_distinct")[1] == len(distinct)
+
+
+@pytest.mark.parametrize(("test", "l"), [("people_l_recursive", 2), ("people_l_recursive_3", 3)])
+def test_recursive_l_over_people(failing: DbtResult, visits: list[dict[str, Any]], test: str, l: int) -> None:  # noqa: E741 -- the l of l-diversity
+    recursive = []
     for rows in _classes(visits).values():
         counts = sorted(_value_counts(rows, "diagnosis", True).values(), reverse=True)
-        if len(counts) < 2:
-            distinct.append(rows)
-        tail = sum(counts[1:])  # l = 2: r_2 + ... + r_m
+        tail = sum(counts[l - 1:])  # r_l + ... + r_m
         if tail == 0 or counts[0] / tail >= 2:
             recursive.append((_people(rows), len(rows), counts[0] / tail if tail else None))
-    assert _outcome(failing, "people_l_distinct")[1] == len(distinct)
-    stored = [(size, rows, measured) for _, _, _, size, rows, measured in _stored(failing, "people_l_recursive")]
+    stored = [(size, rows, measured) for _, _, _, size, rows, measured in _stored(failing, test)]
     assert _same_rows(stored, recursive), (stored, recursive)
+    assert _outcome(failing, test)[1] == len(recursive)
+    assert (test, len(recursive)) in {("people_l_recursive", 0), ("people_l_recursive_3", 2)}  # l = 3 fails where l = 2 passes
 
 
 def _distances(visits: list[dict[str, Any]], column: str, ordered: bool) -> dict[tuple, float]:

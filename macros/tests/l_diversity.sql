@@ -6,6 +6,8 @@
     entropy:   exp(H), H the natural-log entropy of the class's values         >= l (- tolerance)
     recursive: r1 / (r_l + ... + r_m) over the counts sorted descending       <  c
   GROUP BY the QIs directly: (QI, value) cells, then classes (the plan of a bare count(distinct)).
+  Recursive with l <= 2 needs no ranks (the tail is the class minus its top count); only l >= 3
+  ranks each class's cells with a window.
 -#}
 {% test l_diversity(model, l=none, variant='distinct', c=none, quasi_identifiers=none, sensitive_column=none, privacy_unit=none) %}
   {{ return(adapter.dispatch('test_l_diversity', 'privacy_guard')(model, l, variant, c, quasi_identifiers, sensitive_column, privacy_unit)) }}
@@ -26,12 +28,13 @@
   {%- set measure = 'recursive c (l=' ~ l ~ ')' if variant == 'recursive' else variant ~ ' l' -%}
   {%- set threshold = c if variant == 'recursive' else l -%}
   {%- set qis = privacy_guard._qi_names(quasi_identifiers) -%}
+  {%- set rank_cells = variant == 'recursive' and l is number and l > 2 -%}
   {%- set test_sql -%}
 with
   {%- for column in sensitive_columns %}
   {%- set s = 's' ~ loop.index %}
   {{ privacy_guard._class_cells_cte(model, quasi_identifiers, column, unit, s) }},
-  {%- if variant == 'recursive' %}
+  {%- if rank_cells %}
   {{ s }}_ranked as (
     select {{ qis }}, is_class, cell_size, cell_rows,
       row_number() over (partition by {{ qis }}, is_class order by cell_size desc) as value_rank
@@ -44,18 +47,28 @@ with
       {{ privacy_guard._cells_class_rows(unit) }} as class_rows,
     {%- set n = privacy_guard._cells_counted_size(unit) %}
     {%- if variant == 'distinct' %}
-      {#- A NULL value is a cell like any other: one more value. -#}
-      count({{ n }}) as measured
+      {#- A NULL value is a cell like any other: one more value. Without a unit every cell counts, and
+          count(*) lets the database drop the cell sizes when only failing classes are counted (dbt's
+          count(*) over the test): the plan of a bare count(distinct). -#}
+      count({{ n if unit else '*' }}) as measured
     from {{ s }}_cells
     {%- elif variant == 'entropy' %}
       {#- exp(H) with H = ln(N) - sum(n ln n) / N over the class's cells; a class of no person measures 0.
-          Two sums per class, like the bare GROUP BY computing sum(n ln n). -#}
-      coalesce(exp(ln(sum({{ n }})) - sum({{ n }} * ln({{ n }})) / sum({{ n }})), 0) as measured
+          Two sums per class, like the bare GROUP BY computing sum(n ln n); both in floating point, as an
+          integer sum of counts is a 128-bit one on DuckDB (exact below 2^53 rows). -#}
+      {%- set size = 'cast(' ~ n ~ ' as ' ~ privacy_guard._double_type() ~ ')' %}
+      coalesce(exp(ln(sum({{ size }})) - sum({{ size }} * ln({{ size }})) / sum({{ size }})), 0) as measured
     from {{ s }}_cells
     {%- else %}
       max(case when is_class = 0 then cell_size end) as top_count,
+      {%- if rank_cells %}
       sum(case when is_class = 0 and value_rank >= {{ l }} then cell_size else 0 end) as tail_count
     from {{ s }}_ranked
+      {%- else %}
+      {#- r_l + ... + r_m: every count for l <= 1, all but the largest for l = 2. #}
+      sum(case when is_class = 0 then cell_size else 0 end){% if l == 2 %} - coalesce(max(case when is_class = 0 then cell_size end), 0){% endif %} as tail_count
+    from {{ s }}_cells
+      {%- endif %}
     {%- endif %}
     group by {{ qis }}
   ),
