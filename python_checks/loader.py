@@ -2,8 +2,8 @@
 
 Plain `orjson` plus hand-picked fields instead of a full pydantic model of the manifest: the
 check needs a few fields per node, and a validating model of the whole manifest costs several
-times the time and memory of the JSON parse itself. manifest.json is read entry by entry (one
-node's objects alive at a time; see _section_entries), which keeps the peak memory far below a
+times the time and memory of the JSON parse itself. manifest.json is read in batches of entries
+(64 KB of nodes' objects alive at a time; see _section_entries), which keeps the peak memory far below a
 whole-document parse's (bench/bench_design_choices.py). Every way an artifact can be unusable (missing, a directory,
 empty, truncated, an unknown schema version, a key of the wrong type) becomes an `ArtifactError`
 naming the file, which the CLI prints as one line with exit code 2.
@@ -362,7 +362,7 @@ def _manifest_version(document: dict[str, Any], path: Path) -> int:
 
 
 class _Unsplittable(Exception):
-    """The entry-by-entry reading met something it does not handle: read the document whole instead."""
+    """The reading by entries met something it does not handle: read the document whole instead."""
 
 
 #: The sections whose entries become nodes and tests, at the top level of the manifest.
@@ -380,12 +380,39 @@ _ENTRY_END = re.compile(
 _SEPARATOR = re.compile(rb'\s*([,}])')
 #: Failed candidates tolerated per entry before giving up on reading entry by entry.
 _MAX_CANDIDATES = 64
+#: Entries are parsed in batches: up to the first boundary candidate this many bytes past the
+#: batch's first key. One regex scan and one parse per batch instead of per entry (the regex scans
+#: a few KB per batch, not every byte), and still only one batch's objects alive at a time.
+_BATCH_BYTES = 1 << 16
+
+
+def _entries_object(view: memoryview, start: int, end: int) -> dict[str, Any] | None:
+    """The entries from `start` (a key's opening quote) to `end` (just after a value) as one object,
+    or None when that text is not a run of whole entries (`end` was not an entry's end)."""
+    try:
+        found: dict[str, Any] = orjson.loads(b"{" + view[start:end] + b"}")
+    except orjson.JSONDecodeError:
+        return None
+    return found
+
+
+def _one_entry(data: bytes, view: memoryview, section: str, key: re.Match[bytes]) -> tuple[dict[str, Any], int]:
+    """The entry `key` starts (as a one-entry object) and where it ends in `data`."""
+    search_from = key.end()
+    for _ in range(_MAX_CANDIDATES):
+        candidate = _ENTRY_END.search(data, search_from)
+        if candidate is None:
+            break
+        search_from = candidate.end()
+        if (entry := _entries_object(view, key.start(1) - 1, search_from)) is not None:
+            return entry, search_from
+    raise _Unsplittable(section)
 
 
 def _section_entries(data: bytes, view: memoryview, section: str, found: re.Match[bytes]) -> tuple[list[int], Iterator[tuple[str, Any]]]:
-    """[start, end] of the section's object in `data` and its entries, each parsed on its own.
+    """[start, end] of the section's object in `data` and its entries, parsed a batch at a time.
 
-    Parsing entry by entry keeps one entry's objects alive at a time instead of the whole
+    Parsing batch by batch keeps one batch's objects alive at a time instead of the whole
     document's (peak memory: bench/bench_design_choices.py);
     the caller converts each entry to a dataclass and drops it. The entries are produced lazily,
     so `end` is only known (filled into the list) once the iterator is exhausted.
@@ -398,25 +425,22 @@ def _section_entries(data: bytes, view: memoryview, section: str, found: re.Matc
         if (closing := _SEPARATOR.match(data, position)) and closing.group(1) == b"}":
             bounds[1] = closing.end()
             return
+        one_by_one_until = position
         while True:
             key = _ENTRY_KEY.match(data, position)
             if key is None:
                 raise _Unsplittable(section)
-            value_start, search_from = key.end(), key.end()
-            for _ in range(_MAX_CANDIDATES):
-                candidate = _ENTRY_END.search(data, search_from)
-                if candidate is None:
-                    raise _Unsplittable(section)
-                search_from = candidate.end()
-                try:
-                    entry = orjson.loads(view[value_start:search_from])
-                    break
-                except orjson.JSONDecodeError:
-                    continue
-            else:
-                raise _Unsplittable(section)
-            yield orjson.loads(view[key.start(1) - 1 : key.end(1) + 1]), entry
-            separator = _SEPARATOR.match(data, search_from)
+            batch = None
+            if position >= one_by_one_until and (far := _ENTRY_END.search(data, key.start(1) - 1 + _BATCH_BYTES)) is not None:
+                batch, batch_end = _entries_object(view, key.start(1) - 1, far.end()), far.end()
+                if batch is None:
+                    # The candidate was not an entry's end: near the section's end it was past it,
+                    # and the next one would be too. One entry at a time for a batch's length.
+                    one_by_one_until = position + _BATCH_BYTES
+            if batch is None:
+                batch, batch_end = _one_entry(data, view, section, key)
+            yield from batch.items()
+            separator = _SEPARATOR.match(data, batch_end)
             if separator is None:
                 raise _Unsplittable(section)
             position = separator.end()
@@ -490,7 +514,7 @@ def _section_of(unique_id: str) -> str:
 def load_manifest(path: Path, *, streaming: bool = True) -> Manifest:
     """Read manifest.json; raises ArtifactError for anything that is not a usable dbt manifest.
 
-    `streaming` reads nodes, sources and exposures entry by entry (_read_split) and falls back to
+    `streaming` reads nodes, sources and exposures in batches of entries (_read_split) and falls back to
     the whole-document parse for anything unusual; False reads the document whole (the same result:
     tests/checks/test_check_loader_streaming.py)."""
     what = "manifest"
