@@ -215,7 +215,7 @@ def _strings(entry: dict[str, Any], key: str, path: Path, where: tuple[str, ...]
     value = entry.get(key)
     if value is None:
         return ()
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+    if value.__class__ is not list or not _STRING_TYPE.issuperset(map(type, value)):
         raise _wrong_type(path, (*where, key), value, "a list of strings")
     return tuple(value)
 
@@ -254,13 +254,16 @@ def _columns(entry: dict[str, Any], path: Path, where: tuple[str, ...]) -> tuple
         if column.__class__ is not dict:
             raise _wrong_type(path, (*where, "columns", key), column, "an object")
         name = column.get("name")
-        if name is None or name == "":
-            name = key
-        elif name.__class__ is not str:
-            raise _wrong_type(path, (*where, "columns", key, "name"), name, "a string")
+        if name != key:  # dbt writes the key as the name: then it is a string
+            if name is None or name == "":
+                name = key
+            elif name.__class__ is not str:
+                raise _wrong_type(path, (*where, "columns", key, "name"), name, "a string")
         # Most columns declare nothing: an empty config.meta and meta need no key path built.
-        config = column.get("config")
-        if (config is None or (config.__class__ is dict and config.get("meta") == {})) and column.get("meta") in (None, {}):
+        config, meta = column.get("config"), column.get("meta")
+        if (meta is None or (meta.__class__ is dict and not meta)) and (
+            config is None or (config.__class__ is dict and (config_meta := config.get("meta")).__class__ is dict and not config_meta)
+        ):
             continue
         if (privacy := _privacy(column, path, (*where, "columns", key))) is not None:
             columns[name.lower()] = Column(name.lower(), privacy)
@@ -277,37 +280,37 @@ def _node(unique_id: str, entry: dict[str, Any], path: Path, section: str) -> No
     depends_on = _typed(entry, "depends_on", dict, path, where) or {}
     config = _typed(entry, "config", dict, path, where) or {}
     checksum = _typed(entry, "checksum", dict, path, where) or {}
-    text: dict[str, str | None] = {}
-    for key in _NODE_TEXT_KEYS:  # inline, not _typed: these keys are read on every node
-        value = entry.get(key)
-        if value is not None and value.__class__ is not str:
-            raise _wrong_type(path, (*where, key), value, "a string")
-        text[key] = value
+    # Read on every node: one C-level pass for the values and one for their types, not _typed per key.
+    text = tuple(map(entry.get, _NODE_TEXT_KEYS))
+    if not _TEXT_TYPES.issuperset(map(type, text)):
+        key, value = next((key, value) for key, value in zip(_NODE_TEXT_KEYS, text) if type(value) not in _TEXT_TYPES)
+        raise _wrong_type(path, (*where, key), value, "a string")
+    package, original_file_path, patch_path, relation_name, compiled_code, compiled_sql, raw_code, raw_sql, database, schema, alias, identifier, root_path, language = text
     columns, documented = _columns(entry, path, where)
     return Node(
         unique_id=unique_id,
         name=name,
         resource_type=entry.get("resource_type") or unique_id.split(".", 1)[0],
-        package=text["package_name"] or "",
-        original_file_path=text["original_file_path"] or "",
-        patch_path=text["patch_path"],
-        relation_name=text["relation_name"],
+        package=package or "",
+        original_file_path=original_file_path or "",
+        patch_path=patch_path,
+        relation_name=relation_name,
         privacy=_privacy(entry, path, where),
         columns=columns,
         parents=_strings(depends_on, "nodes", path, (*where, "depends_on")),
         macros=_strings(depends_on, "macros", path, (*where, "depends_on")),
         # dbt < 1.3 (manifest < v7) called it compiled_sql.
-        compiled_code=text["compiled_code"] or text["compiled_sql"],
+        compiled_code=compiled_code or compiled_sql,
         checksum=_typed(checksum, "checksum", str, path, (*where, "checksum")) or "",
         materialized=_typed(config, "materialized", str, path, (*where, "config")),
-        database=text["database"],
-        schema=text["schema"],
-        identifier=text["alias"] or text["identifier"] or name,
+        database=database,
+        schema=schema,
+        identifier=alias or identifier or name,
         documented_columns=documented,
-        root_path=text["root_path"],
-        language=text["language"],
+        root_path=root_path,
+        language=language,
         # dbt < 1.3 (manifest < v7) called it raw_sql.
-        raw_code=text["raw_code"] or text["raw_sql"],
+        raw_code=raw_code or raw_sql,
         grants=_grants(config, path, (*where, "config")),
         post_hooks=_hook_sql(config, path, (*where, "config")),
     )
@@ -315,7 +318,9 @@ def _node(unique_id: str, entry: dict[str, Any], path: Path, section: str) -> No
 
 def _hook_sql(config: dict[str, Any], path: Path, where: tuple[str, ...]) -> tuple[str, ...]:
     """The SQL of config["post-hook"] (dbt writes a list of {sql, transaction}; a plain string is taken as SQL)."""
-    hooks = _typed(config, "post-hook", list, path, where) or []
+    hooks = _typed(config, "post-hook", list, path, where)
+    if not hooks:
+        return ()
     found = (hook.get("sql") if isinstance(hook, dict) else hook for hook in hooks)
     return tuple(sql for sql in found if isinstance(sql, str))
 
@@ -329,11 +334,13 @@ def _grants(config: dict[str, Any], path: Path, where: tuple[str, ...]) -> dict[
     }
 
 
-#: Text fields of a node the checks, the docs or provenance read.
+#: Text fields of a node the checks, the docs or provenance read (in the order _node unpacks them).
 _NODE_TEXT_KEYS = (
     "package_name", "original_file_path", "patch_path", "relation_name", "compiled_code", "compiled_sql",
     "raw_code", "raw_sql", "database", "schema", "alias", "identifier", "root_path", "language",
 )
+#: The types a text field may have (missing or null: None), and a list of strings' items.
+_TEXT_TYPES, _STRING_TYPE = frozenset({str, type(None)}), frozenset({str})
 
 
 def _test(unique_id: str, entry: dict[str, Any], path: Path) -> DataTest:
