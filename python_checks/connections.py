@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
 
 from python_checks.loader import ArtifactError
 
@@ -109,6 +108,8 @@ class DbtTarget:
     def profile_name(self) -> str:
         if self.profile:
             return self.profile
+        import yaml  # here, not at the top: check imports this module, and reads no YAML without --target
+
         project_file = self.project_dir / "dbt_project.yml"
         try:
             declared = (yaml.safe_load(project_file.read_text()) or {}).get("profile")
