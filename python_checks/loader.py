@@ -374,7 +374,7 @@ class _Unsplittable(Exception):
 
 #: The sections whose entries become nodes and tests, at the top level of the manifest.
 _SECTIONS = ("nodes", "sources", "exposures")
-#: Starts with a literal so `re` scans for it fast; that the match is the top-level key is checked afterwards.
+#: `"<section>": {`; that a match is the top-level key is checked afterwards.
 _SECTION_START = {section: re.compile(rb'"' + section.encode() + rb'"\s*:\s*\{') for section in _SECTIONS}
 _ENTRY_KEY = re.compile(rb'\s*"((?:[^"\\]|\\.)*)"\s*:\s*(?=\{)')
 #: Where an entry may end: before the next entry (keys are unique ids: "<resource type>.") or at the
@@ -458,6 +458,22 @@ def _section_entries(data: bytes, view: memoryview, section: str, found: re.Matc
     return bounds, entries()
 
 
+def _section_starts(data: bytes, section: str) -> Iterator[re.Match[bytes]]:
+    """Each non-overlapping `"<section>": {` in `data`, in order (what _SECTION_START.finditer gives).
+
+    The quoted name is found by bytes.find and the pattern matched only there: a regex search
+    stops at every `"` of the document, and looking for `"sources"` past the nodes section (each
+    node has a `"sources": [...]` key) took more instructions than parsing the manifest."""
+    name, pattern, position = b'"' + section.encode() + b'"', _SECTION_START[section], 0
+    while (position := data.find(name, position)) >= 0:
+        found = pattern.match(data, position)
+        if found is None:
+            position += 1
+            continue
+        yield found
+        position = found.end()
+
+
 def _read_split(data: bytes, path: Path, collect: Callable[[str, str, Any], None]) -> dict[str, Any]:
     """Feed every entry of nodes/sources/exposures to `collect`; return the rest of the document.
 
@@ -468,7 +484,7 @@ def _read_split(data: bytes, path: Path, collect: Callable[[str, str, Any], None
     view = memoryview(data)
     spans: list[list[int]] = []
     for section in _SECTIONS:
-        found = _SECTION_START[section].search(data)
+        found = next(_section_starts(data, section), None)
         if found is None:
             if section == "exposures":
                 continue  # optional in the oldest manifests; the skeleton check below catches a misplaced one
@@ -495,7 +511,7 @@ def _read_split(data: bytes, path: Path, collect: Callable[[str, str, Any], None
         raise _Unsplittable("document")
     for section in _SECTIONS:
         emptied = document.get(section)
-        if (emptied is not None or section != "exposures") and (emptied != {} or len(_SECTION_START[section].findall(skeleton)) != 1):
+        if (emptied is not None or section != "exposures") and (emptied != {} or sum(1 for _ in _section_starts(skeleton, section)) != 1):
             raise _Unsplittable(section)
     return document
 
