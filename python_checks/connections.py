@@ -10,7 +10,6 @@ only aggregate queries; a query that fails raises `QueryError` with the database
 from __future__ import annotations
 
 import os
-from argparse import Namespace
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -124,6 +123,8 @@ class DbtAdapterConnection:
     """A connection through dbt's adapter for a profile's target (any adapter dbt has installed)."""
 
     def __init__(self, where: DbtTarget) -> None:
+        from argparse import Namespace  # here: check imports this module, and needs argparse only for dbt
+
         from dbt.adapters.factory import get_adapter, register_adapter
         from dbt.config.profile import Profile, read_profile
         from dbt.config.renderer import ProfileRenderer
