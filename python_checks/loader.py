@@ -437,11 +437,15 @@ def _section_entries(data: bytes, view: memoryview, section: str, found: re.Matc
             key = _ENTRY_KEY.match(data, position)
             if key is None:
                 raise _Unsplittable(section)
-            batch = None
-            if position >= one_by_one_until and (far := _ENTRY_END.search(data, key.start(1) - 1 + _BATCH_BYTES)) is not None:
-                batch, batch_end = _entries_object(view, key.start(1) - 1, far.end()), far.end()
+            batch, batch_start = None, key.start(1) - 1
+            if position >= one_by_one_until:
+                # Looked for within a batch's length: past the section's end there may be no
+                # candidate for long (parent_map's values are lists), and that scan is wasted.
+                far = _ENTRY_END.search(data, batch_start + _BATCH_BYTES, batch_start + 2 * _BATCH_BYTES)
+                if far is not None:
+                    batch, batch_end = _entries_object(view, batch_start, far.end()), far.end()
                 if batch is None:
-                    # The candidate was not an entry's end: near the section's end it was past it,
+                    # No candidate, or not an entry's end: near the section's end it was past it,
                     # and the next one would be too. One entry at a time for a batch's length.
                     one_by_one_until = position + _BATCH_BYTES
             if batch is None:
