@@ -462,20 +462,24 @@ def _section_entries(data: bytes, view: memoryview, section: str, found: re.Matc
     return bounds, entries()
 
 
-def _section_starts(data: bytes, section: str) -> Iterator[re.Match[bytes]]:
-    """Each non-overlapping `"<section>": {` in `data`, in order (what _SECTION_START.finditer gives).
+def _section_starts(data: bytes, section: str, read: list[list[int]] | None = None) -> Iterator[re.Match[bytes]]:
+    """Each non-overlapping `"<section>": {` in `data`, in order (what _SECTION_START.finditer gives),
+    outside the spans of sections already `read` (a key inside one is not top-level).
 
     The quoted name is found by bytes.find and the pattern matched only there: a regex search
     stops at every `"` of the document, and looking for `"sources"` past the nodes section (each
     node has a `"sources": [...]` key) took more instructions than parsing the manifest."""
-    name, pattern, position = b'"' + section.encode() + b'"', _SECTION_START[section], 0
-    while (position := data.find(name, position)) >= 0:
-        found = pattern.match(data, position)
-        if found is None:
-            position += 1
-            continue
-        yield found
-        position = found.end()
+    name, pattern = b'"' + section.encode() + b'"', _SECTION_START[section]
+    position = 0
+    for skipped_start, skipped_end in [*sorted(read or ()), [len(data), len(data)]]:
+        while (position := data.find(name, position, skipped_start)) >= 0:
+            found = pattern.match(data, position)
+            if found is None:
+                position += 1
+                continue
+            yield found
+            position = found.end()
+        position = max(position, skipped_end)
 
 
 def _read_split(data: bytes, path: Path, collect: Callable[[str, str, Any], None]) -> dict[str, Any]:
@@ -488,7 +492,7 @@ def _read_split(data: bytes, path: Path, collect: Callable[[str, str, Any], None
     view = memoryview(data)
     spans: list[list[int]] = []
     for section in _SECTIONS:
-        found = next(_section_starts(data, section), None)
+        found = next(_section_starts(data, section, spans), None)
         if found is None:
             if section == "exposures":
                 continue  # optional in the oldest manifests; the skeleton check below catches a misplaced one
