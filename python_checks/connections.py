@@ -10,12 +10,10 @@ only aggregate queries; a query that fails raises `QueryError` with the database
 from __future__ import annotations
 
 import os
-from argparse import Namespace
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
 
 from python_checks.loader import ArtifactError
 
@@ -109,6 +107,8 @@ class DbtTarget:
     def profile_name(self) -> str:
         if self.profile:
             return self.profile
+        import yaml  # here, not at the top: check imports this module, and reads no YAML without --target
+
         project_file = self.project_dir / "dbt_project.yml"
         try:
             declared = (yaml.safe_load(project_file.read_text()) or {}).get("profile")
@@ -123,6 +123,8 @@ class DbtAdapterConnection:
     """A connection through dbt's adapter for a profile's target (any adapter dbt has installed)."""
 
     def __init__(self, where: DbtTarget) -> None:
+        from argparse import Namespace  # here: check imports this module, and needs argparse only for dbt
+
         from dbt.adapters.factory import get_adapter, register_adapter
         from dbt.config.profile import Profile, read_profile
         from dbt.config.renderer import ProfileRenderer

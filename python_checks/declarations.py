@@ -37,7 +37,6 @@ def yaml_path(node: Node) -> str | None:
     return None
 
 
-@lru_cache(maxsize=512)
 def _composed(path: Path) -> yaml.Node | None:
     # compose() keeps positions and never expands aliases, so a hostile file cannot blow up here.
     try:
@@ -56,25 +55,54 @@ def _items(mapping: yaml.Node | None, key: str) -> list[yaml.Node]:
     return []
 
 
-def _named(items: list[yaml.Node], name: str) -> yaml.Node | None:
+def _by_name(items: list[yaml.Node]) -> dict[str, yaml.MappingNode]:
+    """Each name's first entry among `items` (the one a search down the list finds)."""
+    found: dict[str, yaml.MappingNode] = {}
     for item in items:
         if isinstance(item, yaml.MappingNode):
             for key_node, value in item.value:
-                if isinstance(key_node, yaml.ScalarNode) and key_node.value == "name" and isinstance(value, yaml.ScalarNode) and value.value == name:
-                    return item
-    return None
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value == "name" and isinstance(value, yaml.ScalarNode):
+                    found.setdefault(value.value, item)
+    return found
 
 
-def _line(root: yaml.Node | None, node: Node) -> int | None:
+@dataclass(frozen=True, slots=True)
+class _Entries:
+    """The entries of one properties YAML by name: each section's, and each source's tables."""
+
+    sections: dict[str, dict[str, yaml.MappingNode]]
+    tables: dict[str, dict[str, yaml.MappingNode]]
+
+
+@lru_cache(maxsize=512)
+def _entries(path: Path) -> _Entries:
+    # Indexed once per file: a report looks up one node per finding, and one YAML may declare
+    # thousands of models (a search down the list per finding grows with the square of them).
+    root = _composed(path)
+    sources = _by_name(_items(root, SECTIONS["source"]))
+    return _Entries(
+        {section: _by_name(_items(root, section)) for section in SECTIONS.values()},
+        {name: _by_name(_items(source, "tables")) for name, source in sources.items()},
+    )
+
+
+def _line(entries: _Entries, node: Node) -> int | None:
     section = SECTIONS.get(node.resource_type)
     if section is None:
         return None
-    items = _items(root, section)
     if node.resource_type == "source":
         parts = node.unique_id.split(".")  # source.<package>.<source name>.<table>
-        items = _items(_named(items, parts[2]), "tables") if len(parts) > 3 else []
-    found = _named(items, node.name)
+        named = entries.tables.get(parts[2], {}) if len(parts) > 3 else {}
+    else:
+        named = entries.sections[section]
+    found = named.get(node.name)
     return found.start_mark.line + 1 if found is not None else None
+
+
+@lru_cache(maxsize=512)
+def _resolved(root: Path, yaml_file: str) -> Path:
+    # Once per project and file, not once per finding: resolving is a system call per path part.
+    return (root / yaml_file).resolve()
 
 
 def declaration(node: Node, project_dir: Path | None) -> Declaration:
@@ -82,7 +110,7 @@ def declaration(node: Node, project_dir: Path | None) -> Declaration:
     yaml_file = yaml_path(node)
     root = Path(node.root_path) if node.root_path else project_dir
     if yaml_file and root is not None:
-        line = _line(_composed((root / yaml_file).resolve()), node)
+        line = _line(_entries(_resolved(root, yaml_file)), node)
         if line is not None:
             return Declaration(yaml_file, line)
     return Declaration(yaml_file or node.original_file_path)

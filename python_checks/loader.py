@@ -2,8 +2,8 @@
 
 Plain `orjson` plus hand-picked fields instead of a full pydantic model of the manifest: the
 check needs a few fields per node, and a validating model of the whole manifest costs several
-times the time and memory of the JSON parse itself. manifest.json is read entry by entry (one
-node's objects alive at a time; see _section_entries), which keeps the peak memory far below a
+times the time and memory of the JSON parse itself. manifest.json is read in batches of entries
+(64 KB of nodes' objects alive at a time; see _section_entries), which keeps the peak memory far below a
 whole-document parse's (bench/bench_design_choices.py). Every way an artifact can be unusable (missing, a directory,
 empty, truncated, an unknown schema version, a key of the wrong type) becomes an `ArtifactError`
 naming the file, which the CLI prints as one line with exit code 2.
@@ -215,7 +215,7 @@ def _strings(entry: dict[str, Any], key: str, path: Path, where: tuple[str, ...]
     value = entry.get(key)
     if value is None:
         return ()
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+    if value.__class__ is not list or not _STRING_TYPE.issuperset(map(type, value)):
         raise _wrong_type(path, (*where, key), value, "a list of strings")
     return tuple(value)
 
@@ -254,13 +254,16 @@ def _columns(entry: dict[str, Any], path: Path, where: tuple[str, ...]) -> tuple
         if column.__class__ is not dict:
             raise _wrong_type(path, (*where, "columns", key), column, "an object")
         name = column.get("name")
-        if name is None or name == "":
-            name = key
-        elif name.__class__ is not str:
-            raise _wrong_type(path, (*where, "columns", key, "name"), name, "a string")
+        if name != key:  # dbt writes the key as the name: then it is a string
+            if name is None or name == "":
+                name = key
+            elif name.__class__ is not str:
+                raise _wrong_type(path, (*where, "columns", key, "name"), name, "a string")
         # Most columns declare nothing: an empty config.meta and meta need no key path built.
-        config = column.get("config")
-        if (config is None or (config.__class__ is dict and config.get("meta") == {})) and column.get("meta") in (None, {}):
+        config, meta = column.get("config"), column.get("meta")
+        if (meta is None or (meta.__class__ is dict and not meta)) and (
+            config is None or (config.__class__ is dict and (config_meta := config.get("meta")).__class__ is dict and not config_meta)
+        ):
             continue
         if (privacy := _privacy(column, path, (*where, "columns", key))) is not None:
             columns[name.lower()] = Column(name.lower(), privacy)
@@ -277,37 +280,37 @@ def _node(unique_id: str, entry: dict[str, Any], path: Path, section: str) -> No
     depends_on = _typed(entry, "depends_on", dict, path, where) or {}
     config = _typed(entry, "config", dict, path, where) or {}
     checksum = _typed(entry, "checksum", dict, path, where) or {}
-    text: dict[str, str | None] = {}
-    for key in _NODE_TEXT_KEYS:  # inline, not _typed: these keys are read on every node
-        value = entry.get(key)
-        if value is not None and value.__class__ is not str:
-            raise _wrong_type(path, (*where, key), value, "a string")
-        text[key] = value
+    # Read on every node: one C-level pass for the values and one for their types, not _typed per key.
+    text = tuple(map(entry.get, _NODE_TEXT_KEYS))
+    if not _TEXT_TYPES.issuperset(map(type, text)):
+        key, value = next((key, value) for key, value in zip(_NODE_TEXT_KEYS, text) if type(value) not in _TEXT_TYPES)
+        raise _wrong_type(path, (*where, key), value, "a string")
+    package, original_file_path, patch_path, relation_name, compiled_code, compiled_sql, raw_code, raw_sql, database, schema, alias, identifier, root_path, language = text
     columns, documented = _columns(entry, path, where)
     return Node(
         unique_id=unique_id,
         name=name,
         resource_type=entry.get("resource_type") or unique_id.split(".", 1)[0],
-        package=text["package_name"] or "",
-        original_file_path=text["original_file_path"] or "",
-        patch_path=text["patch_path"],
-        relation_name=text["relation_name"],
+        package=package or "",
+        original_file_path=original_file_path or "",
+        patch_path=patch_path,
+        relation_name=relation_name,
         privacy=_privacy(entry, path, where),
         columns=columns,
         parents=_strings(depends_on, "nodes", path, (*where, "depends_on")),
         macros=_strings(depends_on, "macros", path, (*where, "depends_on")),
         # dbt < 1.3 (manifest < v7) called it compiled_sql.
-        compiled_code=text["compiled_code"] or text["compiled_sql"],
+        compiled_code=compiled_code or compiled_sql,
         checksum=_typed(checksum, "checksum", str, path, (*where, "checksum")) or "",
         materialized=_typed(config, "materialized", str, path, (*where, "config")),
-        database=text["database"],
-        schema=text["schema"],
-        identifier=text["alias"] or text["identifier"] or name,
+        database=database,
+        schema=schema,
+        identifier=alias or identifier or name,
         documented_columns=documented,
-        root_path=text["root_path"],
-        language=text["language"],
+        root_path=root_path,
+        language=language,
         # dbt < 1.3 (manifest < v7) called it raw_sql.
-        raw_code=text["raw_code"] or text["raw_sql"],
+        raw_code=raw_code or raw_sql,
         grants=_grants(config, path, (*where, "config")),
         post_hooks=_hook_sql(config, path, (*where, "config")),
     )
@@ -315,7 +318,9 @@ def _node(unique_id: str, entry: dict[str, Any], path: Path, section: str) -> No
 
 def _hook_sql(config: dict[str, Any], path: Path, where: tuple[str, ...]) -> tuple[str, ...]:
     """The SQL of config["post-hook"] (dbt writes a list of {sql, transaction}; a plain string is taken as SQL)."""
-    hooks = _typed(config, "post-hook", list, path, where) or []
+    hooks = _typed(config, "post-hook", list, path, where)
+    if not hooks:
+        return ()
     found = (hook.get("sql") if isinstance(hook, dict) else hook for hook in hooks)
     return tuple(sql for sql in found if isinstance(sql, str))
 
@@ -329,11 +334,13 @@ def _grants(config: dict[str, Any], path: Path, where: tuple[str, ...]) -> dict[
     }
 
 
-#: Text fields of a node the checks, the docs or provenance read.
+#: Text fields of a node the checks, the docs or provenance read (in the order _node unpacks them).
 _NODE_TEXT_KEYS = (
     "package_name", "original_file_path", "patch_path", "relation_name", "compiled_code", "compiled_sql",
     "raw_code", "raw_sql", "database", "schema", "alias", "identifier", "root_path", "language",
 )
+#: The types a text field may have (missing or null: None), and a list of strings' items.
+_TEXT_TYPES, _STRING_TYPE = frozenset({str, type(None)}), frozenset({str})
 
 
 def _test(unique_id: str, entry: dict[str, Any], path: Path) -> DataTest:
@@ -362,12 +369,12 @@ def _manifest_version(document: dict[str, Any], path: Path) -> int:
 
 
 class _Unsplittable(Exception):
-    """The entry-by-entry reading met something it does not handle: read the document whole instead."""
+    """The reading by entries met something it does not handle: read the document whole instead."""
 
 
 #: The sections whose entries become nodes and tests, at the top level of the manifest.
 _SECTIONS = ("nodes", "sources", "exposures")
-#: Starts with a literal so `re` scans for it fast; that the match is the top-level key is checked afterwards.
+#: `"<section>": {`; that a match is the top-level key is checked afterwards.
 _SECTION_START = {section: re.compile(rb'"' + section.encode() + rb'"\s*:\s*\{') for section in _SECTIONS}
 _ENTRY_KEY = re.compile(rb'\s*"((?:[^"\\]|\\.)*)"\s*:\s*(?=\{)')
 #: Where an entry may end: before the next entry (keys are unique ids: "<resource type>.") or at the
@@ -380,12 +387,39 @@ _ENTRY_END = re.compile(
 _SEPARATOR = re.compile(rb'\s*([,}])')
 #: Failed candidates tolerated per entry before giving up on reading entry by entry.
 _MAX_CANDIDATES = 64
+#: Entries are parsed in batches: up to the first boundary candidate this many bytes past the
+#: batch's first key. One regex scan and one parse per batch instead of per entry (the regex scans
+#: a few KB per batch, not every byte), and still only one batch's objects alive at a time.
+_BATCH_BYTES = 1 << 16
+
+
+def _entries_object(view: memoryview, start: int, end: int) -> dict[str, Any] | None:
+    """The entries from `start` (a key's opening quote) to `end` (just after a value) as one object,
+    or None when that text is not a run of whole entries (`end` was not an entry's end)."""
+    try:
+        found: dict[str, Any] = orjson.loads(b"{" + view[start:end] + b"}")
+    except orjson.JSONDecodeError:
+        return None
+    return found
+
+
+def _one_entry(data: bytes, view: memoryview, section: str, key: re.Match[bytes]) -> tuple[dict[str, Any], int]:
+    """The entry `key` starts (as a one-entry object) and where it ends in `data`."""
+    search_from = key.end()
+    for _ in range(_MAX_CANDIDATES):
+        candidate = _ENTRY_END.search(data, search_from)
+        if candidate is None:
+            break
+        search_from = candidate.end()
+        if (entry := _entries_object(view, key.start(1) - 1, search_from)) is not None:
+            return entry, search_from
+    raise _Unsplittable(section)
 
 
 def _section_entries(data: bytes, view: memoryview, section: str, found: re.Match[bytes]) -> tuple[list[int], Iterator[tuple[str, Any]]]:
-    """[start, end] of the section's object in `data` and its entries, each parsed on its own.
+    """[start, end] of the section's object in `data` and its entries, parsed a batch at a time.
 
-    Parsing entry by entry keeps one entry's objects alive at a time instead of the whole
+    Parsing batch by batch keeps one batch's objects alive at a time instead of the whole
     document's (peak memory: bench/bench_design_choices.py);
     the caller converts each entry to a dataclass and drops it. The entries are produced lazily,
     so `end` is only known (filled into the list) once the iterator is exhausted.
@@ -398,25 +432,26 @@ def _section_entries(data: bytes, view: memoryview, section: str, found: re.Matc
         if (closing := _SEPARATOR.match(data, position)) and closing.group(1) == b"}":
             bounds[1] = closing.end()
             return
+        one_by_one_until = position
         while True:
             key = _ENTRY_KEY.match(data, position)
             if key is None:
                 raise _Unsplittable(section)
-            value_start, search_from = key.end(), key.end()
-            for _ in range(_MAX_CANDIDATES):
-                candidate = _ENTRY_END.search(data, search_from)
-                if candidate is None:
-                    raise _Unsplittable(section)
-                search_from = candidate.end()
-                try:
-                    entry = orjson.loads(view[value_start:search_from])
-                    break
-                except orjson.JSONDecodeError:
-                    continue
-            else:
-                raise _Unsplittable(section)
-            yield orjson.loads(view[key.start(1) - 1 : key.end(1) + 1]), entry
-            separator = _SEPARATOR.match(data, search_from)
+            batch, batch_start = None, key.start(1) - 1
+            if position >= one_by_one_until:
+                # Looked for within a batch's length: past the section's end there may be no
+                # candidate for long (parent_map's values are lists), and that scan is wasted.
+                far = _ENTRY_END.search(data, batch_start + _BATCH_BYTES, batch_start + 2 * _BATCH_BYTES)
+                if far is not None:
+                    batch, batch_end = _entries_object(view, batch_start, far.end()), far.end()
+                if batch is None:
+                    # No candidate, or not an entry's end: near the section's end it was past it,
+                    # and the next one would be too. One entry at a time for a batch's length.
+                    one_by_one_until = position + _BATCH_BYTES
+            if batch is None:
+                batch, batch_end = _one_entry(data, view, section, key)
+            yield from batch.items()
+            separator = _SEPARATOR.match(data, batch_end)
             if separator is None:
                 raise _Unsplittable(section)
             position = separator.end()
@@ -425,6 +460,26 @@ def _section_entries(data: bytes, view: memoryview, section: str, found: re.Matc
                 return
 
     return bounds, entries()
+
+
+def _section_starts(data: bytes, section: str, read: list[list[int]] | None = None) -> Iterator[re.Match[bytes]]:
+    """Each non-overlapping `"<section>": {` in `data`, in order (what _SECTION_START.finditer gives),
+    outside the spans of sections already `read` (a key inside one is not top-level).
+
+    The quoted name is found by bytes.find and the pattern matched only there: a regex search
+    stops at every `"` of the document, and looking for `"sources"` past the nodes section (each
+    node has a `"sources": [...]` key) took more instructions than parsing the manifest."""
+    name, pattern = b'"' + section.encode() + b'"', _SECTION_START[section]
+    position = 0
+    for skipped_start, skipped_end in [*sorted(read or ()), [len(data), len(data)]]:
+        while (position := data.find(name, position, skipped_start)) >= 0:
+            found = pattern.match(data, position)
+            if found is None:
+                position += 1
+                continue
+            yield found
+            position = found.end()
+        position = max(position, skipped_end)
 
 
 def _read_split(data: bytes, path: Path, collect: Callable[[str, str, Any], None]) -> dict[str, Any]:
@@ -437,7 +492,7 @@ def _read_split(data: bytes, path: Path, collect: Callable[[str, str, Any], None
     view = memoryview(data)
     spans: list[list[int]] = []
     for section in _SECTIONS:
-        found = _SECTION_START[section].search(data)
+        found = next(_section_starts(data, section, spans), None)
         if found is None:
             if section == "exposures":
                 continue  # optional in the oldest manifests; the skeleton check below catches a misplaced one
@@ -464,7 +519,7 @@ def _read_split(data: bytes, path: Path, collect: Callable[[str, str, Any], None
         raise _Unsplittable("document")
     for section in _SECTIONS:
         emptied = document.get(section)
-        if (emptied is not None or section != "exposures") and (emptied != {} or len(_SECTION_START[section].findall(skeleton)) != 1):
+        if (emptied is not None or section != "exposures") and (emptied != {} or sum(1 for _ in _section_starts(skeleton, section)) != 1):
             raise _Unsplittable(section)
     return document
 
@@ -490,7 +545,7 @@ def _section_of(unique_id: str) -> str:
 def load_manifest(path: Path, *, streaming: bool = True) -> Manifest:
     """Read manifest.json; raises ArtifactError for anything that is not a usable dbt manifest.
 
-    `streaming` reads nodes, sources and exposures entry by entry (_read_split) and falls back to
+    `streaming` reads nodes, sources and exposures in batches of entries (_read_split) and falls back to
     the whole-document parse for anything unusual; False reads the document whole (the same result:
     tests/checks/test_check_loader_streaming.py)."""
     what = "manifest"

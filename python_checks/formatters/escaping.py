@@ -34,7 +34,12 @@ _MERMAID_SPECIAL = str.maketrans({"#": "#35;", '"': "#quot;", "<": "#lt;", ">": 
 
 def terminal(value: object) -> str:
     """Text for a terminal: escape sequences and control characters removed (a newline becomes a space)."""
-    return _TERMINAL_UNSAFE.sub(lambda match: " " if match.group() in "\n\r\t" else "", str(value))
+    text = str(value)
+    # Every character _TERMINAL_UNSAFE removes is unprintable (Unicode Cc or Cf): printable text,
+    # nearly every value, needs no regex pass.
+    if text.isprintable():
+        return text
+    return _TERMINAL_UNSAFE.sub(lambda match: " " if match.group() in "\n\r\t" else "", text)
 
 
 def markdown(value: object) -> str:

@@ -2,7 +2,8 @@
 
 Each command runs in a fresh interpreter, which then prints the heavy modules it loaded. sqlglot
 is loaded only when SQL is analysed and not found in the cache, duckdb only with --database, dbt only with --target,
-rich only for text output, numpy and the measuring commands only when they run; jsonschema
+rich only for text output, numpy and the measuring commands only when they run, yaml only when a YAML
+file is read (not outside a dbt project without --target); jsonschema
 only when a privacy block is not plainly valid (contract.conforms answers the others).
 """
 
@@ -25,13 +26,13 @@ EMAIL = {"class": "direct_identifier"}
 JOIN_SQL = 'select h.zip, c.age from "db"."main"."hr" h join "db"."main"."clinic" c on h.email = c.email'
 
 
-def heavy_imports(*argv: str) -> tuple[int, set[str]]:
-    """Exit code of `privacy-guard ARGV` in a fresh interpreter, and the HEAVY modules it imported."""
+def heavy_imports(*argv: str, watched: frozenset[str] = HEAVY) -> tuple[int, set[str]]:
+    """Exit code of `privacy-guard ARGV` in a fresh interpreter, and the `watched` modules it imported."""
     program = (
         "import json, sys\n"
         "from python_checks.cli import main\n"
         f"code = main({list(argv)!r})\n"
-        f"print(json.dumps([code, sorted(m for m in {sorted(HEAVY)!r} if m in sys.modules)]))\n"
+        f"print(json.dumps([code, sorted(m for m in {sorted(watched)!r} if m in sys.modules)]))\n"
     )
     result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
     code, modules = json.loads(result.stdout.strip().splitlines()[-1])
@@ -65,6 +66,14 @@ def test_help_imports_nothing_heavy() -> None:
 def test_check_without_sql_imports_nothing_heavy(manifest: Path) -> None:
     code, modules = heavy_imports(*check_args(manifest, "--no-sql"))
     assert (code, modules) == (0, set())
+    assert ("cross_department_join", "model.demo.combined") in findings(manifest)
+
+
+def test_check_outside_a_dbt_project_imports_no_yaml(manifest: Path) -> None:
+    """A manifest checked without its project (CI, a downloaded artifact) has no YAML to read, and
+    without --target nothing builds dbt's argparse arguments."""
+    (manifest.parent.parent / "dbt_project.yml").unlink()
+    assert heavy_imports(*check_args(manifest, "--no-sql"), watched=frozenset({"yaml", "argparse"})) == (0, set())
     assert ("cross_department_join", "model.demo.combined") in findings(manifest)
 
 

@@ -1,4 +1,4 @@
-"""The streaming manifest reader (entry by entry) gives exactly the whole-document parse's Manifest,
+"""The streaming manifest reader (in batches of entries) gives exactly the whole-document parse's Manifest,
 on every manifest fixture of the tests: the hand-written v1/v4/v7 files, builder-made manifests and
 a real `dbt build`'s manifest; and it really streams them (no silent fallback)."""
 
@@ -66,3 +66,27 @@ def test_a_real_dbt_build_manifest(tmp_path_factory: pytest.TempPathFactory) -> 
     document: dict[str, Any] = json.loads(path.read_text())
     assert len(document["nodes"]) > 5  # a real manifest, with models, seeds and tests
     assert_streaming_equals_whole(path)
+
+
+@pytest.mark.parametrize(("batch_bytes", "an_end_inside_an_entry"), [(1000, True), (3000, False)])
+def test_batches_of_entries_equal_the_whole_parse(batch_bytes: int, an_end_inside_an_entry: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Entries are parsed a batch at a time; where a batch's far end is not an entry's end (a dotted
+    column name looks like the next entry's key), they are read entry by entry for a while."""
+    builder = tricky_builder()
+    for number in range(40):
+        builder.node(f"m{number}", columns={"plain": None, "a.b": {"class": "quasi_identifier"}}, parents=("model.demo.combined",), sql="select 1")
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(builder.document()))
+    sizes: list[int] = []
+    parse = loader._entries_object
+
+    def recording(view: memoryview, start: int, end: int) -> dict[str, Any] | None:
+        found = parse(view, start, end)
+        sizes.append(-1 if found is None else len(found))
+        return found
+
+    monkeypatch.setattr(loader, "_BATCH_BYTES", batch_bytes)
+    monkeypatch.setattr(loader, "_entries_object", recording)
+    assert_streaming_equals_whole(path)
+    assert max(sizes) > 1  # batches of several entries were read
+    assert (-1 in sizes) == an_end_inside_an_entry

@@ -117,3 +117,14 @@ def test_html_site_escapes_project_values(written: dict[str, Any]) -> None:
     assert SCRIPT_NAME not in page and "<b>email" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "\\u003cscript\\u003e" in page  # the embedded JSON data cannot close its <script>
+
+
+def test_printable_text_holds_nothing_the_terminal_pattern_removes() -> None:
+    """escaping.terminal returns printable text as it is: that is only safe if every character the
+    pattern removes (alone, or as the first of a sequence) is unprintable. Checked on every code point."""
+    from python_checks.formatters.escaping import _TERMINAL_UNSAFE, terminal
+
+    removed = [character for character in map(chr, range(0x110000)) if _TERMINAL_UNSAFE.match(character + "[m")]
+    assert len(removed) == 32 + 33 + 5 + 4  # C0, DEL + C1, the bidi embeddings/overrides and isolates
+    assert not [character for character in removed if character.isprintable()]
+    assert terminal("plain model_name é") == "plain model_name é" and terminal("a\x1b[2Jb\nc\u202e") == "ab c"
