@@ -2,7 +2,8 @@
 
 Where a source of truth exists, the reference is rendered from it: the meta contract's tables from
 its JSON Schema (`contract_docs`), the rule table from the rule registry (`rule_docs`), the JSON
-document's keys from its JSON Schema (`report_docs`). Run `python -m python_checks.docs_pages`
+document's keys from its JSON Schema (`report_docs`), README's measured speed from the benchmarks'
+result files (`bench_docs`). Run `python -m python_checks.docs_pages`
 after changing one; tests/test_docs_pages.py fails while a page differs from a fresh rendering.
 """
 
@@ -12,14 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from python_checks import contract_docs, report_docs, rule_docs
+from python_checks import bench_docs, contract_docs, report_docs, rule_docs
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True, slots=True)
 class Generated:
-    """One generated section: `docs/<page>` between the markers named `name`."""
+    """One generated section: the page at `page` (relative to the repository) between the markers named `name`."""
 
     page: str
     name: str
@@ -27,7 +28,7 @@ class Generated:
 
     @property
     def path(self) -> Path:
-        return REPO_ROOT / "docs" / self.page
+        return REPO_ROOT / self.page
 
     @property
     def begin(self) -> str:
@@ -56,15 +57,16 @@ class Generated:
 
 
 SECTIONS = (
-    Generated("meta-contract.md", "meta contract", contract_docs.render),
-    Generated("rules.md", "rule table", rule_docs.render),
-    Generated("json-and-sarif.md", "JSON document", report_docs.render),
+    Generated("docs/meta-contract.md", "meta contract", contract_docs.render),
+    Generated("docs/rules.md", "rule table", rule_docs.render),
+    Generated("docs/json-and-sarif.md", "JSON document", report_docs.render),
+    Generated("README.md", "measured speed", bench_docs.render),
 )
 
 
 def main() -> None:
     for section in SECTIONS:
-        print(f"docs/{section.page}: {section.name} {'updated' if section.update() else 'already up to date'}")
+        print(f"{section.page}: {section.name} {'updated' if section.update() else 'already up to date'}")
 
 
 if __name__ == "__main__":
