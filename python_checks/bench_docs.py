@@ -43,20 +43,20 @@ def privacy_tests_table(document: dict[str, Any]) -> str:
             cells.append(_ratio(result["ratio"]) if result else "")
             if result:
                 ratios.append(result["ratio"])
-        pycanon = [by_key.get((test, 1_000_000, shape), {}).get("pycanon_over_test") for shape in ("low", "high")]
-        speedups += [value for value in pycanon if value is not None]
-        cells.append(" / ".join(_pycanon_cell(value) for value in pycanon) if any(value is not None for value in pycanon) else "")
+        pycanon_ratios = [by_key.get((test, 1_000_000, shape), {}).get("pycanon_over_test") for shape in ("low", "high")]
+        speedups += [value for value in pycanon_ratios if value is not None]
+        cells.append(" / ".join(_pycanon_cell(value) for value in pycanon_ratios) if any(value is not None for value in pycanon_ratios) else "")
         lines.append(f"| {test} | " + " | ".join(cells) + " |")
     slowest = max(ratios)
     if speedups:
         lowest_speedup = min(_pycanon_floor(value) for value in speedups)
-        pycanon = f"smallest pycanon / test: {lowest_speedup:g}× (goal ≥ {PYCANON_OVER_TEST_GOAL}×: {_verdict(lowest_speedup >= PYCANON_OVER_TEST_GOAL)})"
+        pycanon_summary = f"smallest pycanon / test: {lowest_speedup:g}× (goal ≥ {PYCANON_OVER_TEST_GOAL}×: {_verdict(lowest_speedup >= PYCANON_OVER_TEST_GOAL)})"
     else:
-        pycanon = "pycanon not measured in this run (`--no-pycanon`)"
+        pycanon_summary = "pycanon not measured in this run (`--no-pycanon`)"
     load = document["load_average"]
     return "\n".join(lines) + (
         f"\n\nSlowest test / bare: {_ratio(slowest)} (goal ≤ {TEST_OVER_BARE_GOAL}×: {_verdict(slowest <= TEST_OVER_BARE_GOAL)}); "
-        f"{pycanon}. Load average {load[0]:.1f} → {load[1]:.1f} on 2 cores."
+        f"{pycanon_summary}. Load average {load[0]:.1f} → {load[1]:.1f} on 2 cores."
     )
 
 
