@@ -167,64 +167,89 @@ select * from violations
 {% endmacro %}
 
 {#-
-  DuckDB: one GROUP BY of the cells into their classes, each class's cells gathered into a list
-  (value position or table share, size), and the distance computed from that list: no join of cells
-  back to their class, no class visited at every value. Ordered, per class over its present values
-  sorted by position, a_1 < ... < a_r: the class's cumulative share is constant (P_j, through a_j)
-  from a_j up to the next present value, so sum_i |P(i) - Q(i)| is, with Q the table's cumulative
-  shares, sum_{i < a_1} Q(i) + sum_j sum_{a_j <= i < a_{j+1}} |P_j - Q(i)| (a_{r+1} = m + 1).
-  A class of one value at position a (most classes when they are small) has P = 1 from a on:
-  sum_{i < a} Q(i) + sum_{i >= a} (1 - Q(i)), read from a list computed once over the m values.
-  `materialized`: the filter on the distance would otherwise compute it twice.
+  DuckDB. Equal: one GROUP BY of the cells into their classes, each class's cells gathered into a list
+  (table share, size), the distance computed from that list: no join of cells back to their class.
+  Ordered, O(cells log cells + m log m), never a class at every value nor a pair of a class's values.
+  With Q(i) the table's cumulative share (increasing: every value has a share) and SQ its prefix sums,
+  a class whose present values are a_1 < ... < a_r has cumulative share P = 0 before a_1 and P_j on
+  the segment [a_j, a_{j+1} - 1] (a_{r+1} = m + 1). On a segment [lo, hi] of constant P the first
+  k = clamp(c(P) - (lo - 1), 0, hi - lo + 1) positions have Q < P, c(P) = #{i : Q(i) < P} (a prefix), so
+    sum_{lo..hi} |P - Q(i)| = P * (2k - n) + SQ(hi) + SQ(lo - 1) - 2 SQ(lo + k - 1),  n = hi - lo + 1,
+  and the distance is (SQ(a_1 - 1) + the segments' sums) / (m - 1). P_j and a_{j+1}: one window
+  partitioned by the class; c(P): an ASOF join of the cells onto the scale (the first position with
+  Q >= P). Where Q(i) ~= P its term is ~0 on either side, so rounding in c(P) does not matter.
 -#}
 {% macro duckdb___t_closeness_distances(s, quasi_identifiers, unit, distance) %}
   {%- set double = privacy_guard._double_type() %}
   {%- if distance == 'ordered' %}
+  {%- set qis = privacy_guard._qi_names(quasi_identifiers) %}
+  {#- Q(i): one row per value position, the ASOF join's right side. -#}
   {{ s }}_scale as (
-    select list(cumulative_share order by value_position) as cumulative_shares,
-      list(2 * coalesce(preceding_sum, 0) + values_count - value_position + 1 - whole_sum order by value_position) as one_value_sums,
-      max(values_count) as values_count
+    select value_position, sum(table_share) over (order by value_position rows between unbounded preceding and current row) as cumulative_share
+    from {{ s }}_table
+  ),
+  {#- SQ(0), SQ(1), ..., SQ(m) in one list: SQ(i) is cumulative_sums[i + 1]. -#}
+  {{ s }}_scale_sums as (
+    select list_prepend(cast(0 as {{ double }}), list(cumulative_sum order by value_position)) as cumulative_sums,
+      count(*) as values_count
     from (
-      select value_position, cumulative_share, count(*) over () as values_count, sum(cumulative_share) over () as whole_sum,
-        sum(cumulative_share) over (order by value_position rows between unbounded preceding and 1 preceding) as preceding_sum
-      from (
-        select value_position, sum(table_share) over (order by value_position) as cumulative_share
-        from {{ s }}_table
-      ) as running
+      select value_position, sum(cumulative_share) over (order by value_position rows between unbounded preceding and current row) as cumulative_sum
+      from {{ s }}_scale
     ) as sums
   ),
-  {%- endif %}
+  {#- Each cell with its class's cumulative share through it (P_j) and the next present position; a class's
+      is_class row (with a unit) has no position and sorts last. A class of no people has P = 0 throughout. -#}
+  {{ s }}_steps as (
+    select {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }}, cells.is_class, cells.cell_size, cells.cell_rows, whole.value_position,
+      coalesce(cast(sum(case when cells.is_class = 0 then cells.cell_size end) over (class_order rows between unbounded preceding and current row) as {{ double }})
+        / nullif(sum({{ privacy_guard._cells_counted_size(unit) }}) over (partition by {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }}), 0), 0) as share_through,
+      lead(whole.value_position) over class_order as next_position
+    from {{ s }}_cells as cells
+    left join {{ s }}_table as whole
+      on cells.is_class = whole.cell_is_class and cells.sensitive_value is not distinct from whole.sensitive_value
+    window class_order as (partition by {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }} order by whole.value_position)
+  ),
+  {#- Per cell, c(P) - (lo - 1) as `below`: the ASOF join finds the first position with Q >= P (none: all m are below). -#}
+  {{ s }}_segments as (
+    select steps.*, coalesce(scale.value_position - 1, sums.values_count) - (steps.value_position - 1) as below,
+      coalesce(steps.next_position - 1, sums.values_count) - steps.value_position + 1 as width,
+      sums.cumulative_sums, sums.values_count
+    from {{ s }}_steps as steps
+    asof left join {{ s }}_scale as scale
+      on steps.share_through <= scale.cumulative_share
+    cross join {{ s }}_scale_sums as sums
+  ),
+  {{ s }}_distances as materialized (
+    select class_size, class_rows,
+      coalesce((cumulative_sums[first_position] + within) / nullif(values_count - 1, 0), 0) as distance
+    from (
+      select {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows(unit) }} as class_rows,
+        min(value_position) as first_position,
+        sum(share_through * (2 * least(greatest(below, 0), width) - width)
+          + cumulative_sums[value_position + width] + cumulative_sums[value_position]
+          - 2 * cumulative_sums[value_position + least(greatest(below, 0), width)]) as within,
+        any_value(cumulative_sums) as cumulative_sums, any_value(values_count) as values_count
+      from {{ s }}_segments
+      group by {{ qis }}
+    ) as classes
+  ),
+  {%- else %}
   {{ s }}_classes as (
     select {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows(unit) }} as class_rows,
       sum({{ privacy_guard._cells_counted_size(unit) }}) as total,
-    {%- if distance == 'ordered' %}
-      list_sort(list(struct_pack(value_position := whole.value_position, cell_size := cells.cell_size)) filter (where cells.is_class = 0)) as present
-    {%- else %}
       sum(whole.table_share) as present_share,
       list(struct_pack(table_share := whole.table_share, cell_size := cells.cell_size)) filter (where cells.is_class = 0) as present
-    {%- endif %}
     from {{ s }}_cells as cells
     left join {{ s }}_table as whole
       on cells.is_class = whole.cell_is_class and cells.sensitive_value is not distinct from whole.sensitive_value
     group by {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }}
   ),
+  {#- `materialized`: the filter on the distance would otherwise compute it twice. -#}
   {{ s }}_distances as materialized (
     select class_size, class_rows,
-    {%- if distance == 'ordered' %}
-      coalesce((
-        case when len(present) = 1 and total > 0 then scale.one_value_sums[present[1].value_position]
-        else coalesce(list_sum(scale.cumulative_shares[1:present[1].value_position - 1]), 0)
-          + list_sum([
-              list_sum([abs(coalesce(cast(list_sum([cell.cell_size for cell in present[1:j]]) as {{ double }}) / nullif(total, 0), 0) - share)
-                for share in scale.cumulative_shares[present[j].value_position:coalesce(present[j + 1].value_position - 1, scale.values_count)]])
-              for j in range(1, len(present) + 1)])
-        end) / nullif(scale.values_count - 1, 0), 0) as distance
-    from {{ s }}_classes
-    cross join {{ s }}_scale as scale
-    {%- else %}
       0.5 * (coalesce(list_sum([abs(cast(cell.cell_size as {{ double }}) / nullif(total, 0) - cell.table_share) for cell in present]), 0)
         + 1 - present_share) as distance
     from {{ s }}_classes
-    {%- endif %}
   ),
+  {%- endif %}
 {% endmacro %}
