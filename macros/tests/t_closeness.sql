@@ -209,29 +209,30 @@ select * from violations
       on cells.is_class = whole.cell_is_class and cells.sensitive_value is not distinct from whole.sensitive_value
     window class_order as (partition by {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }} order by whole.value_position)
   ),
-  {#- Per cell, c(P) - (lo - 1) as `below`: the ASOF join finds the first position with Q >= P (none: all m are below). -#}
+  {#- Per cell, the sum over its segment [lo, hi] (lo its position, hi the next present one's - 1) and
+      SQ(lo - 1), whose smallest is SQ(a_1 - 1). k: c(P) from the ASOF join (the first position with
+      Q >= P, none: all m are below), less lo - 1, clamped to the segment. SQ(i) is cumulative_sums[i + 1]. -#}
   {{ s }}_segments as (
-    select steps.*, coalesce(scale.value_position - 1, sums.values_count) - (steps.value_position - 1) as below,
-      coalesce(steps.next_position - 1, sums.values_count) - steps.value_position + 1 as width,
-      sums.cumulative_sums, sums.values_count
-    from {{ s }}_steps as steps
-    asof left join {{ s }}_scale as scale
-      on steps.share_through <= scale.cumulative_share
-    cross join {{ s }}_scale_sums as sums
-  ),
-  {{ s }}_distances as materialized (
-    select class_size, class_rows,
-      coalesce((cumulative_sums[first_position] + within) / nullif(values_count - 1, 0), 0) as distance
+    select {{ qis }}, is_class, cell_size, cell_rows, values_count, preceding_sum,
+      share_through * (2 * below - width) + cumulative_sums[lo + width] + preceding_sum - 2 * cumulative_sums[lo + below] as segment_sum
     from (
-      select {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows(unit) }} as class_rows,
-        min(value_position) as first_position,
-        sum(share_through * (2 * least(greatest(below, 0), width) - width)
-          + cumulative_sums[value_position + width] + cumulative_sums[value_position]
-          - 2 * cumulative_sums[value_position + least(greatest(below, 0), width)]) as within,
-        any_value(cumulative_sums) as cumulative_sums, any_value(values_count) as values_count
-      from {{ s }}_segments
-      group by {{ qis }}
-    ) as classes
+      select steps.*, steps.value_position as lo, sums.cumulative_sums, sums.values_count,
+        sums.cumulative_sums[steps.value_position] as preceding_sum,
+        coalesce(steps.next_position, sums.values_count + 1) - steps.value_position as width,
+        least(greatest(coalesce(scale.value_position - 1, sums.values_count) - (steps.value_position - 1), 0),
+          coalesce(steps.next_position, sums.values_count + 1) - steps.value_position) as below
+      from {{ s }}_steps as steps
+      asof left join {{ s }}_scale as scale
+        on steps.share_through <= scale.cumulative_share
+      cross join {{ s }}_scale_sums as sums
+    ) as segments
+  ),
+  {#- `materialized`: the filter on the distance would otherwise compute it twice. -#}
+  {{ s }}_distances as materialized (
+    select {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows(unit) }} as class_rows,
+      coalesce((min(preceding_sum) + sum(segment_sum)) / nullif(max(values_count) - 1, 0), 0) as distance
+    from {{ s }}_segments
+    group by {{ qis }}
   ),
   {%- else %}
   {{ s }}_classes as (
