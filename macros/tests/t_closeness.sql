@@ -3,8 +3,9 @@
   the whole table's (Earth Mover's Distance; Li, Li & Venkatasubramanian 2007): the measure, t, the
   class's size (people when a privacy unit is set, else rows), rows and distance, never the values.
   Distributions count each person's value once per value. GROUP BY the QIs directly: the only sort
-  is over the distinct sensitive values (and, on DuckDB, each class's present values). The generic
-  ordered distance visits every class at every value; DuckDB's only each class's present values.
+  is over the distinct sensitive values (and, for ordered, the cells). Cost of ordered t, with m
+  distinct values: on DuckDB O(cells log cells + m log m), whatever the classes hold; the generic
+  body visits every class at every value, O(classes x m).
     equal   (categorical): 1/2 * sum_i |p_i - q_i|
     ordered (numeric):     sum_i |sum_{j<=i} (p_j - q_j)| / (m - 1) over the m sorted distinct values
   `distance` defaults to ordered for numeric columns of the built relation, else equal.
@@ -83,49 +84,64 @@ select * from violations
     <s>_cells and <s>_table; `distance` is equal or ordered. Generic SQL: PostgreSQL, Spark. -#}
 {% macro default___t_closeness_distances(s, quasi_identifiers, unit, distance) %}
   {%- set qis = privacy_guard._qi_names(quasi_identifiers) %}
+  {%- set double = privacy_guard._double_type() %}
   {%- if distance == 'ordered' %}
-  {#- Each cell with its class's total (the denominator of p): one partitioned window, no join on the QIs. -#}
-  {{ s }}_shares as (
-    select {{ qis }}, is_class, sensitive_value, cell_size, cell_rows,
-      cast(cell_size as {{ privacy_guard._double_type() }})
-        / nullif(sum(case when is_class = 0 then cell_size end) over (partition by {{ qis }}), 0) as class_share
-    from {{ s }}_cells
+  {#-
+    O(cells log cells + m log m), the segments of the DuckDB body below (their sums explained there).
+    c(P) without an ASOF join: cells and value positions sorted together by share, a cell before a
+    position of equal Q, so the positions counted before a cell are those with Q < P.
+  -#}
+  {{ s }}_scale as (
+    select value_position, cumulative_share,
+      sum(cumulative_share) over (order by value_position rows between unbounded preceding and current row) as cumulative_sum
+    from (
+      select value_position, sum(table_share) over (order by value_position rows between unbounded preceding and current row) as cumulative_share
+      from {{ s }}_table
+    ) as running
   ),
-  {#- Cells with their value's position and table share (a join on the small value table only). -#}
-  {{ s }}_present as (
-    select shares.*, whole.value_position, whole.table_share
-    from {{ s }}_shares as shares
+  {{ s }}_steps as (
+    select {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }}, cells.is_class, cells.cell_size, cells.cell_rows, whole.value_position,
+      coalesce(cast(sum(case when cells.is_class = 0 then cells.cell_size end) over (
+          partition by {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }} order by whole.value_position nulls last rows between unbounded preceding and current row) as {{ double }})
+        / nullif(sum({{ privacy_guard._cells_counted_size(unit) }}) over (partition by {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }}), 0), 0) as share_through,
+      lead(whole.value_position) over (partition by {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }} order by whole.value_position nulls last) as next_position
+    from {{ s }}_cells as cells
     left join {{ s }}_table as whole
-      on shares.is_class = whole.cell_is_class and shares.sensitive_value is not distinct from whole.sensitive_value
+      on cells.is_class = whole.cell_is_class and cells.sensitive_value is not distinct from whole.sensitive_value
   ),
-  {#- Every class at every value (p = 0 where it lacks it): the cumulative difference runs over all m values. -#}
-  {{ s }}_differences as (
-    select {{ qis }}, value_position, max(class_size) as class_size, max(class_rows) as class_rows,
-      coalesce(sum(class_share), 0) - max(table_share) as difference
+  {#- Per cell: lo (its position), width = hi - lo + 1 and k, the segment's positions with Q < P. -#}
+  {{ s }}_bounds as (
+    select {{ qis }}, is_class, cell_size, cell_rows, share_through, value_position as lo, width,
+      case when below - (value_position - 1) < 0 then 0 when below - (value_position - 1) > width then width
+        else below - (value_position - 1) end as below
     from (
-      select {{ qis }}, whole.value_position, class_size, class_rows,
-        cast(null as {{ privacy_guard._double_type() }}) as class_share, whole.table_share
+      select {{ qis }}, is_class, cell_size, cell_rows, share_through, value_position, is_scale,
+        coalesce(next_position, (select count(*) from {{ s }}_table) + 1) - value_position as width,
+        sum(is_scale) over (order by share_through, is_scale rows between unbounded preceding and current row) as below
       from (
-        select {{ qis }}, {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows(unit) }} as class_rows
-        from {{ s }}_cells
-        group by {{ qis }}
-      ) as classes
-      cross join {{ s }}_table as whole
-      union all
-      select {{ qis }}, value_position, null, null, class_share, table_share
-      from {{ s }}_present
-      where is_class = 0
-    ) as points
-    group by {{ qis }}, value_position
+        select {{ qis }}, is_class, cell_size, cell_rows, share_through, value_position, next_position, 0 as is_scale
+        from {{ s }}_steps
+        union all
+        select {% for qi in privacy_guard._qi_names(quasi_identifiers, as_list=true) %}null, {% endfor %}null, null, null, cumulative_share, null, null, 1
+        from {{ s }}_scale
+      ) as sorted_together
+    ) as counted
+    where is_scale = 0
   ),
+  {#- SQ(lo - 1), SQ(lo + k - 1) and SQ(hi) from the scale (SQ(0) = 0: no row); a class's is_class row has no lo. -#}
   {{ s }}_distances as (
-    select max(class_size) as class_size, max(class_rows) as class_rows,
-      coalesce(sum(abs(running_difference)) / nullif((select count(*) from {{ s }}_table) - 1, 0), 0) as distance
+    select {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows(unit) }} as class_rows,
+      coalesce((min(preceding_sum) + sum(segment_sum)) / nullif((select count(*) from {{ s }}_table) - 1, 0), 0) as distance
     from (
-      select {{ qis }}, class_size, class_rows,
-        sum(difference) over (partition by {{ qis }} order by value_position rows between unbounded preceding and current row) as running_difference
-      from {{ s }}_differences
-    ) as cumulative
+      select {{ privacy_guard._qi_names(quasi_identifiers, 'bounds') }}, bounds.is_class, bounds.cell_size, bounds.cell_rows,
+        case when bounds.lo = 1 then 0 else preceding.cumulative_sum end as preceding_sum,
+        bounds.share_through * (2 * bounds.below - bounds.width) + through.cumulative_sum
+          + case when bounds.lo = 1 then 0 else preceding.cumulative_sum end - 2 * coalesce(split.cumulative_sum, 0) as segment_sum
+      from {{ s }}_bounds as bounds
+      left join {{ s }}_scale as preceding on preceding.value_position = bounds.lo - 1
+      left join {{ s }}_scale as split on split.value_position = bounds.lo + bounds.below - 1
+      left join {{ s }}_scale as through on through.value_position = bounds.lo + bounds.width - 1
+    ) as segments
     group by {{ qis }}
   ),
   {%- else %}
