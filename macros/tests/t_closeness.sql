@@ -191,9 +191,11 @@ select * from violations
   the segment [a_j, a_{j+1} - 1] (a_{r+1} = m + 1). On a segment [lo, hi] of constant P the first
   k = clamp(c(P) - (lo - 1), 0, hi - lo + 1) positions have Q < P, c(P) = #{i : Q(i) < P} (a prefix), so
     sum_{lo..hi} |P - Q(i)| = P * (2k - n) + SQ(hi) + SQ(lo - 1) - 2 SQ(lo + k - 1),  n = hi - lo + 1,
-  and the distance is (SQ(a_1 - 1) + the segments' sums) / (m - 1). P_j and a_{j+1}: one window
-  partitioned by the class; c(P): an ASOF join of the cells onto the scale (the first position with
-  Q >= P). Where Q(i) ~= P its term is ~0 on either side, so rounding in c(P) does not matter.
+  and the distance is (SQ(a_1 - 1) + the segments' sums) / (m - 1). One GROUP BY of the cells gives
+  each class's total and number of values; a class of one value is one segment (no more work), the
+  cells of the others are joined back to it for P_j and a_{j+1} (one window partitioned by the class)
+  and c(P) (an ASOF join of the cells onto the scale: the first position with Q >= P). Where
+  Q(i) ~= P its term is ~0 on either side, so rounding in c(P) does not matter.
 -#}
 {% macro duckdb___t_closeness_distances(s, quasi_identifiers, unit, distance) %}
   {%- set double = privacy_guard._double_type() %}
@@ -213,27 +215,39 @@ select * from violations
       from {{ s }}_scale
     ) as sums
   ),
-  {#- Each cell with its class's cumulative share through it (P_j) and the next present position; a class's
-      is_class row (with a unit) has no position and sorts last. A class of no people has P = 0 throughout. -#}
-  {{ s }}_steps as (
-    select {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }}, cells.is_class, cells.cell_size, cells.cell_rows, whole.value_position,
-      coalesce(cast(sum(case when cells.is_class = 0 then cells.cell_size end) over (class_order rows between unbounded preceding and current row) as {{ double }})
-        / nullif(sum({{ privacy_guard._cells_counted_size(unit) }}) over (partition by {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }}), 0), 0) as share_through,
-      lead(whole.value_position) over class_order as next_position
+  {#- Each class: size, rows, total (the denominator of P), how many values it holds and the first. -#}
+  {{ s }}_classes as (
+    select {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }},
+      {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows(unit) }} as class_rows,
+      sum({{ privacy_guard._cells_counted_size(unit) }}) as total,
+      count(case when cells.is_class = 0 then 1 end) as values_present, min(whole.value_position) as first_position
     from {{ s }}_cells as cells
     left join {{ s }}_table as whole
       on cells.is_class = whole.cell_is_class and cells.sensitive_value is not distinct from whole.sensitive_value
-    window class_order as (partition by {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }} order by whole.value_position)
+    group by {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }}
   ),
-  {#- Per cell, the sum over its segment [lo, hi] (lo its position, hi the next present one's - 1) and
-      SQ(lo - 1), whose smallest is SQ(a_1 - 1). k: c(P) from the ASOF join (the first position with
-      Q >= P, none: all m are below), less lo - 1, clamped to the segment. SQ(i) is cumulative_sums[i + 1]. -#}
+  {#- The cells of classes holding several values (few cells when classes are small), each with its
+      class's cumulative share through it (P_j) and the next present position. -#}
+  {{ s }}_steps as (
+    select {{ privacy_guard._qi_names(quasi_identifiers, 'classes') }}, whole.value_position,
+      coalesce(cast(sum(cells.cell_size) over (class_order rows between unbounded preceding and current row) as {{ double }})
+        / nullif(classes.total, 0), 0) as share_through,
+      lead(whole.value_position) over class_order as next_position
+    from {{ s }}_cells as cells
+    inner join {{ s }}_classes as classes
+      on classes.values_present > 1 and {{ privacy_guard._same_columns_sql('cells', 'classes', privacy_guard._qi_names(quasi_identifiers, as_list=true)) }}
+    left join {{ s }}_table as whole
+      on cells.is_class = whole.cell_is_class and cells.sensitive_value is not distinct from whole.sensitive_value
+    where cells.is_class = 0
+    window class_order as (partition by {{ privacy_guard._qi_names(quasi_identifiers, 'classes') }} order by whole.value_position)
+  ),
+  {#- Per cell, the sum over its segment [lo, hi] (lo its position, hi the next present one's - 1). k: c(P)
+      from the ASOF join (the first position with Q >= P; none: all m are below), less lo - 1, clamped to
+      the segment. SQ(i) is cumulative_sums[i + 1]. -#}
   {{ s }}_segments as (
-    select {{ qis }}, is_class, cell_size, cell_rows, values_count, preceding_sum,
-      share_through * (2 * below - width) + cumulative_sums[lo + width] + preceding_sum - 2 * cumulative_sums[lo + below] as segment_sum
+    select {{ qis }}, share_through * (2 * below - width) + cumulative_sums[lo + width] + cumulative_sums[lo] - 2 * cumulative_sums[lo + below] as segment_sum
     from (
-      select steps.*, steps.value_position as lo, sums.cumulative_sums, sums.values_count,
-        sums.cumulative_sums[steps.value_position] as preceding_sum,
+      select steps.*, steps.value_position as lo, sums.cumulative_sums,
         coalesce(steps.next_position, sums.values_count + 1) - steps.value_position as width,
         least(greatest(coalesce(scale.value_position - 1, sums.values_count) - (steps.value_position - 1), 0),
           coalesce(steps.next_position, sums.values_count + 1) - steps.value_position) as below
@@ -243,12 +257,24 @@ select * from violations
       cross join {{ s }}_scale_sums as sums
     ) as segments
   ),
-  {#- `materialized`: the filter on the distance would otherwise compute it twice. -#}
+  {#- SQ(a_1 - 1) + the segments' sums. A class of one value at a (most classes when they are small) is one
+      segment with P = 1 (0 when it holds no people): 2 SQ(a - 1) + (m - a + 1) - SQ(m). `materialized`: the
+      filter on the distance would otherwise compute it twice. -#}
   {{ s }}_distances as materialized (
-    select {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows(unit) }} as class_rows,
-      coalesce((min(preceding_sum) + sum(segment_sum)) / nullif(max(values_count) - 1, 0), 0) as distance
-    from {{ s }}_segments
-    group by {{ qis }}
+    select classes.class_size, classes.class_rows,
+      coalesce((case
+        when classes.values_present > 1 then sums.cumulative_sums[classes.first_position] + within.segments_sum
+        when classes.total > 0 then 2 * sums.cumulative_sums[classes.first_position] + sums.values_count - classes.first_position + 1 - sums.cumulative_sums[sums.values_count + 1]
+        else sums.cumulative_sums[sums.values_count + 1]
+      end) / nullif(sums.values_count - 1, 0), 0) as distance
+    from {{ s }}_classes as classes
+    left join (
+      select {{ qis }}, sum(segment_sum) as segments_sum
+      from {{ s }}_segments
+      group by {{ qis }}
+    ) as within
+      on {{ privacy_guard._same_columns_sql('classes', 'within', privacy_guard._qi_names(quasi_identifiers, as_list=true)) }}
+    cross join {{ s }}_scale_sums as sums
   ),
   {%- else %}
   {{ s }}_classes as (
