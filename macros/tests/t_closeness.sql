@@ -4,8 +4,8 @@
   class's size (people when a privacy unit is set, else rows), rows and distance, never the values.
   Distributions count each person's value once per value. GROUP BY the QIs directly: the only sort
   is over the distinct sensitive values (and, for ordered, the cells). Cost of ordered t, with m
-  distinct values: on DuckDB O(cells log cells + m log m), whatever the classes hold; the generic
-  body visits every class at every value, O(classes x m).
+  distinct values: O(cells log cells + m log m) on every adapter, whatever the classes hold (no
+  class visited at every value, no pair of a class's values).
     equal   (categorical): 1/2 * sum_i |p_i - q_i|
     ordered (numeric):     sum_i |sum_{j<=i} (p_j - q_j)| / (m - 1) over the m sorted distinct values
   `distance` defaults to ordered for numeric columns of the built relation, else equal.
