@@ -15,7 +15,6 @@ import csv
 import json
 import random
 from collections import Counter, defaultdict
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -43,19 +42,21 @@ def generate_rows() -> list[dict[str, Any]]:
     return rows
 
 
+def cell_counts(rows: list[dict[str, Any]], unit: str | None) -> dict[tuple[str, Any], int]:
+    """Per (region, salary) cell: its rows, or its distinct people (a cell of rows without one holds 0)."""
+    if unit is None:
+        return Counter((row["region"], row["salary"]) for row in rows)
+    people: dict[tuple[str, Any], set[Any]] = defaultdict(set)
+    for row in rows:
+        cell = people[(row["region"], row["salary"])]
+        if row[unit] is not None:
+            cell.add(row[unit])
+    return {key: len(ids) for key, ids in people.items()}
+
+
 def ordered_emd(rows: list[dict[str, Any]], unit: str | None) -> list[tuple[int, int, float]]:
     """(class size, class rows, distance) per class, from the definition over all m values."""
-    cells: dict[tuple[str, Any], set[Any] | int] = {}
-    for row in rows:
-        key = (row["region"], row["salary"])
-        if unit:
-            people = cells.setdefault(key, set())
-            assert isinstance(people, set)
-            if row[unit] is not None:
-                people.add(row[unit])
-        else:
-            cells[key] = int(cells.get(key, 0)) + 1  # type: ignore[call-overload]
-    counts = {key: len(value) if isinstance(value, set) else value for key, value in cells.items()}
+    counts = cell_counts(rows, unit)
     table: Counter[Any] = Counter()
     classes: dict[str, Counter[Any]] = defaultdict(Counter)
     for (region, salary), count in counts.items():
