@@ -3,8 +3,9 @@
   the whole table's (Earth Mover's Distance; Li, Li & Venkatasubramanian 2007): the measure, t, the
   class's size (people when a privacy unit is set, else rows), rows and distance, never the values.
   Distributions count each person's value once per value. GROUP BY the QIs directly: the only sort
-  is over the distinct sensitive values (and, on DuckDB, each class's present values). The generic
-  ordered distance visits every class at every value; DuckDB's only each class's present values.
+  is over the distinct sensitive values (and, for ordered, the cells). Cost of ordered t, with m
+  distinct values: O(cells log cells + m log m) on every adapter, whatever the classes hold (no
+  class visited at every value, no pair of a class's values).
     equal   (categorical): 1/2 * sum_i |p_i - q_i|
     ordered (numeric):     sum_i |sum_{j<=i} (p_j - q_j)| / (m - 1) over the m sorted distinct values
   `distance` defaults to ordered for numeric columns of the built relation, else equal.
@@ -83,49 +84,64 @@ select * from violations
     <s>_cells and <s>_table; `distance` is equal or ordered. Generic SQL: PostgreSQL, Spark. -#}
 {% macro default___t_closeness_distances(s, quasi_identifiers, unit, distance) %}
   {%- set qis = privacy_guard._qi_names(quasi_identifiers) %}
+  {%- set double = privacy_guard._double_type() %}
   {%- if distance == 'ordered' %}
-  {#- Each cell with its class's total (the denominator of p): one partitioned window, no join on the QIs. -#}
-  {{ s }}_shares as (
-    select {{ qis }}, is_class, sensitive_value, cell_size, cell_rows,
-      cast(cell_size as {{ privacy_guard._double_type() }})
-        / nullif(sum(case when is_class = 0 then cell_size end) over (partition by {{ qis }}), 0) as class_share
-    from {{ s }}_cells
+  {#-
+    O(cells log cells + m log m), the segments of the DuckDB body below (their sums explained there).
+    c(P) without an ASOF join: cells and value positions sorted together by share, a cell before a
+    position of equal Q, so the positions counted before a cell are those with Q < P.
+  -#}
+  {{ s }}_scale as (
+    select value_position, cumulative_share,
+      sum(cumulative_share) over (order by value_position rows between unbounded preceding and current row) as cumulative_sum
+    from (
+      select value_position, sum(table_share) over (order by value_position rows between unbounded preceding and current row) as cumulative_share
+      from {{ s }}_table
+    ) as running
   ),
-  {#- Cells with their value's position and table share (a join on the small value table only). -#}
-  {{ s }}_present as (
-    select shares.*, whole.value_position, whole.table_share
-    from {{ s }}_shares as shares
+  {{ s }}_steps as (
+    select {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }}, cells.is_class, cells.cell_size, cells.cell_rows, whole.value_position,
+      coalesce(cast(sum(case when cells.is_class = 0 then cells.cell_size end) over (
+          partition by {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }} order by whole.value_position nulls last rows between unbounded preceding and current row) as {{ double }})
+        / nullif(sum({{ privacy_guard._cells_counted_size(unit) }}) over (partition by {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }}), 0), 0) as share_through,
+      lead(whole.value_position) over (partition by {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }} order by whole.value_position nulls last) as next_position
+    from {{ s }}_cells as cells
     left join {{ s }}_table as whole
-      on shares.is_class = whole.cell_is_class and shares.sensitive_value is not distinct from whole.sensitive_value
+      on cells.is_class = whole.cell_is_class and cells.sensitive_value is not distinct from whole.sensitive_value
   ),
-  {#- Every class at every value (p = 0 where it lacks it): the cumulative difference runs over all m values. -#}
-  {{ s }}_differences as (
-    select {{ qis }}, value_position, max(class_size) as class_size, max(class_rows) as class_rows,
-      coalesce(sum(class_share), 0) - max(table_share) as difference
+  {#- Per cell: lo (its position), width = hi - lo + 1 and k, the segment's positions with Q < P. -#}
+  {{ s }}_bounds as (
+    select {{ qis }}, is_class, cell_size, cell_rows, share_through, value_position as lo, width,
+      case when below - (value_position - 1) < 0 then 0 when below - (value_position - 1) > width then width
+        else below - (value_position - 1) end as below
     from (
-      select {{ qis }}, whole.value_position, class_size, class_rows,
-        cast(null as {{ privacy_guard._double_type() }}) as class_share, whole.table_share
+      select {{ qis }}, is_class, cell_size, cell_rows, share_through, value_position, is_scale,
+        coalesce(next_position, (select count(*) from {{ s }}_table) + 1) - value_position as width,
+        sum(is_scale) over (order by share_through, is_scale rows between unbounded preceding and current row) as below
       from (
-        select {{ qis }}, {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows(unit) }} as class_rows
-        from {{ s }}_cells
-        group by {{ qis }}
-      ) as classes
-      cross join {{ s }}_table as whole
-      union all
-      select {{ qis }}, value_position, null, null, class_share, table_share
-      from {{ s }}_present
-      where is_class = 0
-    ) as points
-    group by {{ qis }}, value_position
+        select {{ qis }}, is_class, cell_size, cell_rows, share_through, value_position, next_position, 0 as is_scale
+        from {{ s }}_steps
+        union all
+        select {% for qi in privacy_guard._qi_names(quasi_identifiers, as_list=true) %}null, {% endfor %}null, null, null, cumulative_share, null, null, 1
+        from {{ s }}_scale
+      ) as sorted_together
+    ) as counted
+    where is_scale = 0
   ),
+  {#- SQ(lo - 1), SQ(lo + k - 1) and SQ(hi) from the scale (SQ(0) = 0: no row); a class's is_class row has no lo. -#}
   {{ s }}_distances as (
-    select max(class_size) as class_size, max(class_rows) as class_rows,
-      coalesce(sum(abs(running_difference)) / nullif((select count(*) from {{ s }}_table) - 1, 0), 0) as distance
+    select {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows(unit) }} as class_rows,
+      coalesce((min(preceding_sum) + sum(segment_sum)) / nullif((select count(*) from {{ s }}_table) - 1, 0), 0) as distance
     from (
-      select {{ qis }}, class_size, class_rows,
-        sum(difference) over (partition by {{ qis }} order by value_position rows between unbounded preceding and current row) as running_difference
-      from {{ s }}_differences
-    ) as cumulative
+      select {{ privacy_guard._qi_names(quasi_identifiers, 'bounds') }}, bounds.is_class, bounds.cell_size, bounds.cell_rows,
+        case when bounds.lo = 1 then 0 else preceding.cumulative_sum end as preceding_sum,
+        bounds.share_through * (2 * bounds.below - bounds.width) + through.cumulative_sum
+          + case when bounds.lo = 1 then 0 else preceding.cumulative_sum end - 2 * coalesce(split.cumulative_sum, 0) as segment_sum
+      from {{ s }}_bounds as bounds
+      left join {{ s }}_scale as preceding on preceding.value_position = bounds.lo - 1
+      left join {{ s }}_scale as split on split.value_position = bounds.lo + bounds.below - 1
+      left join {{ s }}_scale as through on through.value_position = bounds.lo + bounds.width - 1
+    ) as segments
     group by {{ qis }}
   ),
   {%- else %}
@@ -167,64 +183,116 @@ select * from violations
 {% endmacro %}
 
 {#-
-  DuckDB: one GROUP BY of the cells into their classes, each class's cells gathered into a list
-  (value position or table share, size), and the distance computed from that list: no join of cells
-  back to their class, no class visited at every value. Ordered, per class over its present values
-  sorted by position, a_1 < ... < a_r: the class's cumulative share is constant (P_j, through a_j)
-  from a_j up to the next present value, so sum_i |P(i) - Q(i)| is, with Q the table's cumulative
-  shares, sum_{i < a_1} Q(i) + sum_j sum_{a_j <= i < a_{j+1}} |P_j - Q(i)| (a_{r+1} = m + 1).
-  A class of one value at position a (most classes when they are small) has P = 1 from a on:
-  sum_{i < a} Q(i) + sum_{i >= a} (1 - Q(i)), read from a list computed once over the m values.
-  `materialized`: the filter on the distance would otherwise compute it twice.
+  DuckDB. Equal: one GROUP BY of the cells into their classes, each class's cells gathered into a list
+  (table share, size), the distance computed from that list: no join of cells back to their class.
+  Ordered, O(cells log cells + m log m), never a class at every value nor a pair of a class's values.
+  With Q(i) the table's cumulative share (increasing: every value has a share) and SQ its prefix sums,
+  a class whose present values are a_1 < ... < a_r has cumulative share P = 0 before a_1 and P_j on
+  the segment [a_j, a_{j+1} - 1] (a_{r+1} = m + 1). On a segment [lo, hi] of constant P the first
+  k = clamp(c(P) - (lo - 1), 0, hi - lo + 1) positions have Q < P, c(P) = #{i : Q(i) < P} (a prefix), so
+    sum_{lo..hi} |P - Q(i)| = P * (2k - n) + SQ(hi) + SQ(lo - 1) - 2 SQ(lo + k - 1),  n = hi - lo + 1,
+  and the distance is (SQ(a_1 - 1) + the segments' sums) / (m - 1). One GROUP BY of the cells gives
+  each class's total and number of values; a class of one value is one segment (no more work), the
+  cells of the others are joined back to it for P_j and a_{j+1} (one window partitioned by the class)
+  and c(P) (an ASOF join of the cells onto the scale: the first position with Q >= P). Where
+  Q(i) ~= P its term is ~0 on either side, so rounding in c(P) does not matter.
 -#}
 {% macro duckdb___t_closeness_distances(s, quasi_identifiers, unit, distance) %}
   {%- set double = privacy_guard._double_type() %}
   {%- if distance == 'ordered' %}
+  {%- set qis = privacy_guard._qi_names(quasi_identifiers) %}
+  {#- Q(i): one row per value position, the ASOF join's right side. -#}
   {{ s }}_scale as (
-    select list(cumulative_share order by value_position) as cumulative_shares,
-      list(2 * coalesce(preceding_sum, 0) + values_count - value_position + 1 - whole_sum order by value_position) as one_value_sums,
-      max(values_count) as values_count
+    select value_position, sum(table_share) over (order by value_position rows between unbounded preceding and current row) as cumulative_share
+    from {{ s }}_table
+  ),
+  {#- SQ(0), SQ(1), ..., SQ(m) in one list: SQ(i) is cumulative_sums[i + 1]. -#}
+  {{ s }}_scale_sums as (
+    select list_prepend(cast(0 as {{ double }}), list(cumulative_sum order by value_position)) as cumulative_sums,
+      count(*) as values_count
     from (
-      select value_position, cumulative_share, count(*) over () as values_count, sum(cumulative_share) over () as whole_sum,
-        sum(cumulative_share) over (order by value_position rows between unbounded preceding and 1 preceding) as preceding_sum
-      from (
-        select value_position, sum(table_share) over (order by value_position) as cumulative_share
-        from {{ s }}_table
-      ) as running
+      select value_position, sum(cumulative_share) over (order by value_position rows between unbounded preceding and current row) as cumulative_sum
+      from {{ s }}_scale
     ) as sums
   ),
-  {%- endif %}
+  {#- Each class: size, rows, total (the denominator of P), how many values it holds and the first. -#}
   {{ s }}_classes as (
-    select {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows(unit) }} as class_rows,
+    select {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }},
+      {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows(unit) }} as class_rows,
       sum({{ privacy_guard._cells_counted_size(unit) }}) as total,
-    {%- if distance == 'ordered' %}
-      list_sort(list(struct_pack(value_position := whole.value_position, cell_size := cells.cell_size)) filter (where cells.is_class = 0)) as present
-    {%- else %}
-      sum(whole.table_share) as present_share,
-      list(struct_pack(table_share := whole.table_share, cell_size := cells.cell_size)) filter (where cells.is_class = 0) as present
-    {%- endif %}
+      count(case when cells.is_class = 0 then 1 end) as values_present, min(whole.value_position) as first_position
     from {{ s }}_cells as cells
     left join {{ s }}_table as whole
       on cells.is_class = whole.cell_is_class and cells.sensitive_value is not distinct from whole.sensitive_value
     group by {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }}
   ),
+  {#- The cells of classes holding several values (few cells when classes are small), each with its
+      class's cumulative share through it (P_j) and the next present position. -#}
+  {{ s }}_steps as (
+    select {{ privacy_guard._qi_names(quasi_identifiers, 'classes') }}, whole.value_position,
+      coalesce(cast(sum(cells.cell_size) over (class_order rows between unbounded preceding and current row) as {{ double }})
+        / nullif(classes.total, 0), 0) as share_through,
+      lead(whole.value_position) over class_order as next_position
+    from {{ s }}_cells as cells
+    inner join {{ s }}_classes as classes
+      on classes.values_present > 1 and {{ privacy_guard._same_columns_sql('cells', 'classes', privacy_guard._qi_names(quasi_identifiers, as_list=true)) }}
+    left join {{ s }}_table as whole
+      on cells.is_class = whole.cell_is_class and cells.sensitive_value is not distinct from whole.sensitive_value
+    where cells.is_class = 0
+    window class_order as (partition by {{ privacy_guard._qi_names(quasi_identifiers, 'classes') }} order by whole.value_position)
+  ),
+  {#- Per cell, the sum over its segment [lo, hi] (lo its position, hi the next present one's - 1). k: c(P)
+      from the ASOF join (the first position with Q >= P; none: all m are below), less lo - 1, clamped to
+      the segment. SQ(i) is cumulative_sums[i + 1]. -#}
+  {{ s }}_segments as (
+    select {{ qis }}, share_through * (2 * below - width) + cumulative_sums[lo + width] + cumulative_sums[lo] - 2 * cumulative_sums[lo + below] as segment_sum
+    from (
+      select steps.*, steps.value_position as lo, sums.cumulative_sums,
+        coalesce(steps.next_position, sums.values_count + 1) - steps.value_position as width,
+        least(greatest(coalesce(scale.value_position - 1, sums.values_count) - (steps.value_position - 1), 0),
+          coalesce(steps.next_position, sums.values_count + 1) - steps.value_position) as below
+      from {{ s }}_steps as steps
+      asof left join {{ s }}_scale as scale
+        on steps.share_through <= scale.cumulative_share
+      cross join {{ s }}_scale_sums as sums
+    ) as segments
+  ),
+  {#- SQ(a_1 - 1) + the segments' sums. A class of one value at a (most classes when they are small) is one
+      segment with P = 1 (0 when it holds no people): 2 SQ(a - 1) + (m - a + 1) - SQ(m). `materialized`: the
+      filter on the distance would otherwise compute it twice. -#}
+  {{ s }}_distances as materialized (
+    select classes.class_size, classes.class_rows,
+      coalesce((case
+        when classes.values_present > 1 then sums.cumulative_sums[classes.first_position] + within.segments_sum
+        when classes.total > 0 then 2 * sums.cumulative_sums[classes.first_position] + sums.values_count - classes.first_position + 1 - sums.cumulative_sums[sums.values_count + 1]
+        else sums.cumulative_sums[sums.values_count + 1]
+      end) / nullif(sums.values_count - 1, 0), 0) as distance
+    from {{ s }}_classes as classes
+    left join (
+      select {{ qis }}, sum(segment_sum) as segments_sum
+      from {{ s }}_segments
+      group by {{ qis }}
+    ) as within
+      on {{ privacy_guard._same_columns_sql('classes', 'within', privacy_guard._qi_names(quasi_identifiers, as_list=true)) }}
+    cross join {{ s }}_scale_sums as sums
+  ),
+  {%- else %}
+  {{ s }}_classes as (
+    select {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows(unit) }} as class_rows,
+      sum({{ privacy_guard._cells_counted_size(unit) }}) as total,
+      sum(whole.table_share) as present_share,
+      list(struct_pack(table_share := whole.table_share, cell_size := cells.cell_size)) filter (where cells.is_class = 0) as present
+    from {{ s }}_cells as cells
+    left join {{ s }}_table as whole
+      on cells.is_class = whole.cell_is_class and cells.sensitive_value is not distinct from whole.sensitive_value
+    group by {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }}
+  ),
+  {#- `materialized`: the filter on the distance would otherwise compute it twice. -#}
   {{ s }}_distances as materialized (
     select class_size, class_rows,
-    {%- if distance == 'ordered' %}
-      coalesce((
-        case when len(present) = 1 and total > 0 then scale.one_value_sums[present[1].value_position]
-        else coalesce(list_sum(scale.cumulative_shares[1:present[1].value_position - 1]), 0)
-          + list_sum([
-              list_sum([abs(coalesce(cast(list_sum([cell.cell_size for cell in present[1:j]]) as {{ double }}) / nullif(total, 0), 0) - share)
-                for share in scale.cumulative_shares[present[j].value_position:coalesce(present[j + 1].value_position - 1, scale.values_count)]])
-              for j in range(1, len(present) + 1)])
-        end) / nullif(scale.values_count - 1, 0), 0) as distance
-    from {{ s }}_classes
-    cross join {{ s }}_scale as scale
-    {%- else %}
       0.5 * (coalesce(list_sum([abs(cast(cell.cell_size as {{ double }}) / nullif(total, 0) - cell.table_share) for cell in present]), 0)
         + 1 - present_share) as distance
     from {{ s }}_classes
-    {%- endif %}
   ),
+  {%- endif %}
 {% endmacro %}
