@@ -29,7 +29,7 @@ from python_checks.rules.base import MODEL_TYPES, PACKAGE
 from python_checks.rules.waivers import active_waiver
 from python_checks.project import default_project_dir
 from python_checks.settings import Settings, check_departments, load_settings
-from python_checks.sql_cache import FILE_NAME, SqlCache, analyse_all
+from python_checks.sql_cache import FILE_NAME, CachedAnalysis, SqlCache, analyse_all
 from python_checks.sql_model import ModelSql, RelationIndex, SqlAnalysis, dialect_for, relation_keys
 from python_checks.state import compare_with_base
 
@@ -78,7 +78,7 @@ def _relation_keys(node: Node) -> tuple[str, ...]:
 class _SqlRead:
     """Every model's parsed SQL, before the lineage is built."""
 
-    analyses: dict[str, SqlAnalysis] = field(default_factory=dict)
+    analyses: dict[str, SqlAnalysis | CachedAnalysis] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)
     #: `depends_on` of the models that got parents from hard-coded names (to undo on a cycle).
     declared: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -146,7 +146,8 @@ def _resolve_sql(manifest: Manifest, lineage: Lineage, read: _SqlRead) -> tuple[
             continue
         parents = [nodes[parent] for parent in lineage.parents[unique_id]]
         index = read.indexes.get(unique_id) or _parent_index(parents, read.relation_keys)
-        resolved[unique_id] = index.resolve(analysis)
+        # A cached analysis decodes straight into parent terms; a fresh one (a cache miss) is resolved.
+        resolved[unique_id] = analysis.resolve(index) if isinstance(analysis, CachedAnalysis) else index.resolve(analysis)
         if analysis.needs_schema:
             refine[unique_id] = partial(_with_parent_columns, index, parents, node.compiled_code or "", dialect)
     return resolved, refine
