@@ -29,7 +29,7 @@ from python_checks.rules.base import MODEL_TYPES, PACKAGE
 from python_checks.rules.waivers import active_waiver
 from python_checks.project import default_project_dir
 from python_checks.settings import Settings, check_departments, load_settings
-from python_checks.sql_cache import FILE_NAME, SqlCache, analyse_all
+from python_checks.sql_cache import FILE_NAME, CachedAnalysis, SqlCache, analyse_all
 from python_checks.sql_model import ModelSql, RelationIndex, SqlAnalysis, dialect_for, relation_keys
 from python_checks.state import compare_with_base
 
@@ -78,7 +78,7 @@ def _relation_keys(node: Node) -> tuple[str, ...]:
 class _SqlRead:
     """Every model's parsed SQL, before the lineage is built."""
 
-    analyses: dict[str, SqlAnalysis] = field(default_factory=dict)
+    analyses: dict[str, SqlAnalysis | CachedAnalysis] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)
     #: `depends_on` of the models that got parents from hard-coded names (to undo on a cycle).
     declared: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -146,7 +146,8 @@ def _resolve_sql(manifest: Manifest, lineage: Lineage, read: _SqlRead) -> tuple[
             continue
         parents = [nodes[parent] for parent in lineage.parents[unique_id]]
         index = read.indexes.get(unique_id) or _parent_index(parents, read.relation_keys)
-        resolved[unique_id] = index.resolve(analysis)
+        # A cached analysis decodes straight into parent terms; a fresh one (a cache miss) is resolved.
+        resolved[unique_id] = analysis.resolve(index) if isinstance(analysis, CachedAnalysis) else index.resolve(analysis)
         if analysis.needs_schema:
             refine[unique_id] = partial(_with_parent_columns, index, parents, node.compiled_code or "", dialect)
     return resolved, refine
@@ -324,23 +325,29 @@ class NodeEntry:
         `columns_memo`: `columns` already converted, by the identity of the entry's columns dict
         (nodes share one when their columns are the same; CheckReport.node_entry) and of each
         (interned) ColumnEntry, for a caller that converts every entry while all of them are alive."""
-        entry = dict(zip(_NODE_ENTRY_KEYS, _node_entry_values(self)))
-        memo = columns_memo if columns_memo is not None else {}
-        columns = memo.get(id(self.columns))
-        if columns is None:
-            columns = memo[id(self.columns)] = {
-                name: memo.get(id(column)) or memo.setdefault(id(column), column.to_dict()) for name, column in self.columns.items()
-            }
-        entry["columns"] = columns
-        if self.grants is None:
-            del entry["grants"]  # not read: absent rather than empty
-        return entry
+        return _entry_document(_node_entry_values(self), columns_memo if columns_memo is not None else {})
 
 
 #: NodeEntry's fields in order (dataclasses.fields() per entry costs as much as the rest of to_dict),
 #: and one C-level getter of all of them (a getattr per field costs half again as much).
 _NODE_ENTRY_KEYS = tuple(item.name for item in fields(NodeEntry))
 _node_entry_values = attrgetter(*_NODE_ENTRY_KEYS)
+_COLUMNS_AT = _NODE_ENTRY_KEYS.index("columns")
+
+
+def _entry_document(values: tuple[Any, ...], memo: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """A node entry's JSON object from its fields' values in NodeEntry's order (NodeEntry.to_dict)."""
+    entry = dict(zip(_NODE_ENTRY_KEYS, values))
+    entry_columns = values[_COLUMNS_AT]
+    columns = memo.get(id(entry_columns))
+    if columns is None:
+        columns = memo[id(entry_columns)] = {
+            name: memo.get(id(column)) or memo.setdefault(id(column), column.to_dict()) for name, column in entry_columns.items()
+        }
+    entry["columns"] = columns
+    if entry["grants"] is None:
+        del entry["grants"]  # not read: absent rather than empty
+    return entry
 
 
 @dataclass(slots=True)
@@ -383,32 +390,37 @@ class CheckReport:
 
     def node_entry(self, unique_id: str) -> NodeEntry:
         """One `nodes` entry of the JSON document: the node's effective policy."""
+        return NodeEntry(*self._node_entry_values(unique_id))
+
+    def _node_entry_values(self, unique_id: str) -> tuple[Any, ...]:
+        # NodeEntry's fields in order: the JSON document is built from these without a NodeEntry
+        # per node (a frozen dataclass of 23 fields costs more to build than its dict).
         node = self.analysis.manifest.nodes[unique_id]
         policy = self.analysis.policies[unique_id]
-        return NodeEntry(
-            name=node.name,
-            resource_type=node.resource_type,
-            package=node.package,
-            original_file_path=node.original_file_path,
-            patch_path=node.patch_path,
-            personal=policy.personal,
-            declared=node.privacy if node.privacy is not None else {},
-            departments=sorted(policy.departments),
-            consent=sorted(policy.consent) if policy.consent is not None else None,
-            purpose=policy.purpose,
-            retention_days=policy.retention_days,
-            declared_retention_days=policy.declared_retention_days,
-            k=policy.k,
-            privacy_unit=policy.privacy_unit,
-            sensitivity=policy.sensitivity,
-            agreement=policy.declared.get("agreement"),
-            waivers=policy.declared.get("waivers") or [],
-            meeting_departments=sorted(self.analysis.meetings.get(unique_id, ())),
-            columns=self._columns_entry(policy.columns),
-            quasi_identifiers=policy.columns_of(QUASI_IDENTIFIER),
-            direct_identifiers=policy.columns_of(DIRECT_IDENTIFIER),
-            parents=list(self.analysis.lineage.parents[unique_id]),
-            grants=self.analysis.grants.get(unique_id, {}) if self.analysis.grants is not None and node.relation_name else None,
+        return (
+            node.name,
+            node.resource_type,
+            node.package,
+            node.original_file_path,
+            node.patch_path,
+            policy.personal,
+            node.privacy if node.privacy is not None else {},  # declared
+            sorted(policy.departments),
+            sorted(policy.consent) if policy.consent is not None else None,
+            policy.purpose,
+            policy.retention_days,
+            policy.declared_retention_days,
+            policy.k,
+            policy.privacy_unit,
+            policy.sensitivity,
+            policy.declared.get("agreement"),
+            policy.declared.get("waivers") or [],
+            sorted(self.analysis.meetings.get(unique_id, ())),  # meeting_departments
+            self._columns_entry(policy.columns),
+            policy.columns_of(QUASI_IDENTIFIER),
+            policy.columns_of(DIRECT_IDENTIFIER),
+            list(self.analysis.lineage.parents[unique_id]),
+            self.analysis.grants.get(unique_id, {}) if self.analysis.grants is not None and node.relation_name else None,
         )
 
     def _columns_entry(self, columns: dict[str, ColumnPolicy]) -> dict[str, ColumnEntry]:
@@ -466,7 +478,11 @@ class CheckReport:
             "waived_findings": [finding.to_dict() for finding in self.analysis.waived],
             "rules": self.rule_entries(),
             "notes": [{"node": note.node, "message": note.message} for note in self.analysis.notes],
-            "nodes": {unique_id: entry.to_dict(columns_memo) for unique_id, entry in (entries if entries is not None else self.node_entries()).items()},
+            "nodes": (
+                {unique_id: entry.to_dict(columns_memo) for unique_id, entry in entries.items()}
+                if entries is not None
+                else {unique_id: _entry_document(self._node_entry_values(unique_id), columns_memo) for unique_id in sorted(self.analysis.policies)}
+            ),
             "edges": self.analysis.edges(),
         }
         if self.state is not None:

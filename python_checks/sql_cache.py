@@ -5,8 +5,9 @@ One file, `<cache dir>/sql_analyses.v1` (by default under the manifest's `target
 (format, analyser version, payload length and SHA-256) and the payload, a JSON object from
 sha256(dialect, compiled SQL) to the encoded analysis. The analyser version covers this package,
 sqlglot and the analyser's own source, so any change to either re-analyses everything. A file whose
-header, length, checksum or entries do not check out is ignored (and replaced on the next write):
-it can cost time, never a wrong answer. Writes are atomic (temporary file + rename).
+header, length or checksum does not check out is ignored (and replaced on the next write), an entry
+that is not what `encode` writes is analysed again (found when it is decoded, CachedAnalysis): it
+can cost time, never a wrong answer. Writes are atomic (temporary file + rename).
 """
 
 from __future__ import annotations
@@ -14,16 +15,16 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache, partial
-from itertools import repeat
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any, cast
 
 import orjson
 
 from python_checks import __version__
-from python_checks.sql_model import Join, Origin, SqlAnalysis
+from python_checks.sql_model import ModelSql, NodeColumn, NodeJoin, Origin, RelationIndex, SqlAnalysis
 
 FORMAT = "privacy_guard_sql_cache"
 FILE_NAME = "sql_analyses.v1"
@@ -67,38 +68,80 @@ def encode(analysis: SqlAnalysis) -> Encoded:
     ]
 
 
-def decode(encoded: Encoded) -> SqlAnalysis:
-    """The SqlAnalysis `encode` was given; raises (TypeError/ValueError) on anything else."""
-    joins, outputs, passthrough, excluded, note, relations, blind_spots, needs_schema = encoded
+def _strings(items: Iterable[str]) -> None:
+    if not all(map(isinstance, items, repeat(str))):  # C-level loop: every model is decoded on a warm run
+        raise TypeError("not strings")
 
-    def origins(items: list[list[str]]) -> frozenset[Origin]:
-        found: frozenset[Origin] = frozenset(map(tuple, items))  # type: ignore[arg-type]  # checked below
-        for relation, column, via in found:  # not three parts: ValueError
-            if relation.__class__ is not str or column.__class__ is not str or via.__class__ is not str:
-                raise TypeError("origin is not three strings")
-        return found
 
-    def strings(items: list[str]) -> frozenset[str]:
-        found = frozenset(items)
-        if not all(map(isinstance, found, repeat(str))):  # C-level loop: every model is decoded on a warm run
-            raise TypeError("not a list of strings")
-        return found
+def _node_columns(index: RelationIndex, origins: list[list[str]], strings: list[Iterable[Any]]) -> frozenset[NodeColumn]:
+    """Encoded origins [[relation, column, via], ...] as (parent, column, via), those of a parent
+    only; their strings are added to `strings`, checked once for the whole entry."""
+    if origins.__class__ is not list:
+        raise TypeError("origins are not a list")
+    if not origins:
+        return frozenset()
+    relations, columns, vias = zip(*origins, strict=True)  # not three parts each: ValueError
+    strings += (relations, columns, vias)
+    return cast(frozenset[NodeColumn], frozenset(column for column in zip(index.nodes_of(relations), columns, vias) if column[0] is not None))
 
-    if not (note is None or isinstance(note, str)) or not isinstance(needs_schema, bool):
-        raise TypeError("note/needs_schema")
-    return SqlAnalysis(
-        joins=tuple(
-            Join(str(kind), strings(left), strings(right), origins(left_columns), origins(right_columns), bool(condition))
-            for kind, left, right, left_columns, right_columns, condition in joins
-        ),
-        outputs=tuple((str(name), origins(items)) for name, items in outputs),
-        passthrough=strings(passthrough),
-        passthrough_excluded=tuple((str(relation), strings(names)) for relation, names in excluded),
-        note=note,
-        relations=strings(relations),
-        blind_spots=tuple(str(spot) for spot in blind_spots),
-        needs_schema=needs_schema,
-    )
+
+class CachedAnalysis:
+    """A cache entry, decoded only as far as the check needs it when it needs it: the relations
+    when read (to find the model's parents), the joins and the output lineage once the parents are
+    known, straight into their terms. Decoding every entry into a SqlAnalysis first and resolving
+    that after built every origin twice, a Python step at a time.
+
+    A part that is not what `encode` gives is found when it is decoded: then the SQL is analysed
+    again (`redo`), as for a cache miss."""
+
+    __slots__ = ("relations", "needs_schema", "_encoded", "_redo")
+
+    def __init__(self, encoded: Encoded, redo: Callable[[], SqlAnalysis]) -> None:
+        """Raises (TypeError/ValueError) when the entry's shape, relations, note or flag are not `encode`'s."""
+        _, _, _, _, note, relations, _, needs_schema = encoded
+        if not (note is None or isinstance(note, str)) or not isinstance(needs_schema, bool):
+            raise TypeError("note/needs_schema")
+        _strings(relations)
+        self.relations: frozenset[str] = frozenset(relations)
+        self.needs_schema: bool = needs_schema
+        self._encoded = encoded
+        self._redo = redo
+
+    def resolve(self, index: RelationIndex) -> ModelSql:
+        """The analysis with relation names replaced by parent unique_ids (what RelationIndex.resolve makes of the SqlAnalysis)."""
+        try:
+            return self._resolve(index)
+        except (TypeError, ValueError):  # a well-formed file holding something else
+            return index.resolve(self._redo())
+
+    def _resolve(self, index: RelationIndex) -> ModelSql:
+        joins, outputs, passthrough, excluded, note, _, blind_spots, _ = self._encoded
+        names, origins = zip(*outputs, strict=True) if outputs else ((), ())  # not [name, origins] pairs: ValueError
+        # Every string of the entry, checked in one C-level pass at the end (nothing is returned before).
+        strings: list[Iterable[Any]] = [names, passthrough, blind_spots]
+        resolved: dict[str, frozenset[NodeColumn]] | None = None
+        if set(map(len, origins)) == {1}:  # one origin per output, the common case: no Python step per output
+            relations, columns, vias = zip(*chain.from_iterable(origins), strict=True)
+            nodes = index.nodes_of(relations)
+            if None not in nodes:  # every relation found: strings
+                strings += (columns, vias)
+                # zip(zip(...)): each (parent, column, via) alone in a 1-tuple, its output's frozenset.
+                resolved = cast(dict[str, frozenset[NodeColumn]], dict(zip(names, map(frozenset, zip(zip(nodes, columns, vias))))))
+        if resolved is None:
+            resolved = dict(zip(names, [_node_columns(index, items, strings) for items in origins]))
+        node_joins = []
+        for kind, left, right, left_columns, right_columns, condition in joins:
+            strings += (left, right)
+            node_joins.append(
+                NodeJoin(str(kind), index.nodes(left), index.nodes(right), _node_columns(index, left_columns, strings), _node_columns(index, right_columns, strings), bool(condition))
+            )
+        excluded_by_node = {}
+        for relation, excluded_names in excluded:  # `* EXCLUDE (...)`: rare
+            strings += ((relation,), excluded_names)
+            if (node := index.node(relation)) is not None:
+                excluded_by_node[node] = frozenset(excluded_names)
+        _strings(chain.from_iterable(strings))
+        return ModelSql(tuple(node_joins), resolved, index.nodes(passthrough), note, tuple(blind_spots), excluded_by_node)
 
 
 class SqlCache:
@@ -130,15 +173,26 @@ class SqlCache:
             return {}
         return entries if isinstance(entries, dict) else {}
 
-    def get(self, key: str) -> SqlAnalysis | None:
+    def get(self, key: str, sql: str, dialect: str | None) -> CachedAnalysis | None:
+        """The entry of `key`, the cache key of `sql`; None when there is none or it is malformed (a miss)."""
         encoded = self.entries.get(key)
         if encoded is None:
             return None
         try:
-            return decode(encoded)
+            return CachedAnalysis(encoded, partial(self.analyse, key, sql, dialect))
         except (TypeError, ValueError):  # a well-formed file holding something else: a miss
             del self.entries[key]
             return None
+
+    def analyse(self, key: str, sql: str, dialect: str | None) -> SqlAnalysis:
+        """Analyse `sql` (a miss) and keep its entry when the cache has a file."""
+        from python_checks.sql_joins import analyze  # sqlglot: only when something is analysed
+
+        analysis = analyze(sql, dialect)
+        self.analysed += 1
+        if self.path is not None:
+            self.put(key, encode(analysis))
+        return analysis
 
     def put(self, key: str, encoded: Encoded) -> None:
         self.entries[key] = encoded
@@ -175,28 +229,24 @@ def available_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def analyse_all(sqls: Sequence[str], dialect: str | None, sql_cache: SqlCache, jobs: int | None = None) -> list[SqlAnalysis]:
-    """Each SQL's SqlAnalysis, from the cache or analysed (in a process pool when `jobs` > 1, or
+def analyse_all(sqls: Sequence[str], dialect: str | None, sql_cache: SqlCache, jobs: int | None = None) -> list[SqlAnalysis | CachedAnalysis]:
+    """Each SQL's analysis, from the cache or analysed (in a process pool when `jobs` > 1, or
     when `jobs` is None and at least PARALLEL_THRESHOLD models miss the cache)."""
     keys = [cache_key(sql, dialect) for sql in sqls]
-    results = [sql_cache.get(key) for key in keys]
+    results: list[SqlAnalysis | CachedAnalysis | None] = [sql_cache.get(key, sql, dialect) for key, sql in zip(keys, sqls)]
     missing = [i for i, result in enumerate(results) if result is None]
     workers = jobs if jobs is not None else (available_cores() if len(missing) >= PARALLEL_THRESHOLD else 1)
-    sql_cache.analysed += len(missing)
     if workers > 1 and len(missing) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
+        sql_cache.analysed += len(missing)
         work: Callable[[str], Encoded] = partial(_analyse_encoded, dialect)
         with ProcessPoolExecutor(max_workers=workers) as pool:
             chunk = max(1, len(missing) // (workers * 8))
             for i, encoded in zip(missing, pool.map(work, [sqls[i] for i in missing], chunksize=chunk)):
-                results[i] = decode(encoded)
                 sql_cache.put(keys[i], encoded)
-    elif missing:
-        from python_checks.sql_joins import analyze  # sqlglot: only when something is analysed
-
+                results[i] = sql_cache.get(keys[i], sqls[i], dialect)
+    else:
         for i in missing:
-            analysis = results[i] = analyze(sqls[i], dialect)
-            if sql_cache.path is not None:
-                sql_cache.put(keys[i], encode(analysis))
-    return cast(list[SqlAnalysis], results)  # every miss was filled above
+            results[i] = sql_cache.analyse(keys[i], sqls[i], dialect)
+    return cast(list[SqlAnalysis | CachedAnalysis], results)  # every miss was filled above

@@ -153,6 +153,10 @@ class RelationIndex:
         """The parent a relation key names (None: not a parent, or ambiguous)."""
         return self._keys.get(key)
 
+    def nodes_of(self, keys: Iterable[str]) -> list[str | None]:
+        """The parent of each key, in order: one C-level pass (the cache decodes origins this way)."""
+        return list(map(self._keys.get, keys))
+
     def nodes(self, keys: Iterable[str]) -> frozenset[str]:
         """The parents among many relation keys."""
         return frozenset(filter(None, map(self.node, keys)))

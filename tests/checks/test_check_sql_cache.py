@@ -24,6 +24,7 @@ from python_checks.check import run_check
 from python_checks.cli import main
 from python_checks.formatters.json import render
 from python_checks.sql_joins import analyze
+from python_checks.sql_model import RelationIndex, SqlAnalysis
 
 pytestmark = pytest.mark.dbt
 
@@ -69,12 +70,25 @@ def serial(manifest: Path) -> str:
     return document
 
 
-def test_encoding_round_trips_every_model(manifest: Path) -> None:
+def _never() -> SqlAnalysis:
+    raise AssertionError("a valid entry is not analysed again")
+
+
+def test_a_cached_analysis_resolves_as_the_analysis_does(manifest: Path) -> None:
     models = sql_models(manifest)
     assert len(models) > 30
+    origins_per_output: set[int] = set()
     for sql in models.values():
         analysis = analyze(sql, "duckdb")
-        assert sql_cache.decode(json.loads(json.dumps(sql_cache.encode(analysis)))) == analysis
+        cached = sql_cache.CachedAnalysis(json.loads(json.dumps(sql_cache.encode(analysis))), redo=_never)
+        assert (cached.relations, cached.needs_schema) == (analysis.relations, analysis.needs_schema)
+        relations = sorted(analysis.relations)
+        # Every relation a parent, then every other one (the origins of the others are dropped).
+        for parents in (relations, relations[::2]):
+            index = RelationIndex((f"model.p.{key}", (key,)) for key in parents)
+            assert cached.resolve(index) == index.resolve(analysis)
+        origins_per_output.update(len(origins) for _, origins in analysis.outputs)
+    assert {0, 1, 2} <= origins_per_output  # both ways of decoding the outputs were compared
 
 
 def test_cold_parallel_and_warm_runs_are_byte_identical_to_serial(manifest: Path, serial: str, tmp_path: Path) -> None:
