@@ -56,7 +56,7 @@ def privacy_tests_table(document: dict[str, Any]) -> str:
     load = document["load_average"]
     return "\n".join(lines) + (
         f"\n\nSlowest test / bare: {_ratio(slowest)} (goal ≤ {TEST_OVER_BARE_GOAL}×: {_verdict(slowest <= TEST_OVER_BARE_GOAL)}); "
-        f"{pycanon_summary}. Load average {load[0]:.1f} → {load[1]:.1f} on 2 cores."
+        f"{pycanon_summary}. Load average {load[0]:.1f} → {load[1]:.1f} (1 minute, before → after)."
     )
 
 
