@@ -50,10 +50,7 @@
 -#}
 {% macro postgres___pseudonymization_key_status() %}
   {%- set prefix = 'privacy_guard.pseudonymize: ' -%}
-  {%- set reads_setting = modules.re.compile('privacy_guard\\.key[\'"]', modules.re.I) -%}
-  {%- for node in graph.nodes.values() | sort(attribute='unique_id') if reads_setting.search(node.raw_code or '') -%}
-    {{ exceptions.raise_compiler_error(prefix ~ 'refusing to run: ' ~ node.unique_id ~ ' (' ~ node.original_file_path ~ ') reads the setting privacy_guard.key, the pseudonymization key; call privacy_guard.pseudonymize instead') }}
-  {%- endfor -%}
+  {%- do privacy_guard._refuse_key_setting_readers('privacy_guard.key', 'privacy_guard\\.key[\'"]') -%}
   {%- if run_query("select count(*) from pg_extension where extname = 'pgcrypto'").columns[0].values()[0] == 0 -%}
     {{ exceptions.raise_compiler_error(prefix ~ 'the database has no pgcrypto extension (hmac): run `create extension pgcrypto` as its owner') }}
   {%- endif -%}
@@ -70,10 +67,7 @@
 -#}
 {% macro spark___pseudonymization_key_status() %}
   {%- set prefix = 'privacy_guard.pseudonymize: ' -%}
-  {%- set reads_setting = modules.re.compile('spark\\.privacy_guard\\.key\\b', modules.re.I) -%}
-  {%- for node in graph.nodes.values() | sort(attribute='unique_id') if reads_setting.search(node.raw_code or '') -%}
-    {{ exceptions.raise_compiler_error(prefix ~ 'refusing to run: ' ~ node.unique_id ~ ' (' ~ node.original_file_path ~ ') reads the setting spark.privacy_guard.key, the pseudonymization key; call privacy_guard.pseudonymize instead') }}
-  {%- endfor -%}
+  {%- do privacy_guard._refuse_key_setting_readers('spark.privacy_guard.key', 'spark\\.privacy_guard\\.key\\b') -%}
   {%- set key = "r'${spark.privacy_guard.key}'" -%}
   {%- set state = run_query("select case when " ~ key ~ " = concat('$', '{spark.privacy_guard.key}') then 'unsubstituted' when " ~ key ~ " = '' then 'missing' when length(" ~ key ~ ") < 16 then 'short' else 'ok' end").columns[0].values()[0] -%}
   {%- if state == 'unsubstituted' -%}
@@ -81,4 +75,13 @@
   {%- endif -%}
   {%- set env_var = privacy_guard._settings().key_env_var -%}
   {{ return((state, 'session setting spark.privacy_guard.key', "pass it from the environment in the profile: server_side_parameters: {spark.privacy_guard.key: \"{{ env_var('" ~ env_var ~ "') }}\"}")) }}
+{% endmacro %}
+
+{#- A node whose code names the session setting that holds the key (`pattern`, a case-insensitive
+    regex) could copy the key into a table or a log: refused with one line naming the node. -#}
+{% macro _refuse_key_setting_readers(setting, pattern) %}
+  {%- set reads_setting = modules.re.compile(pattern, modules.re.I) -%}
+  {%- for node in graph.nodes.values() | sort(attribute='unique_id') if reads_setting.search(node.raw_code or '') -%}
+    {{ exceptions.raise_compiler_error('privacy_guard.pseudonymize: refusing to run: ' ~ node.unique_id ~ ' (' ~ node.original_file_path ~ ') reads the setting ' ~ setting ~ ', the pseudonymization key; call privacy_guard.pseudonymize instead') }}
+  {%- endfor -%}
 {% endmacro %}
