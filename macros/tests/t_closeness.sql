@@ -2,8 +2,9 @@
   One row per (sensitive column, equivalence class) whose value distribution is farther than t from
   the whole table's (Earth Mover's Distance; Li, Li & Venkatasubramanian 2007): the measure, t, the
   class's size (people when a privacy unit is set, else rows), rows and distance, never the values.
-  Distributions count each person's value once per value. GROUP BY the QIs directly: the only sort
-  is over the distinct sensitive values (and, for ordered, the cells). Cost of ordered t, with m
+  Distributions count each person's value once per value; a class without people (a privacy unit
+  NULL on all its rows) has p = 0 at every value. GROUP BY the QIs directly: the only sort is over
+  the distinct sensitive values (and, for ordered, the cells). Cost of ordered t, with m
   distinct values: O(cells log cells + m log m) on every adapter, whatever the classes hold (no
   class visited at every value, no pair of a class's values).
     equal   (categorical): 1/2 * sum_i |p_i - q_i|
@@ -164,12 +165,12 @@ select * from violations
   ),
   {{ s }}_distances as (
     select class_size, class_rows,
-      0.5 * (coalesce(abs(cast(total as {{ privacy_guard._double_type() }}) / nullif(total, 0) - present_share), 0) + 1 - present_share) as distance
+      0.5 * (abs(coalesce(cast(total as {{ privacy_guard._double_type() }}) / nullif(total, 0), 0) - present_share) + 1 - present_share) as distance
     from {{ s }}_classes
     where values_present = 1
     union all
     select max(classes.class_size), max(classes.class_rows),
-      0.5 * (coalesce(sum(abs(cast(cells.cell_size as {{ privacy_guard._double_type() }}) / nullif(classes.total, 0) - whole.table_share)), 0)
+      0.5 * (coalesce(sum(abs(coalesce(cast(cells.cell_size as {{ privacy_guard._double_type() }}) / nullif(classes.total, 0), 0) - whole.table_share)), 0)
         + 1 - max(classes.present_share))
     from {{ s }}_cells as cells
     inner join {{ s }}_classes as classes
@@ -183,116 +184,175 @@ select * from violations
 {% endmacro %}
 
 {#-
-  DuckDB. Equal: one GROUP BY of the cells into their classes, each class's cells gathered into a list
-  (table share, size), the distance computed from that list: no join of cells back to their class.
+  DuckDB. Both distances start from one lean GROUP BY of the cells into their classes (total N, number
+  of values r, and the value itself when it is the only one: DuckDB's min takes any type). A class of
+  one value (most classes when they are small) reads its distance from that value's row of <s>_lone:
+  no join on the QIs for it. Only the cells of classes holding several values ("members") are joined
+  back to their class, with their value's position and share.
+  Equal: 1/2 (sum over the class's values of |p - q| + 1 - sum of their q), p = n / N (0 without
+  people), one GROUP BY of the members.
   Ordered, O(cells log cells + m log m), never a class at every value nor a pair of a class's values.
   With Q(i) the table's cumulative share (increasing: every value has a share) and SQ its prefix sums,
   a class whose present values are a_1 < ... < a_r has cumulative share P = 0 before a_1 and P_j on
   the segment [a_j, a_{j+1} - 1] (a_{r+1} = m + 1). On a segment [lo, hi] of constant P the first
   k = clamp(c(P) - (lo - 1), 0, hi - lo + 1) positions have Q < P, c(P) = #{i : Q(i) < P} (a prefix), so
     sum_{lo..hi} |P - Q(i)| = P * (2k - n) + SQ(hi) + SQ(lo - 1) - 2 SQ(lo + k - 1),  n = hi - lo + 1,
-  and the distance is (SQ(a_1 - 1) + the segments' sums) / (m - 1). One GROUP BY of the cells gives
-  each class's total and number of values; a class of one value is one segment (no more work), the
-  cells of the others are joined back to it for P_j and a_{j+1} (one window partitioned by the class)
-  and c(P) (an ASOF join of the cells onto the scale: the first position with Q >= P). Where
-  Q(i) ~= P its term is ~0 on either side, so rounding in c(P) does not matter.
+  and the distance is (SQ(a_1 - 1) + the segments' sums) / (m - 1). The last segment has P = 1 (0
+  without people): (m - a_r + 1) - SQ(m) + SQ(a_r - 1) (SQ(m) - SQ(a_r - 1)), no search. A class of
+  two or three values (small classes) is known from one GROUP BY of its members: first and last
+  position with their sizes, the middle one of three from the xor of the positions; the members of
+  classes of more values get P_j and a_{j+1} from one window partitioned by the class. c(P) is an ASOF
+  join onto the scale (the first position with Q >= P): once per distinct P of the small classes, once
+  per member of the others. Where Q(i) ~= P its term is ~0 on either side, so rounding in c(P) does
+  not matter.
 -#}
 {% macro duckdb___t_closeness_distances(s, quasi_identifiers, unit, distance) %}
   {%- set double = privacy_guard._double_type() %}
-  {%- if distance == 'ordered' %}
   {%- set qis = privacy_guard._qi_names(quasi_identifiers) %}
-  {#- Q(i): one row per value position, the ASOF join's right side. -#}
+  {#- A member's (position, size) packed in one BIGINT, position * 2^32 + size: one min gives a class's
+      first position and its size, one max the last. A class of 2^32 people or more is not `few_values`:
+      no size overflows. -#}
+  {%- set packing = 4294967296 %}
+  {{ s }}_classes as (
+    select {{ qis }}, {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows(unit) }} as class_rows,
+      coalesce(sum({{ privacy_guard._cells_counted_size(unit) }}), 0) as total,
+      {{ 'count(case when is_class = 0 then 1 end)' if unit else 'count(*)' }} as values_present,
+      min({{ 'case when is_class = 0 then sensitive_value end' if unit else 'sensitive_value' }}) as lone_value
+    from {{ s }}_cells
+    group by {{ qis }}
+  ),
+  {{ s }}_members as {{ 'materialized' if distance == 'ordered' }} (
+    select {{ privacy_guard._qi_names(quasi_identifiers, 'classes') }}, classes.class_size, classes.class_rows, classes.total,
+      classes.values_present <= 3 and classes.total < {{ packing }} as few_values,
+      cells.cell_size, whole.value_position, whole.table_share
+    from {{ s }}_cells as cells
+    inner join {{ s }}_classes as classes
+      on classes.values_present > 1 and {{ privacy_guard._same_columns_sql('cells', 'classes', privacy_guard._qi_names(quasi_identifiers, as_list=true)) }}
+    inner join {{ s }}_table as whole
+      on cells.sensitive_value is not distinct from whole.sensitive_value
+    where cells.is_class = 0
+  ),
+  {%- if distance == 'ordered' %}
+  {#- Per position i: Q(i); in one row, SQ(0), ..., SQ(m) as a list (SQ(i) is cumulative_sums[i + 1]). -#}
   {{ s }}_scale as (
-    select value_position, sum(table_share) over (order by value_position rows between unbounded preceding and current row) as cumulative_share
+    select sensitive_value, value_position, sum(table_share) over (order by value_position rows between unbounded preceding and current row) as cumulative_share
     from {{ s }}_table
   ),
-  {#- SQ(0), SQ(1), ..., SQ(m) in one list: SQ(i) is cumulative_sums[i + 1]. -#}
   {{ s }}_scale_sums as (
-    select list_prepend(cast(0 as {{ double }}), list(cumulative_sum order by value_position)) as cumulative_sums,
-      count(*) as values_count
+    select list_prepend(cast(0 as {{ double }}), list(cumulative_sum order by value_position)) as cumulative_sums, count(*) as values_count
     from (
       select value_position, sum(cumulative_share) over (order by value_position rows between unbounded preceding and current row) as cumulative_sum
       from {{ s }}_scale
     ) as sums
   ),
-  {#- Each class: size, rows, total (the denominator of P), how many values it holds and the first. -#}
-  {{ s }}_classes as (
-    select {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }},
-      {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows(unit) }} as class_rows,
-      sum({{ privacy_guard._cells_counted_size(unit) }}) as total,
-      count(case when cells.is_class = 0 then 1 end) as values_present, min(whole.value_position) as first_position
-    from {{ s }}_cells as cells
-    left join {{ s }}_table as whole
-      on cells.is_class = whole.cell_is_class and cells.sensitive_value is not distinct from whole.sensitive_value
-    group by {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }}
+  {#- Per value at a: the distance of a class holding only that value, with people and without. -#}
+  {{ s }}_lone as (
+    select sensitive_value,
+      coalesce((2 * cumulative_sums[value_position] + values_count - value_position + 1 - cumulative_sums[values_count + 1]) / nullif(values_count - 1, 0), 0) as with_people,
+      coalesce(cumulative_sums[values_count + 1] / nullif(values_count - 1, 0), 0) as without_people
+    from {{ s }}_scale
+    cross join {{ s }}_scale_sums
   ),
-  {#- The cells of classes holding several values (few cells when classes are small), each with its
-      class's cumulative share through it (P_j) and the next present position. -#}
-  {{ s }}_steps as (
-    select {{ privacy_guard._qi_names(quasi_identifiers, 'classes') }}, whole.value_position,
-      coalesce(cast(sum(cells.cell_size) over (class_order rows between unbounded preceding and current row) as {{ double }})
-        / nullif(classes.total, 0), 0) as share_through,
-      lead(whole.value_position) over class_order as next_position
-    from {{ s }}_cells as cells
-    inner join {{ s }}_classes as classes
-      on classes.values_present > 1 and {{ privacy_guard._same_columns_sql('cells', 'classes', privacy_guard._qi_names(quasi_identifiers, as_list=true)) }}
-    left join {{ s }}_table as whole
-      on cells.is_class = whole.cell_is_class and cells.sensitive_value is not distinct from whole.sensitive_value
-    where cells.is_class = 0
-    window class_order as (partition by {{ privacy_guard._qi_names(quasi_identifiers, 'classes') }} order by whole.value_position)
-  ),
-  {#- Per cell, the sum over its segment [lo, hi] (lo its position, hi the next present one's - 1). k: c(P)
-      from the ASOF join (the first position with Q >= P; none: all m are below), less lo - 1, clamped to
-      the segment. SQ(i) is cumulative_sums[i + 1]. -#}
-  {{ s }}_segments as (
-    select {{ qis }}, share_through * (2 * below - width) + cumulative_sums[lo + width] + cumulative_sums[lo] - 2 * cumulative_sums[lo + below] as segment_sum
+  {#- A class of two or three values: a_1 < a_2 <= a_3 (a_2 = a_3 for two), P_1 through a_1 and P_2 through a_2. -#}
+  {{ s }}_few as (
+    select class_size, class_rows, total, values_present, a_1, a_2, a_3,
+      coalesce(cast(n_1 as {{ double }}) / nullif(total, 0), 0) as share_1,
+      coalesce(cast(case when values_present = 3 then total - n_3 else n_1 end as {{ double }}) / nullif(total, 0), 0) as share_2
     from (
-      select steps.*, steps.value_position as lo, sums.cumulative_sums,
-        coalesce(steps.next_position, sums.values_count + 1) - steps.value_position as width,
-        least(greatest(coalesce(scale.value_position - 1, sums.values_count) - (steps.value_position - 1), 0),
-          coalesce(steps.next_position, sums.values_count + 1) - steps.value_position) as below
+      select class_size, class_rows, total, values_present,
+        first_cell // {{ packing }} as a_1, first_cell % {{ packing }} as n_1,
+        case when values_present = 3 then xor(xor(position_xor, first_cell // {{ packing }}), last_cell // {{ packing }}) else last_cell // {{ packing }} end as a_2,
+        last_cell // {{ packing }} as a_3, last_cell % {{ packing }} as n_3
+      from (
+        select class_size, class_rows, total, count(*) as values_present, bit_xor(value_position) as position_xor,
+          min(value_position * {{ packing }} + cell_size) as first_cell, max(value_position * {{ packing }} + cell_size) as last_cell
+        from {{ s }}_members
+        where few_values
+        group by {{ qis }}, class_size, class_rows, total
+      ) as packed
+    ) as unpacked
+  ),
+  {#- c(P) - 1 for each distinct P of those classes (few: their sizes are small); none found: all m are below. -#}
+  {{ s }}_found as (
+    select shares.share, coalesce(scale.value_position - 1, sums.values_count) as below
+    from (select share_1 as share from {{ s }}_few union select share_2 from {{ s }}_few) as shares
+    asof left join {{ s }}_scale as scale on shares.share <= scale.cumulative_share
+    cross join {{ s }}_scale_sums as sums
+  ),
+  {#- The members of classes of more values, each with its class's cumulative share through it (P_j) and
+      the next present position. -#}
+  {{ s }}_steps as (
+    select {{ qis }}, class_size, class_rows, total, value_position,
+      coalesce(cast(sum(cell_size) over (class_order rows between unbounded preceding and current row) as {{ double }}) / nullif(total, 0), 0) as share_through,
+      lead(value_position) over class_order as next_position
+    from {{ s }}_members
+    where not few_values
+    window class_order as (partition by {{ qis }} order by value_position)
+  ),
+  {#- Per member, the sum over its segment [lo, hi] (lo its position, hi the next present one's - 1); the
+      last adds the class's tail. SQ(lo - 1) is kept for the class's first segment (the smallest). -#}
+  {{ s }}_segments as (
+    select {{ qis }}, class_size, class_rows, cumulative_sums[lo] as preceding_sum, values_count,
+      case when next_position is null then {{ privacy_guard._t_tail_sum('lo', 'total') }}
+        else {{ privacy_guard._t_segment_sum('share_through', 'lo', 'next_position - lo', 'below') }} end as segment_sum
+    from (
+      select steps.*, steps.value_position as lo, sums.cumulative_sums, sums.values_count,
+        coalesce(scale.value_position - 1, sums.values_count) as below
       from {{ s }}_steps as steps
       asof left join {{ s }}_scale as scale
         on steps.share_through <= scale.cumulative_share
       cross join {{ s }}_scale_sums as sums
     ) as segments
   ),
-  {#- SQ(a_1 - 1) + the segments' sums. A class of one value at a (most classes when they are small) is one
-      segment with P = 1 (0 when it holds no people): 2 SQ(a - 1) + (m - a + 1) - SQ(m). `materialized`: the
-      filter on the distance would otherwise compute it twice. -#}
-  {{ s }}_distances as materialized (
-    select classes.class_size, classes.class_rows,
-      coalesce((case
-        when classes.values_present > 1 then sums.cumulative_sums[classes.first_position] + within.segments_sum
-        when classes.total > 0 then 2 * sums.cumulative_sums[classes.first_position] + sums.values_count - classes.first_position + 1 - sums.cumulative_sums[sums.values_count + 1]
-        else sums.cumulative_sums[sums.values_count + 1]
-      end) / nullif(sums.values_count - 1, 0), 0) as distance
-    from {{ s }}_classes as classes
-    left join (
-      select {{ qis }}, sum(segment_sum) as segments_sum
-      from {{ s }}_segments
-      group by {{ qis }}
-    ) as within
-      on {{ privacy_guard._same_columns_sql('classes', 'within', privacy_guard._qi_names(quasi_identifiers, as_list=true)) }}
-    cross join {{ s }}_scale_sums as sums
+  {{ s }}_distances as (
+{{ privacy_guard._t_lone_distances(s) }}
+    select class_size, class_rows,
+      coalesce((cumulative_sums[a_1]
+        + {{ privacy_guard._t_segment_sum('share_1', 'a_1', 'a_2 - a_1', 'found_1.below') }}
+        + case when values_present = 3 then {{ privacy_guard._t_segment_sum('share_2', 'a_2', 'a_3 - a_2', 'found_2.below') }} else 0 end
+        + {{ privacy_guard._t_tail_sum('a_3', 'total') }}) / nullif(values_count - 1, 0), 0)
+    from {{ s }}_few as few
+    inner join {{ s }}_found as found_1 on few.share_1 = found_1.share
+    inner join {{ s }}_found as found_2 on few.share_2 = found_2.share
+    cross join {{ s }}_scale_sums
+    union all
+    select max(class_size), max(class_rows), coalesce((min(preceding_sum) + sum(segment_sum)) / nullif(max(values_count) - 1, 0), 0)
+    from {{ s }}_segments
+    group by {{ qis }}
   ),
   {%- else %}
-  {{ s }}_classes as (
-    select {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows(unit) }} as class_rows,
-      sum({{ privacy_guard._cells_counted_size(unit) }}) as total,
-      sum(whole.table_share) as present_share,
-      list(struct_pack(table_share := whole.table_share, cell_size := cells.cell_size)) filter (where cells.is_class = 0) as present
-    from {{ s }}_cells as cells
-    left join {{ s }}_table as whole
-      on cells.is_class = whole.cell_is_class and cells.sensitive_value is not distinct from whole.sensitive_value
-    group by {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }}
+  {{ s }}_lone as (
+    select sensitive_value, 1 - table_share as with_people, 0.5 as without_people
+    from {{ s }}_table
   ),
-  {#- `materialized`: the filter on the distance would otherwise compute it twice. -#}
-  {{ s }}_distances as materialized (
+  {{ s }}_distances as (
+{{ privacy_guard._t_lone_distances(s) }}
     select class_size, class_rows,
-      0.5 * (coalesce(list_sum([abs(cast(cell.cell_size as {{ double }}) / nullif(total, 0) - cell.table_share) for cell in present]), 0)
-        + 1 - present_share) as distance
-    from {{ s }}_classes
+      0.5 * (sum(abs(coalesce(cast(cell_size as {{ double }}) / nullif(total, 0), 0) - table_share)) + 1 - sum(table_share))
+    from {{ s }}_members
+    group by {{ qis }}, class_size, class_rows, total
   ),
   {%- endif %}
+{% endmacro %}
+
+{#- The distances of the classes of one value, from their position's row of <s>_lone; then `union all`. -#}
+{% macro _t_lone_distances(s) %}
+    select classes.class_size, classes.class_rows, case when classes.total > 0 then lone.with_people else lone.without_people end as distance
+    from {{ s }}_classes as classes
+    inner join {{ s }}_lone as lone
+      on classes.lone_value is not distinct from lone.sensitive_value
+    where classes.values_present = 1
+    union all
+{% endmacro %}
+
+{#- sum_{lo..lo+width-1} |P - Q(i)| given c(P) (`below`), over the scale's cumulative_sums and values_count. -#}
+{% macro _t_segment_sum(share, lo, width, below) %}
+  {%- set k = 'least(greatest(' ~ below ~ ' - (' ~ lo ~ ' - 1), 0), ' ~ width ~ ')' -%}
+  {{- share ~ ' * (2 * ' ~ k ~ ' - (' ~ width ~ ')) + cumulative_sums[' ~ lo ~ ' + ' ~ width ~ '] + cumulative_sums[' ~ lo ~ '] - 2 * cumulative_sums[' ~ lo ~ ' + ' ~ k ~ ']' -}}
+{% endmacro %}
+
+{#- sum_{lo..m} |P - Q(i)| for the last segment: P = 1, or 0 in a class without people. -#}
+{% macro _t_tail_sum(lo, total) %}
+  {{- 'case when ' ~ total ~ ' > 0 then values_count - ' ~ lo ~ ' + 1 - cumulative_sums[values_count + 1] + cumulative_sums[' ~ lo ~ '] '
+      ~ 'else cumulative_sums[values_count + 1] - cumulative_sums[' ~ lo ~ '] end' -}}
 {% endmacro %}
