@@ -335,7 +335,7 @@ select * from violations
   {%- endif %}
 {% endmacro %}
 
-{#- The distances of the classes of one value, from their position's row of <s>_lone; then `union all`. -#}
+{#- The distances of the classes of one value, from their value's row of <s>_lone; then `union all`. -#}
 {% macro _t_lone_distances(s) %}
     select classes.class_size, classes.class_rows, case when classes.total > 0 then lone.with_people else lone.without_people end as distance
     from {{ s }}_classes as classes
