@@ -51,12 +51,13 @@ with
   {%- for column in sensitive_columns %}
   {%- set s = 's' ~ loop.index %}
   {{ privacy_guard._class_cells_cte(model, quasi_identifiers, column, unit, s) }},
-  {#- The whole table's distribution: the only sort is over its distinct values. Joined on
-      cell_is_class = is_class, an equality (a filter in a left join's condition makes it a nested loop). -#}
+  {#- The whole table's distribution: the only sort is over its distinct values; its total from a window
+      over those m rows, not a second scan of the cells. Joined on cell_is_class = is_class, an
+      equality (a filter in a left join's condition makes it a nested loop). -#}
   {{ s }}_table as (
     select 0 as cell_is_class, sensitive_value,
       dense_rank() over (order by sensitive_value nulls last) as value_position,
-      cast(sum(cell_size) as {{ privacy_guard._double_type() }}) / (select sum(cell_size) from {{ s }}_cells where is_class = 0) as table_share
+      cast(sum(cell_size) as {{ privacy_guard._double_type() }}) / sum(sum(cell_size)) over () as table_share
     from {{ s }}_cells
     where is_class = 0
     group by sensitive_value
