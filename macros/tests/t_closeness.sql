@@ -173,12 +173,7 @@ select * from violations
     select max(classes.class_size), max(classes.class_rows),
       0.5 * (coalesce(sum(abs(coalesce(cast(cells.cell_size as {{ privacy_guard._double_type() }}) / nullif(classes.total, 0), 0) - whole.table_share)), 0)
         + 1 - max(classes.present_share))
-    from {{ s }}_cells as cells
-    inner join {{ s }}_classes as classes
-      on classes.values_present > 1 and {{ privacy_guard._same_columns_sql('cells', 'classes', privacy_guard._qi_names(quasi_identifiers, as_list=true)) }}
-    left join {{ s }}_table as whole
-      on cells.sensitive_value is not distinct from whole.sensitive_value
-    where cells.is_class = 0
+{{ privacy_guard._t_spread_cells(s, quasi_identifiers) }}
     group by {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }}
   ),
   {%- endif %}
@@ -226,12 +221,7 @@ select * from violations
     select {{ privacy_guard._qi_names(quasi_identifiers, 'classes') }}, classes.class_size, classes.class_rows, classes.total,
       classes.values_present <= 3 and classes.total < {{ packing }} as few_values,
       cells.cell_size, whole.value_position, whole.table_share
-    from {{ s }}_cells as cells
-    inner join {{ s }}_classes as classes
-      on classes.values_present > 1 and {{ privacy_guard._same_columns_sql('cells', 'classes', privacy_guard._qi_names(quasi_identifiers, as_list=true)) }}
-    inner join {{ s }}_table as whole
-      on cells.sensitive_value is not distinct from whole.sensitive_value
-    where cells.is_class = 0
+{{ privacy_guard._t_spread_cells(s, quasi_identifiers) }}
   ),
   {%- if distance == 'ordered' %}
   {#- Per position i: Q(i); in one row, SQ(0), ..., SQ(m) as a list (SQ(i) is cumulative_sums[i + 1]). -#}
@@ -334,6 +324,17 @@ select * from violations
     group by {{ qis }}, class_size, class_rows, total
   ),
   {%- endif %}
+{% endmacro %}
+
+{#- FROM the cells of classes holding several values, joined back to their class (`classes`) and their
+    value's row of <s>_table (`whole`: every cell's value has one). -#}
+{% macro _t_spread_cells(s, quasi_identifiers) %}
+    from {{ s }}_cells as cells
+    inner join {{ s }}_classes as classes
+      on classes.values_present > 1 and {{ privacy_guard._same_columns_sql('cells', 'classes', privacy_guard._qi_names(quasi_identifiers, as_list=true)) }}
+    inner join {{ s }}_table as whole
+      on cells.sensitive_value is not distinct from whole.sensitive_value
+    where cells.is_class = 0
 {% endmacro %}
 
 {#- The distances of the classes of one value, from their value's row of <s>_lone; then `union all`. -#}
