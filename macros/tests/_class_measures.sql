@@ -36,11 +36,20 @@
 {#- Aggregates over a class's rows of <prefix>_cells: its size (people: its is_class row; rows: the sum of its cells) and rows.
     Without a unit every row is a cell (is_class = 0): plain sums, which the database computes once for both. -#}
 {% macro _cells_class_size(unit) %}
-  {{ return('max(case when is_class = 1 then cell_size end)' if unit else 'sum(cell_size)') }}
+  {{ return('max(case when is_class = 1 then cell_size end)' if unit else privacy_guard._count_sum('cell_size')) }}
 {% endmacro %}
 
 {% macro _cells_class_rows(unit) %}
-  {{ return('sum(case when is_class = 0 then cell_rows end)' if unit else 'sum(cell_size)') }}
+  {{ return(privacy_guard._count_sum('case when is_class = 0 then cell_rows end' if unit else 'cell_size')) }}
+{% endmacro %}
+
+{#- A sum of counts, as a bigint (NULL over no value). Summed in floating point, exact below 2^53: an
+    integer sum is a 128-bit one on DuckDB when its input carries no statistics (a CTE) and a numeric
+    on PostgreSQL, slower to add and, where the sum is a key downstream (t's class total), to group
+    on. The same expression everywhere, so the database computes one aggregate for the class's rows,
+    size and total. -#}
+{% macro _count_sum(expression) %}
+  {{ return('cast(sum(cast(' ~ expression ~ ' as ' ~ privacy_guard._double_type() ~ ')) as bigint)') }}
 {% endmacro %}
 
 {#- A cell's size where it holds someone, else NULL (aggregates skip it): with a unit the class rows and

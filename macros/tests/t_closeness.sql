@@ -156,7 +156,7 @@ select * from violations
   -#}
   {{ s }}_classes as (
     select {{ privacy_guard._qi_names(quasi_identifiers, 'cells') }}, {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows(unit) }} as class_rows,
-      sum({{ privacy_guard._cells_counted_size(unit) }}) as total,
+      {{ privacy_guard._count_sum(privacy_guard._cells_counted_size(unit)) }} as total,
       count(case when is_class = 0 then 1 end) as values_present,
       sum(whole.table_share) as present_share
     from {{ s }}_cells as cells
@@ -211,7 +211,7 @@ select * from violations
   {%- set packing = 4294967296 %}
   {{ s }}_classes as (
     select {{ qis }}, {{ privacy_guard._cells_class_size(unit) }} as class_size, {{ privacy_guard._cells_class_rows(unit) }} as class_rows,
-      coalesce(sum({{ privacy_guard._cells_counted_size(unit) }}), 0) as total,
+      coalesce({{ privacy_guard._count_sum(privacy_guard._cells_counted_size(unit)) }}, 0) as total,
       {{ 'count(case when is_class = 0 then 1 end)' if unit else 'count(*)' }} as values_present,
       min({{ 'case when is_class = 0 then sensitive_value end' if unit else 'sensitive_value' }}) as lone_value
     from {{ s }}_cells
