@@ -29,7 +29,7 @@ COLUMN_CLASSES = tuple(contract.enum_values("column_class"))
 _CLASS_RANK = {value: rank for rank, value in enumerate(COLUMN_CLASSES)}
 #: Classes that make data personal; the contract orders them most identifying first.
 PERSONAL_CLASSES = frozenset(COLUMN_CLASSES) - {"none"}
-DIRECT_IDENTIFIER, QUASI_IDENTIFIER = "direct_identifier", "quasi_identifier"
+DIRECT_IDENTIFIER, QUASI_IDENTIFIER, SENSITIVE = "direct_identifier", "quasi_identifier", "sensitive"
 PSEUDONYMIZED = "pseudonymized"
 #: A direct identifier with one of these protections is a pseudonym (or gone), not a raw identifier.
 IDENTIFIER_PROTECTIONS = frozenset({PSEUDONYMIZED, "suppressed"})

@@ -25,6 +25,8 @@ K_ANONYMITY = "k_anonymity"
 #: The generic tests that enforce a minimum group size: k_anonymity on record-level models,
 #: min_cell_size on aggregates (each published count is a group of at least k people).
 GROUP_SIZE_TESTS = frozenset({K_ANONYMITY, "min_cell_size"})
+#: The generic tests that protect a sensitive column within each class of the quasi-identifiers.
+L_DIVERSITY, T_CLOSENESS = "l_diversity", "t_closeness"
 #: Resource types a model-level rule looks at (where SQL combines data).
 MODEL_TYPES = frozenset({"model", "snapshot"})
 #: Materializations that keep rows (a view or ephemeral model keeps nothing of its own).

@@ -1,9 +1,10 @@
 """Rules about privacy tests: present where QIs are exposed, strong enough to fail, and passing before data is combined.
 
 A privacy test counts for a verdict only when it could have failed: `strength_of` resolves a
-test's k and quasi-identifiers the way the Jinja helpers do (`macros/_internal/_arguments.sql`:
-argument, else the tested node's effective policy -- k and QIs inherited through the lineage --,
-else vars.privacy_guard) and lists why it proves less than the checker needs. `weaknesses` are configurations under which the test cannot fail at all
+test's k, l or t, quasi-identifiers and sensitive columns the way the Jinja helpers do
+(`macros/_internal/_arguments.sql`: argument, else the tested node's policy -- k and the columns
+inherited through the lineage, l and t its own meta --, else vars.privacy_guard) and lists why it
+proves less than the checker needs. `weaknesses` are configurations under which the test cannot fail at all
 (reported as weak_privacy_test); `limits` only keep it from clearing a finding.
 """
 
@@ -16,8 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from python_checks.loader import DataTest
-from python_checks.policy import DIRECT_IDENTIFIER, QUASI_IDENTIFIER, NodePolicy
-from python_checks.rules.base import GROUP_SIZE_TESTS, K_ANONYMITY, Context, Issue, node_label, rule
+from python_checks.policy import DIRECT_IDENTIFIER, QUASI_IDENTIFIER, SENSITIVE, NodePolicy
+from python_checks.rules.base import GROUP_SIZE_TESTS, K_ANONYMITY, L_DIVERSITY, T_CLOSENESS, Context, Issue, node_label, rule
 
 _CONDITION = re.compile(r"^\s*(==|=|!=|<>|>=|<=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")
 _COMPARE = {"==": operator.eq, "=": operator.eq, "!=": operator.ne, "<>": operator.ne, ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
@@ -84,14 +85,53 @@ def resolved_k(context: Context, test: DataTest, policy: NodePolicy) -> int | No
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _resolved_quasi_identifiers(test: DataTest, policy: NodePolicy) -> list[str] | None:
-    value = test.arguments.get("quasi_identifiers")
+def _resolved_columns(test: DataTest, policy: NodePolicy, argument: str, column_class: str) -> list[str] | None:
+    """As _resolve_columns: the argument (a name or a list), else the node's effective columns of the class."""
+    value = test.arguments.get(argument)
     if value is None:
-        return policy.columns_of(QUASI_IDENTIFIER)
+        return policy.columns_of(column_class)
     names = [value] if isinstance(value, str) else value
     if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
         return None
     return sorted({name.strip('"').lower() for name in names})
+
+
+#: Tests over classes of the quasi-identifiers: an argument that leaves a QI out merges classes.
+_CLASS_TESTS = frozenset({K_ANONYMITY, L_DIVERSITY, T_CLOSENESS})
+#: Tests of a sensitive column's distribution: an argument that leaves one out measures it nowhere.
+_DISTRIBUTION_TESTS = frozenset({L_DIVERSITY, T_CLOSENESS})
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _distribution_weaknesses(context: Context, test: DataTest, policy: NodePolicy, strength: Strength) -> None:
+    """l and t as _resolve_threshold reads them: the argument, else the node's own meta, else the project default.
+
+    An argument weaker than what the node would be tested at without it is a weakness, as k below the
+    effective k: a failing test is silenced by editing its arguments, not the policy. So is a bound
+    every class meets: distinct and entropy l are at least 1 in a class that holds anyone, and both t
+    distances are at most 1. Recursive (c, l) has no such bound (its c is the threshold).
+    """
+    key, default = ("l", context.settings.default_l) if test.name == L_DIVERSITY else ("t", context.settings.default_t)
+    own = _number(policy.declared.get(key))  # the contract validated it: a number, or absent
+    expected = default if own is None else own
+    argument = test.arguments.get(key)
+    value = expected if argument is None else _number(argument)
+    if value is None:
+        strength.limits.append(f"{key} {argument!r} cannot be evaluated")
+        return
+    policy_bound = f"the project's default_{key} {expected:g}" if own is None else f"the node's {key} {expected:g}"
+    if key == "l":
+        if test.arguments.get("variant", "distinct") in ("distinct", "entropy") and value <= 1:
+            strength.weaknesses.append(f"l: {value:g} holds for every class that holds anyone")
+        elif value < expected:
+            strength.weaknesses.append(f"l {value:g} is below {policy_bound}")
+    elif value >= 1:
+        strength.weaknesses.append(f"t: {value:g} holds for every table (a distance is at most 1)")
+    elif value > expected:
+        strength.weaknesses.append(f"t {value:g} is above {policy_bound}")
 
 
 def _config_weaknesses(context: Context, test: DataTest, strength: Strength) -> None:
@@ -135,19 +175,28 @@ def strength_of(context: Context, test: DataTest) -> Strength:
             strength.weaknesses.append(f"k: {strength.k} holds for every table")
         elif policy.k is not None and strength.k < policy.k:
             strength.weaknesses.append(f"k {strength.k} is below the effective k {policy.k}")
-    if test.name == K_ANONYMITY:
-        strength.quasi_identifiers = _resolved_quasi_identifiers(test, policy)
-        if strength.quasi_identifiers is None:
-            strength.limits.append("quasi_identifiers cannot be evaluated")
-        else:
-            missing = sorted(set(policy.columns_of(QUASI_IDENTIFIER)) - set(strength.quasi_identifiers))
-            if missing:
-                strength.weaknesses.append(f"quasi_identifiers leave out {', '.join(missing)}")
+    if test.name in _DISTRIBUTION_TESTS:
+        _distribution_weaknesses(context, test, policy, strength)
+    if test.name in _CLASS_TESTS:
+        strength.quasi_identifiers = _resolved_columns(test, policy, "quasi_identifiers", QUASI_IDENTIFIER)
+        _subset_weakness(strength, "quasi_identifiers", strength.quasi_identifiers, policy.columns_of(QUASI_IDENTIFIER), "leave")
+    if test.name in _DISTRIBUTION_TESTS:
+        _subset_weakness(strength, "sensitive_column", _resolved_columns(test, policy, "sensitive_column", SENSITIVE), policy.columns_of(SENSITIVE), "leaves")
     if context.run_results is not None:
         status = context.run_results.get(test.unique_id, "not run")
         if status != "pass":
             strength.limits.append(f"did not pass ({status})")
     return strength
+
+
+def _subset_weakness(strength: Strength, argument: str, tested: list[str] | None, declared: list[str], verb: str) -> None:
+    """A columns argument that leaves out columns the node declares (or inherits) of that class."""
+    if tested is None:
+        strength.limits.append(f"{argument} cannot be evaluated")
+        return
+    missing = sorted(set(declared) - set(tested))
+    if missing:
+        strength.weaknesses.append(f"{argument} {verb} out {', '.join(missing)}")
 
 
 def k_anonymity_clearance(context: Context, unique_id: str) -> tuple[bool, dict[str, list[str]]]:
@@ -198,8 +247,12 @@ def missing_privacy_test(context: Context) -> Iterator[Issue]:
 
 @rule(
     "weak_privacy_test",
-    summary="A privacy test is configured so that it cannot fail (where that filters every row, thresholds that let failures through, k below the node's, a QI subset, severity warn where a failure must stop the build).",
-    hint="Remove the `where:`/`limit`/`fail_calc`/`warn_if`/`error_if` override, raise k to the node's effective k, test every quasi-identifier, keep severity error on combined or exposed models.",
+    summary=(
+        "A privacy test is configured so that it cannot fail, or fails less than the node's policy asks (where that filters every row, "
+        "thresholds that let failures through, k or l below the node's, t above it, l <= 1 or t >= 1, a subset of the QIs or sensitive "
+        "columns, severity warn where a failure must stop the build)."
+    ),
+    hint="Remove the `where:`/`limit`/`fail_calc`/`warn_if`/`error_if` override, drop a k, l or t argument weaker than the node's (change the meta, not the test), test every quasi-identifier and sensitive column, keep severity error on combined or exposed models.",
 )
 def weak_privacy_test(context: Context) -> Iterator[Issue]:
     """One finding per weak test, on the node it tests; the test clears nothing."""

@@ -141,3 +141,67 @@ def test_a_strong_test_clears_next_to_a_weak_one_which_is_still_reported(tmp_pat
     report = builder.check(tmp_path, {"agreements": AGREEMENT})
     assert findings(report, "quasi_identifier_linkage") == []
     assert [(f.node, f.evidence["test"]) for f in findings(report, "weak_privacy_test")] == [(model, weak)]
+
+
+SENSITIVE = {"class": "sensitive"}
+
+
+def diversity_test(name: str, arguments: dict[str, Any] | None, privacy: dict[str, Any] | None) -> tuple[ManifestBuilder, str, str]:
+    """One seed (QIs zip, sex; sensitive diagnosis, salary) with one l_diversity or t_closeness test."""
+    builder = ManifestBuilder()
+    columns = {"zip": QI, "sex": QI, "diagnosis": SENSITIVE, "salary": SENSITIVE}
+    seed = builder.node("a", "seed", {"department": "a", **SEED, **(privacy or {})}, columns)
+    return builder, seed, builder.test(name, seed, arguments=arguments)
+
+
+#: (test, arguments, the seed's own l/t, vars) -> the one weakness reported: what an engineer would
+#: write to silence a failing l or t test without touching the policy.
+DIVERSITY_WEAK = [
+    ("l_diversity", {"l": 1}, None, None, "l: 1 holds for every class that holds anyone"),
+    ("l_diversity", {"l": 0.5, "variant": "entropy"}, None, None, "l: 0.5 holds for every class that holds anyone"),
+    ("l_diversity", None, {"l": 1}, None, "l: 1 holds for every class that holds anyone"),
+    ("l_diversity", {"l": 2}, {"l": 3}, None, "l 2 is below the node's l 3"),
+    ("l_diversity", {"l": 2.5}, None, {"default_l": 3}, "l 2.5 is below the project's default_l 3"),
+    ("l_diversity", {"l": 2, "variant": "recursive", "c": 3}, {"l": 3}, None, "l 2 is below the node's l 3"),
+    ("l_diversity", {"quasi_identifiers": ["zip"]}, None, None, "quasi_identifiers leave out sex"),
+    ("l_diversity", {"sensitive_column": "diagnosis"}, None, None, "sensitive_column leaves out salary"),
+    ("t_closeness", {"t": 1}, None, None, "t: 1 holds for every table (a distance is at most 1)"),
+    ("t_closeness", {"t": 7}, None, None, "t: 7 holds for every table (a distance is at most 1)"),
+    ("t_closeness", None, {"t": 1}, None, "t: 1 holds for every table (a distance is at most 1)"),
+    ("t_closeness", {"t": 0.5}, {"t": 0.3}, None, "t 0.5 is above the node's t 0.3"),
+    ("t_closeness", {"t": 0.25}, None, None, "t 0.25 is above the project's default_t 0.2"),
+    ("t_closeness", {"quasi_identifiers": "sex"}, None, None, "quasi_identifiers leave out zip"),
+    ("t_closeness", {"sensitive_column": ["salary"], "distance": "ordered"}, None, None, "sensitive_column leaves out diagnosis"),
+]
+
+
+@pytest.mark.parametrize(("name", "arguments", "privacy", "variables", "weakness"), DIVERSITY_WEAK)
+def test_l_and_t_tests_weaker_than_the_policy_are_reported(
+    tmp_path: Path, name: str, arguments: dict[str, Any] | None, privacy: dict[str, Any] | None, variables: dict[str, Any] | None, weakness: str
+) -> None:
+    builder, seed, test = diversity_test(name, arguments, privacy)
+    [weak] = findings(builder.check(tmp_path, variables), "weak_privacy_test")
+    assert (weak.node, weak.evidence["test"], weak.evidence["test_name"]) == (seed, test, name)
+    assert weak.evidence["weaknesses"] == [weakness]
+
+
+#: As strict as the policy or stricter, every QI and sensitive column (names in any case): nothing to report.
+DIVERSITY_STRONG = [
+    ("l_diversity", None, None, None),
+    ("l_diversity", {"l": 3}, {"l": 3}, None),
+    ("l_diversity", {"l": 4, "variant": "entropy", "quasi_identifiers": ["SEX", "zip"]}, {"l": 3}, None),
+    ("l_diversity", {"l": 2, "variant": "recursive", "c": 3, "sensitive_column": ["salary", "diagnosis"]}, None, None),
+    ("l_diversity", {"l": 1.5}, None, {"default_l": 1.5}),
+    ("t_closeness", None, None, None),
+    ("t_closeness", None, {"t": 0.9}, None),
+    ("t_closeness", {"t": 0.1, "distance": "equal"}, {"t": 0.3}, None),
+    ("t_closeness", {"t": 0.5}, None, {"default_t": 0.5}),
+]
+
+
+@pytest.mark.parametrize(("name", "arguments", "privacy", "variables"), DIVERSITY_STRONG)
+def test_l_and_t_tests_at_the_policy_or_stricter_are_not_reported(
+    tmp_path: Path, name: str, arguments: dict[str, Any] | None, privacy: dict[str, Any] | None, variables: dict[str, Any] | None
+) -> None:
+    builder, _, _ = diversity_test(name, arguments, privacy)
+    assert findings(builder.check(tmp_path, variables), "weak_privacy_test") == []
