@@ -27,6 +27,8 @@ K_ANONYMITY = "k_anonymity"
 GROUP_SIZE_TESTS = frozenset({K_ANONYMITY, "min_cell_size"})
 #: The generic tests that protect a sensitive column within each class of the quasi-identifiers.
 L_DIVERSITY, T_CLOSENESS = "l_diversity", "t_closeness"
+#: The generic test that bounds the prosecutor re-identification risk (1 / class size) of the records.
+REIDENTIFICATION_RISK = "reidentification_risk"
 #: Resource types a model-level rule looks at (where SQL combines data).
 MODEL_TYPES = frozenset({"model", "snapshot"})
 #: Materializations that keep rows (a view or ephemeral model keeps nothing of its own).

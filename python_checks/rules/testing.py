@@ -1,7 +1,7 @@
 """Rules about privacy tests: present where QIs are exposed, strong enough to fail, and passing before data is combined.
 
 A privacy test counts for a verdict only when it could have failed: `strength_of` resolves a
-test's k, l or t, quasi-identifiers and sensitive columns the way the Jinja helpers do
+test's k, l, t or risk bounds, quasi-identifiers and sensitive columns the way the Jinja helpers do
 (`macros/_internal/_arguments.sql`: argument, else the tested node's policy -- k and the columns
 inherited through the lineage, l and t its own meta --, else vars.privacy_guard) and lists why it
 proves less than the checker needs. `weaknesses` are configurations under which the test cannot fail at all
@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from python_checks.loader import DataTest
 from python_checks.policy import DIRECT_IDENTIFIER, QUASI_IDENTIFIER, SENSITIVE, NodePolicy
-from python_checks.rules.base import GROUP_SIZE_TESTS, K_ANONYMITY, L_DIVERSITY, T_CLOSENESS, Context, Issue, node_label, rule
+from python_checks.rules.base import GROUP_SIZE_TESTS, K_ANONYMITY, L_DIVERSITY, REIDENTIFICATION_RISK, T_CLOSENESS, Context, Issue, node_label, rule
 
 _CONDITION = re.compile(r"^\s*(==|=|!=|<>|>=|<=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")
 _COMPARE = {"==": operator.eq, "=": operator.eq, "!=": operator.ne, "<>": operator.ne, ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
@@ -97,7 +97,7 @@ def _resolved_columns(test: DataTest, policy: NodePolicy, argument: str, column_
 
 
 #: Tests over classes of the quasi-identifiers: an argument that leaves a QI out merges classes.
-_CLASS_TESTS = frozenset({K_ANONYMITY, L_DIVERSITY, T_CLOSENESS})
+_CLASS_TESTS = frozenset({K_ANONYMITY, L_DIVERSITY, T_CLOSENESS, REIDENTIFICATION_RISK})
 #: Tests of a sensitive column's distribution: an argument that leaves one out measures it nowhere.
 _DISTRIBUTION_TESTS = frozenset({L_DIVERSITY, T_CLOSENESS})
 
@@ -132,6 +132,40 @@ def _distribution_weaknesses(context: Context, test: DataTest, policy: NodePolic
         strength.weaknesses.append(f"t: {value:g} holds for every table (a distance is at most 1)")
     elif value > expected:
         strength.weaknesses.append(f"t {value:g} is above {policy_bound}")
+
+
+def _risk_weaknesses(context: Context, test: DataTest, policy: NodePolicy, strength: Strength) -> None:
+    """Thresholds as _resolve_risk_thresholds reads them: each argument, else the node's `privacy.risk`, else the default.
+
+    A record's risk is 1 / its class size, so max_risk 1 holds for every class that holds anyone,
+    and max_records_at_risk 1 lets every record be at risk: either silences the record criterion,
+    and the test cannot fail unless max_average_risk (at most 1 too) is checked below 1. An explicit
+    threshold above the node's (max_risk default 1/k, max_records_at_risk default 0; an unset
+    max_average_risk checks nothing) is weaker than the policy, as k below the effective k.
+    """
+    declared = policy.declared.get("risk") or {}
+    k = resolved_k(context, test, policy)
+    defaults = {"max_risk": 1 / k if k else None, "max_records_at_risk": 0.0, "max_average_risk": None}
+    resolved: dict[str, float | None] = {}
+    for name, default in defaults.items():
+        own = _number(declared.get(name))  # the contract validated it: a number, or absent
+        expected = default if own is None else own
+        argument = test.arguments.get(name)
+        value = expected if argument is None else _number(argument)
+        if argument is not None and value is None:
+            strength.limits.append(f"{name} {argument!r} cannot be evaluated")
+        elif argument is not None and value is not None and expected is not None and value > expected:
+            bound = f"the node's {name} {expected:g}" if own is not None else (f"1/k = {expected:g}" if name == "max_risk" else f"the default {expected:g}")
+            strength.weaknesses.append(f"{name} {value:g} is above {bound}")
+        resolved[name] = value
+    max_risk, max_records_at_risk, average = resolved["max_risk"], resolved["max_records_at_risk"], resolved["max_average_risk"]
+    silenced = []
+    if max_risk is not None and max_risk >= 1:
+        silenced.append(f"max_risk: {max_risk:g} holds for every class that holds anyone")
+    if max_records_at_risk is not None and max_records_at_risk >= 1:
+        silenced.append(f"max_records_at_risk: {max_records_at_risk:g} lets every record be at risk")
+    if silenced and (average is None or average >= 1):
+        strength.weaknesses.extend(silenced)
 
 
 def _config_weaknesses(context: Context, test: DataTest, strength: Strength) -> None:
@@ -177,6 +211,8 @@ def strength_of(context: Context, test: DataTest) -> Strength:
             strength.weaknesses.append(f"k {strength.k} is below the effective k {policy.k}")
     if test.name in _DISTRIBUTION_TESTS:
         _distribution_weaknesses(context, test, policy, strength)
+    if test.name == REIDENTIFICATION_RISK:
+        _risk_weaknesses(context, test, policy, strength)
     if test.name in _CLASS_TESTS:
         strength.quasi_identifiers = _resolved_columns(test, policy, "quasi_identifiers", QUASI_IDENTIFIER)
         _subset_weakness(strength, "quasi_identifiers", strength.quasi_identifiers, policy.columns_of(QUASI_IDENTIFIER), "leave")
@@ -249,10 +285,10 @@ def missing_privacy_test(context: Context) -> Iterator[Issue]:
     "weak_privacy_test",
     summary=(
         "A privacy test is configured so that it cannot fail, or fails less than the node's policy asks (where that filters every row, "
-        "thresholds that let failures through, k or l below the node's, t above it, l <= 1 or t >= 1, a subset of the QIs or sensitive "
-        "columns, severity warn where a failure must stop the build)."
+        "thresholds that let failures through, k or l below the node's, t or a risk bound above it, k < 2, l <= 1, t >= 1 or max_risk 1, "
+        "a subset of the QIs or sensitive columns, severity warn where a failure must stop the build)."
     ),
-    hint="Remove the `where:`/`limit`/`fail_calc`/`warn_if`/`error_if` override, drop a k, l or t argument weaker than the node's (change the meta, not the test), test every quasi-identifier and sensitive column, keep severity error on combined or exposed models.",
+    hint="Remove the `where:`/`limit`/`fail_calc`/`warn_if`/`error_if` override, drop a threshold argument weaker than the node's (change the meta, not the test), test every quasi-identifier and sensitive column, keep severity error on combined or exposed models.",
 )
 def weak_privacy_test(context: Context) -> Iterator[Issue]:
     """One finding per weak test, on the node it tests; the test clears nothing."""

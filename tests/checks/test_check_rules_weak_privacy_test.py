@@ -146,8 +146,8 @@ def test_a_strong_test_clears_next_to_a_weak_one_which_is_still_reported(tmp_pat
 SENSITIVE = {"class": "sensitive"}
 
 
-def diversity_test(name: str, arguments: dict[str, Any] | None, privacy: dict[str, Any] | None) -> tuple[ManifestBuilder, str, str]:
-    """One seed (QIs zip, sex; sensitive diagnosis, salary) with one l_diversity or t_closeness test."""
+def seed_test(name: str, arguments: dict[str, Any] | None, privacy: dict[str, Any] | None) -> tuple[ManifestBuilder, str, str]:
+    """One seed (k 4; QIs zip, sex; sensitive diagnosis, salary) with one privacy_guard test."""
     builder = ManifestBuilder()
     columns = {"zip": QI, "sex": QI, "diagnosis": SENSITIVE, "salary": SENSITIVE}
     seed = builder.node("a", "seed", {"department": "a", **SEED, **(privacy or {})}, columns)
@@ -179,7 +179,7 @@ DIVERSITY_WEAK = [
 def test_l_and_t_tests_weaker_than_the_policy_are_reported(
     tmp_path: Path, name: str, arguments: dict[str, Any] | None, privacy: dict[str, Any] | None, variables: dict[str, Any] | None, weakness: str
 ) -> None:
-    builder, seed, test = diversity_test(name, arguments, privacy)
+    builder, seed, test = seed_test(name, arguments, privacy)
     [weak] = findings(builder.check(tmp_path, variables), "weak_privacy_test")
     assert (weak.node, weak.evidence["test"], weak.evidence["test_name"]) == (seed, test, name)
     assert weak.evidence["weaknesses"] == [weakness]
@@ -203,5 +203,43 @@ DIVERSITY_STRONG = [
 def test_l_and_t_tests_at_the_policy_or_stricter_are_not_reported(
     tmp_path: Path, name: str, arguments: dict[str, Any] | None, privacy: dict[str, Any] | None, variables: dict[str, Any] | None
 ) -> None:
-    builder, _, _ = diversity_test(name, arguments, privacy)
+    builder, _, _ = seed_test(name, arguments, privacy)
     assert findings(builder.check(tmp_path, variables), "weak_privacy_test") == []
+
+
+#: reidentification_risk (seed k 4: max_risk defaults to 1/4) -> the weaknesses reported, in order.
+RISK_WEAK = [
+    ({"max_risk": 0.5}, None, ["max_risk 0.5 is above 1/k = 0.25"]),
+    ({"max_risk": 0.3}, {"risk": {"max_risk": 0.2}}, ["max_risk 0.3 is above the node's max_risk 0.2"]),
+    ({"max_risk": 1}, None, ["max_risk 1 is above 1/k = 0.25", "max_risk: 1 holds for every class that holds anyone"]),
+    (None, {"risk": {"max_risk": 1}}, ["max_risk: 1 holds for every class that holds anyone"]),
+    ({"max_records_at_risk": 0.1}, None, ["max_records_at_risk 0.1 is above the default 0"]),
+    (None, {"risk": {"max_records_at_risk": 1}}, ["max_records_at_risk: 1 lets every record be at risk"]),
+    ({"max_average_risk": 0.5}, {"risk": {"max_average_risk": 0.2}}, ["max_average_risk 0.5 is above the node's max_average_risk 0.2"]),
+    ({"quasi_identifiers": ["zip"]}, None, ["quasi_identifiers leave out sex"]),
+]
+
+
+@pytest.mark.parametrize(("arguments", "privacy", "weaknesses"), RISK_WEAK)
+def test_risk_tests_weaker_than_the_policy_are_reported(
+    tmp_path: Path, arguments: dict[str, Any] | None, privacy: dict[str, Any] | None, weaknesses: list[str]
+) -> None:
+    builder, seed, test = seed_test("reidentification_risk", arguments, privacy)
+    [weak] = findings(builder.check(tmp_path), "weak_privacy_test")
+    assert (weak.node, weak.evidence["test"], weak.evidence["weaknesses"]) == (seed, test, weaknesses)
+
+
+#: At the policy or stricter; a silenced record criterion next to an average that is still checked.
+RISK_STRONG = [
+    (None, None),
+    ({"max_risk": 0.2, "quasi_identifiers": ["sex", "zip"]}, None),
+    ({"max_average_risk": 0.1}, None),
+    ({"max_records_at_risk": 1, "max_average_risk": 0.5}, {"risk": {"max_records_at_risk": 1}}),
+    ({"max_risk": 0.5}, {"k": 2}),
+]
+
+
+@pytest.mark.parametrize(("arguments", "privacy"), RISK_STRONG)
+def test_risk_tests_at_the_policy_or_stricter_are_not_reported(tmp_path: Path, arguments: dict[str, Any] | None, privacy: dict[str, Any] | None) -> None:
+    builder, _, _ = seed_test("reidentification_risk", arguments, privacy)
+    assert findings(builder.check(tmp_path), "weak_privacy_test") == []

@@ -67,7 +67,7 @@ def check(built: DbtResult, target: str = "target", **options: object) -> CheckR
 def test_the_weak_tests_pass_in_the_build(built: DbtResult) -> None:
     statuses = built.statuses()
     tests = {unique_id: status for unique_id, status in statuses.items() if unique_id.startswith("test.")}
-    assert len(tests) == 14 and set(tests.values()) == {"pass"}
+    assert len(tests) == 15 and set(tests.values()) == {"pass"}
 
 
 def test_exactly_the_planted_findings(built: DbtResult) -> None:
@@ -113,6 +113,8 @@ def test_each_weak_test_says_why_it_does_not_count(built: DbtResult) -> None:
         # dbt rendered these arguments into the manifest: the check reads them as the macros do.
         ("combined_k1", "l_diversity"): ["l: 1 holds for every class that holds anyone"],
         ("combined_k1", "t_closeness"): ["t: 1 holds for every table (a distance is at most 1)", "quasi_identifiers leave out birth_year, sex, zip"],
+        # No k along the lineage: the fixture's default_k 2 sets the default max_risk 1/2.
+        ("combined_k1", "reidentification_risk"): ["max_risk 1 is above 1/k = 0.5", "max_risk: 1 holds for every class that holds anyone"],
     }
 
 
@@ -136,8 +138,8 @@ def test_waived_finding_is_a_sarif_suppression_and_validate_meta_accepts_waivers
     results = sarif.document(check(built))["runs"][0]["results"]
     suppressed = [(r["ruleId"], r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]) for r in results if r.get("suppressions")]
     assert suppressed == [("cross_department_join", f"model.{P}.combined_waived")]
-    # One result per finding: the planted (rule, node) pairs, combined_k1's two more weak tests, the waived one.
-    assert len(results) == len(PLANTED) + 2 + 1
+    # One result per finding: the planted (rule, node) pairs, combined_k1's three more weak tests, the waived one.
+    assert len(results) == len(PLANTED) + 3 + 1
     validate = dbt(built.project_dir, "run-operation", "privacy_guard.validate_meta", check=True)
     assert "no problems" in validate.stdout
 
