@@ -182,3 +182,32 @@ def test_every_failing_class_test_explains_itself_and_no_passing_one_does(failin
     assert {(line.split(" ")[0].removeprefix("privacy_guard."), line.split(" failed on ")[1].split(":")[0]) for line in explained} == failed
     # Counts and column names only, never a value of a small class.
     assert not any(value in line for line in explained for value in ("rare-sex-x", "rare-age-97", "person-0", "999"))
+
+
+#: How a k/l/t test's SQL ends when the run that explained it found no failing class (macros/tests/_explained_test_sql.sql).
+SKIPPED_RERUN = "\n) as passed\nwhere 1 = 0"
+
+
+def test_a_passing_class_test_runs_its_query_once_and_the_reused_verdict_is_the_querys(failing: DbtResult) -> None:
+    """In `build`, a k/l/t test runs its query to know whether to explain it. When that run finds no
+    failing class, dbt is given the same query under `where 1 = 0`, not a second run of it; a failing
+    test's query is given whole. Run here on its own, each skipped query returns no row: the verdict
+    dbt reused is the one the query gives."""
+    manifest = json.loads((failing.project_dir / "target" / "manifest.json").read_text())
+    statuses = failing.statuses()
+    kinds = {"k_anonymity", "l_diversity", "t_closeness"}
+    ephemeral = "model.privacy_tests_failing.ephemeral_people"
+    # (A test that raised while compiling has no code: it errored, and ran nothing.)
+    tests = {
+        unique_id: node["compiled_code"].rstrip() for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "test" and (node.get("test_metadata") or {}).get("name") in kinds and node.get("compiled_code")
+    }
+    skipped = {unique_id for unique_id, code in tests.items() if code.endswith(SKIPPED_RERUN)}
+    passing = {unique_id for unique_id in tests if statuses[unique_id] == "pass"}
+    assert len(passing) >= 5 and len(tests) - len(passing) >= 5
+    assert skipped == {unique_id for unique_id in passing if manifest["nodes"][unique_id]["attached_node"] != ephemeral}
+    database = failing.project_dir.parent / "privacy_tests_failing.duckdb"
+    with duckdb.connect(str(database), read_only=True) as connection:
+        for unique_id in skipped:
+            query = tests[unique_id].removesuffix(SKIPPED_RERUN).split("select * from (\n", 1)[1]
+            assert connection.execute(f"select count(*) from ({query}) as failing").fetchone() == (0,), unique_id

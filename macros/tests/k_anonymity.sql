@@ -18,9 +18,8 @@ from {{ model }}
 group by {{ privacy_guard._columns_sql(quasi_identifiers) }}
 having {{ size }} < {{ k }}
   {%- endset -%}
-  {%- do privacy_guard._explain_failures(target, test_sql, {
+  {{ privacy_guard._explained_test_sql(target, test_sql, {
     'measure': 'k=' ~ k, 'quasi_identifiers': quasi_identifiers, 'unit': unit, 'below': 'below k',
     'drop_one': {'model': model, 'k': k, 'size': size} if quasi_identifiers | length > 1 else none,
-  }) -%}
-  {{ test_sql }}
+  }) }}
 {% endmacro %}

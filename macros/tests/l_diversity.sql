@@ -91,9 +91,8 @@ with
   )
 select * from violations
   {%- endset -%}
-  {%- do privacy_guard._explain_failures(target, test_sql, {
+  {{ privacy_guard._explained_test_sql(target, test_sql, {
     'measure': ('recursive l=' ~ l ~ ', c=' ~ c) if variant == 'recursive' else measure ~ '=' ~ threshold, 'quasi_identifiers': quasi_identifiers, 'unit': unit,
     'sensitive_columns': sensitive_columns, 'below': 'not ' ~ variant ~ ' l-diverse',
-  }) -%}
-  {{ test_sql }}
+  }) }}
 {% endmacro %}

@@ -75,11 +75,10 @@ with
   )
 select * from violations
   {%- endset -%}
-  {%- do privacy_guard._explain_failures(target, test_sql, {
+  {{ privacy_guard._explained_test_sql(target, test_sql, {
     'measure': 't=' ~ t, 'quasi_identifiers': quasi_identifiers, 'unit': unit,
     'sensitive_columns': sensitive_columns, 'below': 'farther than t',
-  }) -%}
-  {{ test_sql }}
+  }) }}
 {% endmacro %}
 
 {#- The CTEs <s>_distances (class_size, class_rows, distance per class) of one sensitive column, from

@@ -1,26 +1,31 @@
 {#-
-  What a failing privacy test tells the engineer in dbt's console output (one `log` line, shown by
-  `dbt build` / `dbt test` next to dbt's own "Got N results"): the node, the measure and threshold,
-  the QIs (and sensitive columns), whether people or rows are counted, how many classes and
-  people/rows fail, the smallest failing class, and for k the single QI whose removal leaves the
-  fewest people/rows in classes below k. Counts only, never a value.
+  The SQL a k_anonymity / l_diversity / t_closeness test runs, and what a failing one tells the
+  engineer in dbt's console output (one `log` line, shown by `dbt build` / `dbt test` next to dbt's
+  own "Got N results"): the node, the measure and threshold, the QIs (and sensitive columns),
+  whether people or rows are counted, how many classes and people/rows fail, the smallest failing
+  class, and for k the single QI whose removal leaves the fewest people/rows in classes below k.
+  Counts only, never a value.
 
-  It runs the test's query once more wrapped in an aggregate (and, for k, one GROUP BY per QI left
-  out, only when the test fails): a cost paid in `build`/`test`/`retry` invocations only, and not
-  at all with vars.privacy_guard.explain_failures: false.
+  In `build`/`test`/`retry` it runs the test's query first, wrapped in an aggregate (and, for k,
+  one GROUP BY per QI left out, only when the test fails). When that run finds no failing row, the
+  test runs the same query under `where 1 = 0`: the database answers it without reading anything
+  (an empty result, the columns unchanged), so dbt counts 0 rows, as the query would have, and a
+  passing test costs one run of its query, not two. A failing test runs it again for dbt (and
+  --store-failures). Off with vars.privacy_guard.explain_failures: false: the query runs once, as
+  dbt runs it, and nothing is logged.
 -#}
-{% macro _explain_failures(target, test_sql, facts) %}
+{% macro _explained_test_sql(target, test_sql, facts) %}
   {%- if not execute or flags.WHICH not in ['build', 'test', 'retry'] or not privacy_guard._settings().explain_failures -%}
-    {{ return(none) }}
+    {{ return(test_sql) }}
   {%- endif -%}
   {#- An ephemeral model is a CTE dbt injects after rendering: the test's SQL cannot run on its own here. -#}
   {%- if target.found and (target.node.get('config') or {}).get('materialized') == 'ephemeral' -%}
-    {{ return(none) }}
+    {{ return(test_sql) }}
   {%- endif -%}
   {%- set summary = run_query('select count(*) as failing, coalesce(sum(class_size), 0) as failing_size, coalesce(sum(class_rows), 0) as failing_rows, min(class_size) as smallest from (' ~ test_sql ~ ') as failing') -%}
   {%- set failing, failing_size, failing_rows, smallest = summary.rows[0].values() -%}
   {%- if failing == 0 -%}
-    {{ return(none) }}
+    {{ return('/* privacy_guard: this query found no failing class when the test ran it just before; it is not run again */\nselect * from (\n' ~ test_sql ~ '\n) as passed\nwhere 1 = 0') }}
   {%- endif -%}
   {%- set counted = 'people' if facts.unit else 'rows' -%}
   {%- set one = 'person' if facts.unit else 'row' -%}
@@ -39,6 +44,7 @@
     {%- do parts.append(privacy_guard._best_qi_to_drop(facts.quasi_identifiers, facts.drop_one, one, counted)) -%}
   {%- endif -%}
   {%- do log(parts | join('; '), info=true) -%}
+  {{ return(test_sql) }}
 {% endmacro %}
 
 {#- For k: the QI whose removal leaves the fewest people/rows in classes below k (one GROUP BY per QI, one query). -#}
