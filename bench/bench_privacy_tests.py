@@ -11,12 +11,18 @@ t (`equal` on `s` as categories, `ordered` on `s` as numbers: its default for an
 one bare query for both: the two GROUP BYs any t needs, cells by (QIs, s) and classes by the QIs with
 their totals; the distance itself (a per-class sum over the cells) is what the test adds.
 
+In dbt (`dbt test`, every size): a passing test with the failure explanation on (the default: the
+test first runs its query to know whether to explain it) against the same test with it off
+(`explain_failures: false`: dbt runs the query once), dbt's own execution time of the test node,
+alternating, best of --repeat-dbt. A passing test reuses that first run's verdict, so on / off should
+stay near 1.
+
 pycanon (1M rows, both shapes): what is timed on each side. Ours: the compiled test on the DuckDB
 table (the data is in the warehouse; nothing is loaded). pycanon's: only its call on the same rows
 already in memory as a pandas DataFrame (QIs and s; loading them is not timed), in a child process
 per (shape, test) killed after --pycanon-timeout seconds (reported as more than that).
 
-    .venv/bin/python bench/bench_privacy_tests.py [--rows 1000000 10000000] [--repeat 7] [--no-pycanon] [--pycanon-timeout 120]
+    .venv/bin/python bench/bench_privacy_tests.py [--rows 1000000 10000000] [--repeat 7] [--repeat-dbt 3] [--no-pycanon] [--pycanon-timeout 120]
 
 Prints a markdown table and writes it with the raw numbers to bench/results/privacy_tests.{md,json}.
 """
@@ -79,6 +85,13 @@ TESTS = {
     ),
 }
 
+#: Tests that pass on the generated tables, timed under `dbt test` with the explanation on and off:
+#: name -> (table, YAML entry). t 0.6 is above every class's ordered distance on both shapes.
+DBT_RUNS = {
+    "k rows (passes on low)": ("rows_low", "privacy_guard.k_anonymity: {arguments: {k: 5}}"),
+    "t ordered, t 0.6 (passes)": ("rows_high", "privacy_guard.t_closeness: {arguments: {t: 0.6}}"),
+}
+
 
 def generate(database: Path, rows: int) -> None:
     """Two tables of `rows` rows (low, high); values from hashes of the row number, so every run is the same."""
@@ -110,6 +123,10 @@ def compile_tests(database: Path) -> dict[tuple[str, str], str]:
         + "".join(f"          - {entry.replace(': {arguments', ': {name: ' + _test_id(test, shape) + ', arguments')}\n" for test, (entry, _) in TESTS.items())
         for shape in SHAPES
     )
+    for test, (table, entry) in DBT_RUNS.items():
+        tables = tables.replace(f"      - name: {table}\n        columns:\n{columns}        data_tests:\n",
+                                f"      - name: {table}\n        columns:\n{columns}        data_tests:\n"
+                                f"          - {entry.replace(': {arguments', ': {name: ' + _dbt_run_id(test) + ', arguments')}\n")
     (project / "models" / "sources.yml").write_text(f"version: 2\nsources:\n  - name: bench\n    schema: main\n    tables:\n{tables}")
     for command in (["deps"], ["compile", "--select", "test_type:data"]):
         subprocess.run([DBT, *command, "--project-dir", str(project), "--profiles-dir", str(project)], check=True, capture_output=True, cwd=project)
@@ -123,6 +140,35 @@ def compile_tests(database: Path) -> dict[tuple[str, str], str]:
 
 def _test_id(test: str, shape: str) -> str:
     return f"{test.replace(' ', '_')}_{shape}"
+
+
+def _dbt_run_id(test: str) -> str:
+    return "dbt_" + "".join(character if character.isalnum() else "_" for character in test.split(" (")[0])
+
+
+def dbt_test_seconds(test: str, explain: bool) -> float:
+    """dbt's execution time of one test node under `dbt test`, with the failure explanation on or off."""
+    project = OUT / "project"
+    variables = json.dumps({"privacy_guard": {"explain_failures": explain}})
+    done = subprocess.run([DBT, "test", "--select", _dbt_run_id(test), "--vars", variables, "--project-dir", str(project), "--profiles-dir", str(project)],
+                          capture_output=True, text=True, cwd=project)
+    [result] = json.loads((project / "target" / "run_results.json").read_text())["results"]
+    if done.returncode != 0 or result["status"] != "pass":
+        raise SystemExit(f"bench_privacy_tests: {test} did not pass under dbt test ({result['status']}): {done.stdout[-2000:]}")
+    return float(result["execution_time"])
+
+
+def dbt_runs(rows: int, repeat: int) -> list[dict[str, object]]:
+    """Each DBT_RUNS test, explanation off and on alternating (which goes first alternates too), best of `repeat`."""
+    measured = []
+    for test in DBT_RUNS:
+        seconds: dict[bool, list[float]] = {False: [], True: []}
+        for round_number in range(repeat):
+            for explain in (False, True) if round_number % 2 == 0 else (True, False):
+                seconds[explain].append(dbt_test_seconds(test, explain))
+        off, on = min(seconds[False]), min(seconds[True])
+        measured.append({"rows": rows, "test": test, "off_s": round(off, 3), "on_s": round(on, 3), "ratio": round(on / off, 2)})
+    return measured
 
 
 def _seconds(con: duckdb.DuckDBPyConnection, sql: str) -> float:
@@ -177,6 +223,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat-dbt", type=int, default=3)
     parser.add_argument("--no-pycanon", action="store_true")
     parser.add_argument("--pycanon-timeout", type=float, default=120)
     parser.add_argument("--pycanon-child", nargs=3, metavar=("DATABASE", "SHAPE", "TEST"), help=argparse.SUPPRESS)
@@ -187,6 +234,7 @@ def main() -> None:
     load_before = os.getloadavg()
     OUT.mkdir(parents=True, exist_ok=True)
     results = []
+    in_dbt: list[dict[str, object]] = []
     #: Unrounded seconds of each compiled test, (rows, shape, test) -> s: pycanon's ratio is taken from them.
     test_seconds: dict[tuple[int, str, str], float] = {}
     for rows in args.rows:
@@ -211,17 +259,22 @@ def main() -> None:
                         ours.update({"pycanon_s": f"> {args.pycanon_timeout:g}", "pycanon_over_test": f"> {args.pycanon_timeout / test_seconds[(rows, shape, test)]:.0f}"})
                     else:
                         ours.update({"pycanon_s": round(seconds, 2), "pycanon_over_test": round(seconds / test_seconds[(rows, shape, test)], 1)})
+        in_dbt += dbt_runs(rows, args.repeat_dbt)
         database.unlink(missing_ok=True)
     table = ["| rows | classes | test | compiled test (s) | bare GROUP BY (s) | test / bare | pycanon (s) | pycanon / test |",
              "|---:|---:|---|---:|---:|---:|---:|---:|"]
     for r in results:
         table.append(f"| {r['rows']:,} | {r['classes']:,} | {r['test']} | {r['test_s']} | {r['bare_s']} | {r['ratio']}× | "
                      f"{r.get('pycanon_s', '')} | {str(r['pycanon_over_test']) + '×' if 'pycanon_over_test' in r else ''} |")
+    dbt_table = ["| rows | passing test | dbt test, explanation off (s) | explanation on (s) | on / off |", "|---:|---|---:|---:|---:|"]
+    dbt_table += [f"| {r['rows']:,} | {r['test']} | {r['off_s']} | {r['on_s']} | {r['ratio']}× |" for r in in_dbt]
     load = f"Load average (1 min) {load_before[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} cores."
-    print("\n".join(table) + "\n\n" + load)
+    report = "\n".join(table) + "\n\n" + "\n".join(dbt_table) + "\n\n" + load
+    print(report)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "privacy_tests.md").write_text("\n".join(table) + "\n\n" + load + "\n")
-    (RESULTS / "privacy_tests.json").write_text(json.dumps({"load_average": [load_before[0], os.getloadavg()[0]], "results": results}, indent=1) + "\n")
+    (RESULTS / "privacy_tests.md").write_text(report + "\n")
+    document = {"load_average": [load_before[0], os.getloadavg()[0]], "results": results, "dbt_test": in_dbt}
+    (RESULTS / "privacy_tests.json").write_text(json.dumps(document, indent=1) + "\n")
 
 
 if __name__ == "__main__":
