@@ -211,13 +211,12 @@ def strength_of(context: Context, test: DataTest) -> Strength:
             strength.weaknesses.append(f"k {strength.k} is below the effective k {policy.k}")
     if test.name in _DISTRIBUTION_TESTS:
         _distribution_weaknesses(context, test, policy, strength)
+        _subset_weakness(strength, "sensitive_column", _resolved_columns(test, policy, "sensitive_column", SENSITIVE), policy.columns_of(SENSITIVE), "leaves")
     if test.name == REIDENTIFICATION_RISK:
         _risk_weaknesses(context, test, policy, strength)
     if test.name in _CLASS_TESTS:
         strength.quasi_identifiers = _resolved_columns(test, policy, "quasi_identifiers", QUASI_IDENTIFIER)
         _subset_weakness(strength, "quasi_identifiers", strength.quasi_identifiers, policy.columns_of(QUASI_IDENTIFIER), "leave")
-    if test.name in _DISTRIBUTION_TESTS:
-        _subset_weakness(strength, "sensitive_column", _resolved_columns(test, policy, "sensitive_column", SENSITIVE), policy.columns_of(SENSITIVE), "leaves")
     if context.run_results is not None:
         status = context.run_results.get(test.unique_id, "not run")
         if status != "pass":
