@@ -118,15 +118,12 @@ def compile_tests(database: Path) -> dict[tuple[str, str], str]:
         f"          - name: {name}\n            config: {{meta: {{privacy: {{class: {column_class}}}}}}}\n"
         for name, column_class in [*((q, "quasi_identifier") for q in QIS), ("s", "sensitive")]
     )
-    tables = "".join(
-        f"      - name: rows_{shape}\n        columns:\n{columns}        data_tests:\n"
-        + "".join(f"          - {entry.replace(': {arguments', ': {name: ' + _test_id(test, shape) + ', arguments')}\n" for test, (entry, _) in TESTS.items())
-        for shape in SHAPES
-    )
-    for test, (table, entry) in DBT_RUNS.items():
-        tables = tables.replace(f"      - name: {table}\n        columns:\n{columns}        data_tests:\n",
-                                f"      - name: {table}\n        columns:\n{columns}        data_tests:\n"
-                                f"          - {entry.replace(': {arguments', ': {name: ' + _dbt_run_id(test) + ', arguments')}\n")
+    tables = ""
+    for shape in SHAPES:
+        named = [(_test_id(test, shape), entry) for test, (entry, _) in TESTS.items()]
+        named += [(_dbt_run_id(test), entry) for test, (table, entry) in DBT_RUNS.items() if table == f"rows_{shape}"]
+        tables += f"      - name: rows_{shape}\n        columns:\n{columns}        data_tests:\n"
+        tables += "".join(f"          - {entry.replace(': {arguments', ': {name: ' + name + ', arguments')}\n" for name, entry in named)
     (project / "models" / "sources.yml").write_text(f"version: 2\nsources:\n  - name: bench\n    schema: main\n    tables:\n{tables}")
     for command in (["deps"], ["compile", "--select", "test_type:data"]):
         subprocess.run([DBT, *command, "--project-dir", str(project), "--profiles-dir", str(project)], check=True, capture_output=True, cwd=project)

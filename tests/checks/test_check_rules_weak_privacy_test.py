@@ -196,6 +196,9 @@ DIVERSITY_STRONG = [
     ("t_closeness", None, {"t": 0.9}, None),
     ("t_closeness", {"t": 0.1, "distance": "equal"}, {"t": 0.3}, None),
     ("t_closeness", {"t": 0.5}, None, {"default_t": 0.5}),
+    # A threshold the check cannot evaluate keeps the test from clearing; it is no weakness (and no crash).
+    ("t_closeness", {"t": "{{ var('t') }}"}, None, None),
+    ("l_diversity", {"l": "{{ var('l') }}"}, {"l": 3}, None),
 ]
 
 
@@ -236,6 +239,7 @@ RISK_STRONG = [
     ({"max_average_risk": 0.1}, None),
     ({"max_records_at_risk": 1, "max_average_risk": 0.5}, {"risk": {"max_records_at_risk": 1}}),
     ({"max_risk": 0.5}, {"k": 2}),
+    ({"max_risk": "{{ var('max_risk') }}"}, None),
 ]
 
 
