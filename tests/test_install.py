@@ -146,3 +146,24 @@ def test_a_command_that_needs_duckdb_names_the_extra_in_one_line(installed: Inst
     (line,) = run.stderr.splitlines()
     assert re.fullmatch(NEEDS_DUCKDB.format(command=command), line), line
     assert run.stdout == "" and list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+def test_the_wheel_builds_with_dbt_packages_linking_back_to_the_repository(installed: Installed, tmp_path: Path) -> None:
+    # `dbt deps` of this package (make demo, the benchmarks) links dbt_packages/privacy_guard to the
+    # repository; package discovery that follows links walked that loop without end.
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout.split("\0")
+    source = tmp_path / "source"
+    for name in filter(None, tracked):
+        if (REPO_ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            (source / name).write_bytes((REPO_ROOT / name).read_bytes())
+    for project in ("examples/demo", "tests/fixtures/check_project"):
+        (source / project / "dbt_packages").mkdir(parents=True)
+        (source / project / "dbt_packages" / "privacy_guard").symlink_to(source, target_is_directory=True)
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path / "wheels"), str(source)], capture_output=True, text=True, timeout=120
+    )
+    assert build.returncode == 0, build.stderr[-2000:]
+    (wheel,) = (tmp_path / "wheels").glob("privacy_guard-*.whl")
+    with zipfile.ZipFile(wheel) as linked, zipfile.ZipFile(installed.wheel) as plain:
+        assert sorted(linked.namelist()) == sorted(plain.namelist())
