@@ -13,13 +13,11 @@ from typing import Any
 import click
 
 from python_checks import governance
+from python_checks.cli import as_of_option, manifest_options
 from python_checks.docs_site import load_site
 from python_checks.formatters.escaping import terminal as clean
 from python_checks.formatters.json import dumps
 from python_checks.outputs import write_output
-from python_checks.project import resolve_artifacts
-
-PathOption = click.Path(path_type=Path)
 
 
 def render_text(rows: list[dict[str, Any]], today: dt.date) -> str:
@@ -37,18 +35,13 @@ def render_text(rows: list[dict[str, Any]], today: dt.date) -> str:
 
 
 @click.command("agreements")
-@click.option("--manifest", type=PathOption, help="dbt manifest.json (schema v1-v12) [default: target/manifest.json of the dbt project at or above the working folder].")
-@click.option(
-    "--project-dir",
-    type=PathOption,
-    help="dbt project whose dbt_project.yml holds vars.privacy_guard.agreements (and agreements_seed) [default: the nearest folder with dbt_project.yml at or above the manifest, else the working folder].",
-)
-@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Reference date for the status [default: today].")
+@manifest_options
+@as_of_option
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def agreements_command(manifest: Path | None, project_dir: Path | None, as_of: dt.datetime | None, output_format: str) -> int:
-    """List data-use agreements: active / expiring / expired, and the models and exposures citing each."""
-    today = as_of.date() if as_of else dt.date.today()
-    manifest, project_dir = resolve_artifacts(manifest, project_dir)
-    rows = governance.agreements(load_site(manifest, project_dir=project_dir), today)
+def agreements_command(manifest: Path, project_dir: Path, as_of: dt.datetime | None, output_format: str) -> int:
+    """List data-use agreements: active / expiring / expired (undefined: cited, not defined), and the models and exposures citing each."""
+    site = load_site(manifest, project_dir=project_dir, as_of=as_of.date() if as_of else None)
+    today = site.report.analysis.as_of  # the day `check` judges expiry against, so both agree
+    rows = governance.agreements(site, today)
     write_output(dumps({"as_of": today.isoformat(), "agreements": rows}) if output_format == "json" else render_text(rows, today), None)
     return 0

@@ -3,6 +3,7 @@ mode (`state`), the inventory and `init` read."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,9 @@ class Analysis:
     notes: list[Note]
     meetings: dict[str, frozenset[str]]
     rule_status: dict[str, str]
+    #: The day expiry and retention were judged against (--as-of, else vars.privacy_guard.today, else
+    #: today): the docs site and `agreements` state agreements as of the same day as the findings.
+    as_of: dt.date
     #: Findings a valid `privacy.waivers` entry silences (each with its waiver); they never fail a run.
     waived: list[Finding] = field(default_factory=list)
     #: Models whose SQL was analysed in this run, i.e. not found in the on-disk cache.

@@ -270,7 +270,7 @@ def _analyse(manifest_path: Path, options: CheckOptions, settings: Settings, as_
         else:
             waived.append(replace(finding, waiver=waiver))
     return Analysis(
-        manifest, settings, lineage, policies, sql, active, context.notes, context.meetings, status, waived, options.sql_cache.analysed - analysed_before, run_results,
+        manifest, settings, lineage, policies, sql, active, context.notes, context.meetings, status, as_of, waived, options.sql_cache.analysed - analysed_before, run_results,
         grants,
     )
 

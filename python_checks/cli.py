@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -27,6 +27,9 @@ from python_checks.formatters.escaping import terminal as clean
 from python_checks.loader import ArtifactError
 from python_checks.outputs import write_output
 from python_checks.project import TARGET, resolve_artifacts
+
+if TYPE_CHECKING:  # connections loads only for --target
+    from python_checks.connections import DbtTarget
 
 F = TypeVar("F", bound=Callable[..., Any])
 PathOption = click.Path(path_type=Path)
@@ -53,6 +56,35 @@ def manifest_options(function: F) -> F:
     )(with_project))
 
 
+def dbt_target_options(function: F) -> F:
+    """--target, --profile, --profiles-dir: connect through dbt's own adapter (any warehouse dbt
+    reaches) instead of a --database DuckDB file; the command gets `target` (a DbtTarget or None)."""
+
+    @functools.wraps(function)
+    def resolved(*args: Any, dbt_target: str | None, dbt_profile: str | None, profiles_dir: Path | None, project_dir: Path, **kwargs: Any) -> Any:
+        target = None
+        if dbt_target is not None or dbt_profile is not None or profiles_dir is not None:
+            from python_checks.connections import DbtTarget  # dbt loads only when asked for
+
+            target = DbtTarget(project_dir, dbt_profile, dbt_target, profiles_dir)
+        return function(*args, project_dir=project_dir, target=target, **kwargs)
+
+    with_dir = click.option(
+        "--profiles-dir", type=PathOption, help="With --target: folder of profiles.yml [default: DBT_PROFILES_DIR, else the project or working folder holding one, else ~/.dbt]."
+    )(resolved)
+    with_profile = click.option("--profile", "dbt_profile", help="With --target: the dbt profile [default: `profile:` of dbt_project.yml].")(with_dir)
+    return cast(F, click.option(
+        "--target", "dbt_target", help="Connect through dbt's adapter for this target of the project's profile (any warehouse dbt connects to) instead of a --database file."
+    )(with_profile))
+
+
+def as_of_option(function: F) -> F:
+    """--as-of DAY: the one day expiry, retention and agreement status are judged against (check, docs, agreements)."""
+    return click.option(
+        "--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Reference date for expiry, retention and agreement status [default: vars.privacy_guard.today, else today]."
+    )(function)
+
+
 def output_option(function: F) -> F:
     """--output FILE (atomic)."""
     return click.option("--output", type=PathOption, help="Write the report to FILE (atomically; a symlink's target; never a directory, FIFO or device) instead of stdout.")(function)
@@ -64,7 +96,7 @@ class LazyGroup(click.Group):
     #: name -> (module, command attribute, the command's docstring summary for the group's --help;
     #: tests/checks/test_check_cli_imports.py checks each agrees with the command).
     LAZY = {
-        "agreements": ("python_checks.agreements", "agreements_command", "List data-use agreements: active / expiring / expired, and the models and exposures citing each."),
+        "agreements": ("python_checks.agreements", "agreements_command", "List data-use agreements: active / expiring / expired (undefined: cited, not defined), and the models and exposures citing each."),
         "anonymize": ("python_checks.measure_cli", "anonymize_command", "Find the least-lossy hierarchy levels that make a relation k-anonymous (ARX's optimum)."),
         "risk": ("python_checks.measure_cli", "risk_command", "Prosecutor, journalist and marketer re-identification risk of RELATION, measured in the warehouse."),
         "simulate-join": ("python_checks.measure_cli", "simulate_join_command", "Classes, uniques and k of the quasi-identifiers of LEFT JOIN RIGHT, from each side's histogram, before the join exists."),
@@ -104,15 +136,13 @@ def cli() -> None:
 @click.option("--catalog", type=PathOption, help="catalog.json: warehouse columns, so undocumented columns are tracked too.")
 @click.option("--run-results", type=PathOption, help="run_results.json: enables unvalidated_input and privacy_test_failed; a k_anonymity test must then have passed (never in a --empty run) to clear a finding.")
 @click.option("--database", type=PathOption, help="DuckDB file: enables retention_expired and measured QI uniqueness.")
-@click.option("--target", "dbt_target", help="Measure (as --database does) through dbt's adapter for this target of the project's profile: any warehouse dbt connects to; on PostgreSQL also reads the grants of each relation.")
-@click.option("--profile", "dbt_profile", help="With --target: the dbt profile [default: `profile:` of dbt_project.yml].")
-@click.option("--profiles-dir", type=PathOption, help="With --target: folder of profiles.yml [default: DBT_PROFILES_DIR, else the project or working folder holding one, else ~/.dbt].")
+@dbt_target_options
 @click.option("--state", type=PathOption, help="Base manifest.json: report only what is new relative to it.")
 @click.option("--format", "output_format", type=click.Choice(FORMATTERS), default="text", show_default=True)
 @output_option
 @click.option("--fail-on", type=click.Choice([*SEVERITIES, "never"]), default="error", show_default=True, help="Exit 1 when a finding is at least this severe.")
 @click.option("--no-sql", is_flag=True, help="Skip join analysis of compiled SQL (columns then travel by name).")
-@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Reference date for expiry and retention [default: today].")
+@as_of_option
 @click.option("--cache-dir", type=PathOption, help="Folder of the SQL analysis cache [default: privacy_guard_cache/ beside the manifest, i.e. in target/].")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the SQL analysis cache.")
 @click.option("--jobs", type=click.IntRange(min=1), help="Processes analysing uncached SQL [default: every core when 400+ models miss the cache].")
@@ -122,9 +152,7 @@ def check(
     catalog: Path | None,
     run_results: Path | None,
     database: Path | None,
-    dbt_target: str | None,
-    dbt_profile: str | None,
-    profiles_dir: Path | None,
+    target: DbtTarget | None,
     state: Path | None,
     output_format: str,
     output: Path | None,
@@ -137,10 +165,8 @@ def check(
 ) -> int:
     """Flag risky cross-department joins, consent and retention conflicts."""
     from python_checks.check import no_cyclic_gc, run_check
-    from python_checks.connections import DbtTarget
     from python_checks.sql_cache import DEFAULT_DIR_NAME
 
-    through_dbt = dbt_target is not None or dbt_profile is not None or profiles_dir is not None
     with no_cyclic_gc():
         report = run_check(
             manifest,
@@ -148,7 +174,7 @@ def check(
             catalog=catalog,
             run_results=run_results,
             database=database,
-            target=DbtTarget(project_dir, dbt_profile, dbt_target, profiles_dir) if through_dbt else None,
+            target=target,
             state=state,
             sql=not no_sql,
             as_of=as_of.date() if as_of else None,
@@ -207,12 +233,13 @@ def validate(manifest: Path, project_dir: Path, output_format: str) -> int:
 @manifest_options
 @click.option("--catalog", type=PathOption, help="catalog.json: warehouse columns of nodes the YAML does not document.")
 @click.option("--database", type=PathOption, help="DuckDB file: column names of the built relations (opened read-only).")
+@dbt_target_options
 @click.option("--out", type=PathOption, help="Write the proposal to this new file (never overwrites) instead of stdout.")
-def init(manifest: Path, project_dir: Path, catalog: Path | None, database: Path | None, out: Path | None) -> int:
+def init(manifest: Path, project_dir: Path, catalog: Path | None, database: Path | None, target: DbtTarget | None, out: Path | None) -> int:
     """Propose privacy meta (YAML, for review) for nodes whose personal-looking columns have no class."""
     from python_checks.init_meta import run_init, write_new
 
-    text = run_init(manifest, project_dir, catalog, database)
+    text = run_init(manifest, project_dir, catalog, database, target)
     if out is None:
         write_output(text, None)
     else:
@@ -234,6 +261,7 @@ def init(manifest: Path, project_dir: Path, catalog: Path | None, database: Path
     help="An earlier build's privacy_report.json or an earlier site's history.json (repeatable): trends over time.",
 )
 @click.option("--database", type=PathOption, help="DuckDB file with the audit table: runs over time on the History tab.")
+@as_of_option
 def docs(
     manifest: Path,
     project_dir: Path,
@@ -243,11 +271,14 @@ def docs(
     output_format: str,
     history: tuple[Path, ...],
     database: Path | None,
+    as_of: dt.datetime | None,
 ) -> int:
     """Write the privacy lineage site (index.html + assets, or one markdown file) and the check JSON."""
     from python_checks.docs_site import load_site, write_site
 
-    site = load_site(manifest, run_results=run_results, catalog=catalog, project_dir=project_dir, history=list(history), database=database)
+    site = load_site(
+        manifest, run_results=run_results, catalog=catalog, project_dir=project_dir, history=list(history), database=database, as_of=as_of.date() if as_of else None
+    )
     written = write_site(site, out or project_dir / TARGET / "privacy_docs", output_format)
     click.echo(f"privacy-guard: docs written to {written} ({len(site.nodes)} nodes, {len(site.findings)} findings)")
     return 0

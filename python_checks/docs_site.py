@@ -69,10 +69,11 @@ def load_site(
     project_dir: Path | None = None,
     history: list[Path] | None = None,
     database: Path | None = None,
+    as_of: dt.date | None = None,
 ) -> Site:
     """Run the check and read the provenance; ArtifactError (one line) on unusable input."""
     earlier = governance.read_history(history or [])
-    report = run_check(manifest, project_dir=project_dir, catalog=catalog, run_results=run_results)
+    report = run_check(manifest, project_dir=project_dir, catalog=catalog, run_results=run_results, as_of=as_of)
     site = build_site(report, report.analysis.run_results, history=earlier)
     if database is not None:
         site.audit_runs = governance.audit_runs(database, site)

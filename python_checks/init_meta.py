@@ -16,10 +16,11 @@ import click
 
 from python_checks.analysis import Analysis
 from python_checks.check import run_check
+from python_checks.connections import DbtTarget, open_warehouse
 from python_checks.policy import DIRECT_IDENTIFIER, POLICY_TYPES
 from python_checks.rules.unclassified import column_names, personal_pattern
 
-if TYPE_CHECKING:  # duckdb: only with --database (the [duckdb] extra)
+if TYPE_CHECKING:  # duckdb: only with a warehouse (the [duckdb] extra)
     from python_checks.rules.warehouse import Warehouse
 
 PLACEHOLDER = "TODO"
@@ -137,15 +138,15 @@ def write_new(text: str, out: Path) -> None:
         raise click.ClickException(f"--out {out}: {error.strerror}") from None
 
 
-def run_init(manifest: Path, project_dir: Path | None, catalog: Path | None, database: Path | None = None) -> str:
-    """The proposal YAML for one manifest (column names also from the DuckDB file, when given)."""
+def run_init(manifest: Path, project_dir: Path | None, catalog: Path | None, database: Path | None = None, target: DbtTarget | None = None) -> str:
+    """The proposal YAML for one manifest (column names also from the warehouse: a DuckDB file or a dbt target, when given)."""
     report = run_check(manifest, project_dir=project_dir, catalog=catalog)
-    if database is None:
+    connection = open_warehouse(database, target)
+    if connection is None:
         return render(proposals(report.analysis))
-    from python_checks.connections import DuckDBFile
     from python_checks.rules.warehouse import Warehouse
 
-    warehouse = Warehouse(DuckDBFile(database, "--database"))
+    warehouse = Warehouse(connection)
     try:
         return render(proposals(report.analysis, warehouse))
     finally:

@@ -85,11 +85,19 @@ def test_filled_placeholders_satisfy_the_contract(tmp_path: Path, capsys: pytest
     assert [validate("column", block) for block in columns] == [[]] * 5
 
 
+def project_files(root: Path) -> dict[Path, bytes]:
+    return {path: path.read_bytes() for path in root.rglob("*") if path.is_file()}
+
+
 def test_out_writes_a_new_file_and_never_overwrites(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     manifest = planted_project(tmp_path)
+    before = project_files(tmp_path)  # manifest, dbt_project.yml, the seed's CSV
     out = tmp_path / "privacy_proposal.yml"
     code, stdout, err = run_init(capsys, "--manifest", str(manifest), "--out", str(out))
     assert (code, stdout) == (0, "")
+    assert project_files(tmp_path) == before | {out: out.read_bytes()}  # the one new file; nothing of the project edited
+    run_init(capsys, "--manifest", str(manifest))
+    assert project_files(tmp_path) == before | {out: out.read_bytes()}  # stdout only: no file at all
     assert proposed_columns(yaml.safe_load(out.read_text())) == PLANTED
     out.write_text("mine\n")
     code, stdout, err = run_init(capsys, "--manifest", str(manifest), "--out", str(out))
@@ -121,3 +129,9 @@ def test_column_names_come_from_the_warehouse_when_given(tmp_path: Path, capsys:
     code, out, _ = run_init(capsys, "--manifest", str(manifest), "--database", str(database))
     assert code == 0
     assert proposed_columns(yaml.safe_load(out)) == {("models", None, "orders"): ["customer_email"]}
+    # Any warehouse dbt connects to: the same names through dbt's adapter for a profile's target.
+    (tmp_path / "profiles.yml").write_text(f"shop:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: '{database}'\n")
+    code, through_dbt, err = run_init(capsys, "--manifest", str(manifest), "--profile", "shop", "--target", "dev", "--profiles-dir", str(tmp_path))
+    assert (code, through_dbt) == (0, out), err
+    assert main(["init", "--manifest", str(manifest), "--database", str(database), "--target", "dev"]) == 2
+    assert "give a DuckDB file or --target/--profile/--profiles-dir, not both" in capsys.readouterr().err

@@ -17,7 +17,6 @@ upstream/downstream, pan/zoom, cards, filters.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -383,7 +382,7 @@ def render_site(site: Site) -> dict[str, str]:
         return card_template.render(node={"index": index, "view": site.nodes[uid]}, graph=graph, site=site)
 
     chunks = data_chunks(site, graph["index"], points, large, render_card)
-    today = dt.date.today()
+    today = site.report.analysis.as_of  # the day the findings were judged against
     every = _every_finding(site)
     rules = _rules(every)
     script_data = {

@@ -114,3 +114,25 @@ def test_a_listed_department_list_is_the_one_agreements_are_held_to(tmp_path: Pa
         f"privacy-guard: error: settings {tmp_path / 'outside' / 'dbt_project.yml'}: vars.privacy_guard.agreements.1.departments: "
         "'legal' (agreement hr_sales) is not in vars.privacy_guard.departments (clinic, hr, sales)\n"
     )
+
+
+def test_the_day_is_the_checks_and_a_cited_unknown_id_is_undefined(tmp_path: Path) -> None:
+    # No --as-of: vars.privacy_guard.today, the day `check` judges expiry against, not the clock. The
+    # docs site (`docs --as-of`, else the same var) states its Agreements view as of that day too.
+    builder_dir = tmp_path / "project"
+    manifest = project(builder_dir, AGREEMENTS, today=AS_OF)
+    manifest_data = json.loads(manifest.read_text())
+    manifest_data["nodes"]["model.demo.combined"]["config"]["meta"]["privacy"]["agreement"] = "ghost_deal"
+    manifest.write_text(json.dumps(manifest_data))
+    result = privacy_guard("agreements", "--manifest", str(manifest), "--format", "json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["as_of"] == AS_OF
+    rows = {row["id"]: row for row in document["agreements"]}
+    assert {i: r["status"] for i, r in rows.items()} == {"ghost_deal": "undefined", "hr_clinic": "active", "hr_sales": "expiring", "old_deal": "expired"}
+    assert (rows["ghost_deal"]["defined"], rows["ghost_deal"]["nodes"], rows["hr_clinic"]["nodes"]) == (False, ["model.demo.combined"], ["exposure.demo.board_report"])
+    for as_of, expected in ((None, "expiring"), ("2026-07-02", "expired")):
+        site = tmp_path / f"site_{as_of}"
+        docs = privacy_guard("docs", "--manifest", str(manifest), "--out", str(site), *(("--as-of", as_of) if as_of else ()), cwd=tmp_path)
+        assert docs.returncode == 0, docs.stderr
+        assert f'<tr data-agreement="hr_sales" data-status="{expected}">' in (site / "index.html").read_text()

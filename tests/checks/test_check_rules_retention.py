@@ -34,8 +34,9 @@ def test_retention_within_the_upstream_minimum_is_fine(tmp_path: Path) -> None:
 def test_a_stored_table_without_retention_loses_the_limit(tmp_path: Path) -> None:
     [finding] = findings(retained(None).check(tmp_path), "retention_conflict")
     assert "declares none" in finding.message
-    # A view keeps no rows of its own: inheriting is enough.
-    assert findings(retained(None, "view").check(tmp_path / "view"), "retention_conflict") == []
+    # Table and incremental store rows; a view or an ephemeral model keeps none of its own: inheriting is enough.
+    stored = {m: len(findings(retained(None, m).check(tmp_path / m), "retention_conflict")) for m in ("table", "incremental", "view", "ephemeral")}
+    assert stored == {"table": 1, "incremental": 1, "view": 0, "ephemeral": 0}
 
 
 def test_rows_older_than_the_effective_retention_are_counted(tmp_path: Path) -> None:
