@@ -82,6 +82,12 @@ def test_finds_the_project_and_its_manifest_like_every_command(tmp_path: Path) -
     result = privacy_guard("agreements", "--as-of", AS_OF, "--format", "json", cwd=tmp_path / "models" / "staging")
     assert result.returncode == 0, result.stderr
     assert [row["id"] for row in json.loads(result.stdout)["agreements"]] == ["hr_clinic", "hr_sales", "old_deal"]
+    # From a folder outside it, --project-dir names the project (its dbt_project.yml and target/manifest.json).
+    elsewhere = tmp_path.parent / f"{tmp_path.name}_elsewhere"
+    elsewhere.mkdir()
+    result = privacy_guard("agreements", "--project-dir", str(tmp_path), "--as-of", AS_OF, "--format", "json", cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert {row["id"]: row["status"] for row in json.loads(result.stdout)["agreements"]} == {"hr_clinic": "active", "hr_sales": "expiring", "old_deal": "expired"}
 
 
 def test_outside_a_project_names_the_missing_dbt_project_yml(tmp_path: Path) -> None:

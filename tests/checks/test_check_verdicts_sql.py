@@ -101,6 +101,8 @@ def test_every_model_built(built: DbtResult) -> None:
 def test_exactly_the_planted_findings(report: CheckReport) -> None:
     expected = {(rule, node(name)) for name, rules in RISKY.items() for rule in rules}
     assert {(f.rule, f.node) for f in report.findings} == expected
+    # Issue 16: every risk of the verdicts issue is an error by default (no configuration in this fixture).
+    assert {f.severity for f in report.findings} == {"error"}
 
 
 def test_precision_and_recall_on_the_planted_cases(report: CheckReport) -> None:
